@@ -1,0 +1,177 @@
+//! What every exported function goes through: panic capture, pointer and
+//! UTF-8 checks, and the JSON string hand-over. No protocol logic here.
+
+use crate::client::Client;
+use crate::error::{Error, Result};
+use crate::result;
+use serde_json::Value;
+use std::cell::Cell;
+use std::ffi::{c_char, CStr, CString};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+/// An opaque client: keys, endpoints, a connection pool and I/O threads.
+/// Create with `wantu_client_new`, release with `wantu_client_free`; safe to
+/// share between threads.
+// The tag lets us refuse a pointer that is not (or no longer) a live client
+// in most cases, instead of crashing.
+#[allow(non_camel_case_types)]
+pub struct wantu_client {
+    tag: u64,
+    pub(crate) inner: Client,
+}
+
+const LIVE: u64 = 0x5741_4e54_5543_4c49; // "WANTUCLI"
+
+impl wantu_client {
+    pub(crate) fn new(inner: Client) -> Self {
+        wantu_client { tag: LIVE, inner }
+    }
+
+    /// Marks the handle dead before it is dropped, so a later use of a stale
+    /// pointer is likely to be caught while the memory is still mapped.
+    pub(crate) fn retire(&mut self) {
+        self.tag = 0;
+    }
+}
+
+thread_local! {
+    static IN_CALLBACK: Cell<bool> = const { Cell::new(false) };
+    static LAST_ERROR: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Runs a user callback with re-entry into the library refused on this
+/// thread: a callback that calls back in gets an error, never a deadlock.
+pub(crate) fn in_callback<R>(f: impl FnOnce() -> R) -> R {
+    struct Reset(bool);
+    impl Drop for Reset {
+        fn drop(&mut self) {
+            IN_CALLBACK.with(|c| c.set(self.0));
+        }
+    }
+    let _reset = Reset(IN_CALLBACK.with(|c| c.replace(true)));
+    f()
+}
+
+fn reentry_error() -> Option<Error> {
+    IN_CALLBACK.with(Cell::get).then(|| {
+        Error::invalid(
+            "libwantu was called from inside one of its own callbacks; \
+             return from the callback first (only wantu_cancel_trigger and \
+             wantu_string_free may be called there)",
+        )
+    })
+}
+
+fn panic_error(payload: Box<dyn std::any::Any + Send>) -> Error {
+    let text = payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".into());
+    Error::Internal(format!("libwantu hit an internal error and recovered: {text}"))
+}
+
+/// Runs an operation and answers its JSON document as an owned C string.
+/// Never returns NULL and never lets a panic cross into C.
+pub(crate) fn json_call(f: impl FnOnce() -> Result<Value>) -> *mut c_char {
+    let outcome = match reentry_error() {
+        Some(e) => Err(e),
+        None => catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|p| Err(panic_error(p))),
+    };
+    into_c_string(&result::to_json(outcome))
+}
+
+/// Runs a constructor: a value, or NULL with the reason kept for
+/// `wantu_last_error` on this thread.
+pub(crate) fn constructor_call<T>(f: impl FnOnce() -> Result<T>) -> *mut T {
+    let outcome = match reentry_error() {
+        Some(e) => Err(e),
+        None => catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|p| Err(panic_error(p))),
+    };
+    match outcome {
+        Ok(v) => {
+            LAST_ERROR.with(|e| e.borrow_mut().take());
+            Box::into_raw(Box::new(v))
+        }
+        Err(err) => {
+            let text = result::error(&err).to_string();
+            LAST_ERROR.with(|e| *e.borrow_mut() = Some(text));
+            std::ptr::null_mut()
+        }
+    }
+}
+
+pub(crate) fn take_last_error() -> Option<String> {
+    LAST_ERROR.with(|e| e.borrow().clone())
+}
+
+/// Serialised JSON never holds a raw NUL (serde escapes it as \u0000).
+pub(crate) fn into_c_string(value: &Value) -> *mut c_char {
+    let text = value.to_string();
+    CString::new(text)
+        .unwrap_or_else(|_| CString::new(r#"{"code":0,"error":"Internal","message":"NUL in result","request_id":""}"#).unwrap())
+        .into_raw()
+}
+
+/// A required string argument: not NULL, valid UTF-8.
+///
+/// # Safety
+/// `ptr` is NULL or points to a NUL-terminated string that outlives `'a`.
+pub(crate) unsafe fn required_str<'a>(ptr: *const c_char, arg: &str) -> Result<&'a str> {
+    optional_str(ptr, arg)?
+        .ok_or_else(|| Error::invalid(format!("`{arg}` is NULL; pass a string")))
+}
+
+/// An optional string argument: NULL means absent; otherwise valid UTF-8.
+///
+/// # Safety
+/// As `required_str`.
+pub(crate) unsafe fn optional_str<'a>(ptr: *const c_char, arg: &str) -> Result<Option<&'a str>> {
+    if ptr.is_null() {
+        return Ok(None);
+    }
+    CStr::from_ptr(ptr).to_str().map(Some).map_err(|e| {
+        Error::invalid(format!(
+            "`{arg}` is not valid UTF-8 (bad byte at offset {})",
+            e.valid_up_to()
+        ))
+    })
+}
+
+/// A byte buffer argument: `(NULL, 0)` is empty, `(NULL, n > 0)` an error.
+///
+/// # Safety
+/// `ptr` is NULL or points to `len` readable bytes that outlive `'a`.
+pub(crate) unsafe fn byte_slice<'a>(ptr: *const u8, len: usize, arg: &str) -> Result<&'a [u8]> {
+    if ptr.is_null() {
+        if len == 0 {
+            return Ok(&[]);
+        }
+        return Err(Error::invalid(format!(
+            "`{arg}` is NULL but its length is {len}; pass the bytes or a length of 0"
+        )));
+    }
+    if len > isize::MAX as usize {
+        return Err(Error::invalid(format!("`{arg}` length {len} is impossible")));
+    }
+    Ok(std::slice::from_raw_parts(ptr, len))
+}
+
+/// The client behind a handle.
+///
+/// # Safety
+/// `ptr` is NULL or a pointer returned by `wantu_client_new*` and not freed.
+pub(crate) unsafe fn client<'a>(ptr: *const wantu_client) -> Result<&'a Client> {
+    if ptr.is_null() {
+        return Err(Error::invalid(
+            "`client` is NULL; create one with wantu_client_new",
+        ));
+    }
+    let handle = &*ptr;
+    if handle.tag != LIVE {
+        return Err(Error::invalid(
+            "`client` is not a live client handle (already freed?)",
+        ));
+    }
+    Ok(&handle.inner)
+}

@@ -1,0 +1,100 @@
+//! Client handles, strings and versions.
+
+use super::boundary::{self, constructor_call, optional_str, required_str, wantu_client};
+use crate::client::{Client, ClientConfig, ClientOptions};
+use std::ffi::{c_char, CString};
+
+/// Creates a client from the seed's constructor arguments.
+///
+/// - `ak`, `sk`: the access key and secret key (required, non-empty UTF-8).
+/// - `type`: `"TOP"` or `"CLOUD"` (case-insensitive); NULL means `"TOP"`.
+/// - `upload_endpoint`, `manage_endpoint`: base URLs (`http://host:port`, an
+///   optional path prefix allowed); NULL means the service's defaults.
+///
+/// Returns a handle to release with `wantu_client_free`, or NULL when an
+/// argument is unusable; `wantu_last_error()` then says why. The handle is
+/// thread-safe: any number of threads may use it at once.
+#[no_mangle]
+pub unsafe extern "C" fn wantu_client_new(
+    ak: *const c_char,
+    sk: *const c_char,
+    r#type: *const c_char,
+    upload_endpoint: *const c_char,
+    manage_endpoint: *const c_char,
+) -> *mut wantu_client {
+    wantu_client_new_with_options(ak, sk, r#type, upload_endpoint, manage_endpoint, std::ptr::null())
+}
+
+/// Like `wantu_client_new`, with options as a JSON object (NULL for defaults):
+///
+/// - `connect_timeout_ms` (default 10000): time to establish a connection.
+/// - `request_timeout_ms` (default 0 = none): time for a whole request.
+/// - `read_timeout_ms` (default 120000, 0 = none): longest silence from the server.
+/// - `ca_file`: PEM file of extra trusted CA certificates (HTTPS always
+///   verifies certificates; there is no switch to turn that off).
+/// - `proxy`: proxy URL for every request; without it, no proxy is used
+///   (environment variables are ignored).
+/// - `user_agent`: replaces `ALIMEDIASDK_C_TAE/<version>`.
+///
+/// Unknown keys are refused. Returns NULL on failure; see `wantu_last_error`.
+#[no_mangle]
+pub unsafe extern "C" fn wantu_client_new_with_options(
+    ak: *const c_char,
+    sk: *const c_char,
+    r#type: *const c_char,
+    upload_endpoint: *const c_char,
+    manage_endpoint: *const c_char,
+    options_json: *const c_char,
+) -> *mut wantu_client {
+    constructor_call(|| {
+        let mut config = ClientConfig::new(
+            required_str(ak, "ak")?,
+            required_str(sk, "sk")?,
+            optional_str(r#type, "type")?,
+            optional_str(upload_endpoint, "upload_endpoint")?,
+            optional_str(manage_endpoint, "manage_endpoint")?,
+        )?;
+        config.options = ClientOptions::from_json(optional_str(options_json, "options_json")?)?;
+        Ok(wantu_client::new(Client::new(config)?))
+    })
+}
+
+/// Releases a client: finishes its connections and stops its threads.
+/// NULL does nothing. No call on this client may be running or follow.
+#[no_mangle]
+pub unsafe extern "C" fn wantu_client_free(client: *mut wantu_client) {
+    if client.is_null() || boundary::client(client).is_err() {
+        return;
+    }
+    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let mut handle = Box::from_raw(client);
+        handle.retire();
+        drop(handle);
+    }));
+}
+
+/// The JSON error of the last failed `wantu_client_new*` call on this
+/// thread, as an owned string (free it with `wantu_string_free`), or NULL
+/// when the last constructor call on this thread succeeded or none was made.
+#[no_mangle]
+pub extern "C" fn wantu_last_error() -> *mut c_char {
+    match boundary::take_last_error() {
+        Some(text) => CString::new(text).map_or(std::ptr::null_mut(), CString::into_raw),
+        None => std::ptr::null_mut(),
+    }
+}
+
+/// Releases a string returned by libwantu. NULL does nothing.
+#[no_mangle]
+pub unsafe extern "C" fn wantu_string_free(s: *mut c_char) {
+    if !s.is_null() {
+        drop(CString::from_raw(s));
+    }
+}
+
+/// The library version, e.g. `"0.1.0"`: a static string, never freed.
+/// Compare with the `WANTU_VERSION_*` macros to detect a header/library mismatch.
+#[no_mangle]
+pub extern "C" fn wantu_version() -> *const c_char {
+    concat!(env!("CARGO_PKG_VERSION"), "\0").as_ptr().cast()
+}

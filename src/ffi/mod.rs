@@ -1,0 +1,7 @@
+//! The C surface. Each function checks its arguments through `boundary`,
+//! calls the plain-Rust core, and hands back a JSON string. No protocol
+//! logic lives here.
+
+pub mod boundary;
+pub mod client;
+pub mod upload;

@@ -1,0 +1,18 @@
+//! libwantu: the Wantu media-storage SDK. A plain-Rust core (this crate's
+//! modules) behind a thin C surface (`ffi`).
+
+pub mod auth;
+pub mod client;
+pub mod error;
+pub mod ffi;
+mod log;
+pub mod multipart;
+pub mod policy;
+pub mod result;
+pub mod upload;
+
+pub use client::{Client, ClientConfig, ClientOptions};
+pub use error::{Error, Result};
+
+/// The crate version, as `wantu_version()` reports it.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
