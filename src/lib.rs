@@ -6,9 +6,11 @@ pub mod client;
 pub mod error;
 pub mod ffi;
 mod log;
+pub mod manage;
 pub mod multipart;
 pub mod policy;
 pub mod result;
+pub mod transfer;
 pub mod upload;
 
 pub use client::{Client, ClientConfig, ClientOptions};

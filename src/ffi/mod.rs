@@ -4,4 +4,6 @@
 
 pub mod boundary;
 pub mod client;
+pub mod manage;
+pub mod transfer;
 pub mod upload;

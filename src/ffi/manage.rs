@@ -1,0 +1,1 @@
+//! C surface of the management API.

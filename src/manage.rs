@@ -1,0 +1,1 @@
+//! Management API (protocol.md §6): files, folders, processing, scanning.

@@ -1,0 +1,1 @@
+//! The one-call parallel uploader.
