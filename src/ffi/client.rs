@@ -14,6 +14,12 @@ use std::ffi::{c_char, CString};
 /// Returns a handle to release with `wantu_client_free`, or NULL when an
 /// argument is unusable; `wantu_last_error()` then says why. The handle is
 /// thread-safe: any number of threads may use it at once.
+///
+/// # Safety
+/// Every string argument is NULL or a NUL-terminated string readable for the
+/// duration of the call; `client` is NULL or a live handle from
+/// `wantu_client_new*`. Bad values are reported, not crashed on, wherever
+/// they can be detected (NULL, invalid UTF-8, a freed handle's tag).
 #[no_mangle]
 pub unsafe extern "C" fn wantu_client_new(
     ak: *const c_char,
@@ -22,7 +28,14 @@ pub unsafe extern "C" fn wantu_client_new(
     upload_endpoint: *const c_char,
     manage_endpoint: *const c_char,
 ) -> *mut wantu_client {
-    wantu_client_new_with_options(ak, sk, r#type, upload_endpoint, manage_endpoint, std::ptr::null())
+    wantu_client_new_with_options(
+        ak,
+        sk,
+        r#type,
+        upload_endpoint,
+        manage_endpoint,
+        std::ptr::null(),
+    )
 }
 
 /// Like `wantu_client_new`, with options as a JSON object (NULL for defaults):
@@ -37,6 +50,12 @@ pub unsafe extern "C" fn wantu_client_new(
 /// - `user_agent`: replaces `ALIMEDIASDK_C_TAE/<version>`.
 ///
 /// Unknown keys are refused. Returns NULL on failure; see `wantu_last_error`.
+///
+/// # Safety
+/// Every string argument is NULL or a NUL-terminated string readable for the
+/// duration of the call; `client` is NULL or a live handle from
+/// `wantu_client_new*`. Bad values are reported, not crashed on, wherever
+/// they can be detected (NULL, invalid UTF-8, a freed handle's tag).
 #[no_mangle]
 pub unsafe extern "C" fn wantu_client_new_with_options(
     ak: *const c_char,
@@ -61,6 +80,11 @@ pub unsafe extern "C" fn wantu_client_new_with_options(
 
 /// Releases a client: finishes its connections and stops its threads.
 /// NULL does nothing. No call on this client may be running or follow.
+///
+/// # Safety
+/// `client` is NULL or a handle from `wantu_client_new*` not freed yet; a
+/// handle freed twice is ignored while its memory still holds the dead tag,
+/// but that is a courtesy, not a guarantee.
 #[no_mangle]
 pub unsafe extern "C" fn wantu_client_free(client: *mut wantu_client) {
     if client.is_null() || boundary::client(client).is_err() {
@@ -85,6 +109,10 @@ pub extern "C" fn wantu_last_error() -> *mut c_char {
 }
 
 /// Releases a string returned by libwantu. NULL does nothing.
+///
+/// # Safety
+/// `s` is NULL or a string returned by libwantu that was not freed yet;
+/// freeing it twice, or freeing memory from elsewhere, is undefined.
 #[no_mangle]
 pub unsafe extern "C" fn wantu_string_free(s: *mut c_char) {
     if !s.is_null() {

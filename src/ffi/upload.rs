@@ -11,6 +11,12 @@ use std::path::PathBuf;
 /// Answers `{"code":200,"token":"UPLOAD_AK_TOP …"}`: the upload token for a
 /// policy JSON object, e.g. for a browser or another process to upload with.
 /// The policy must name a `namespace` and an `expiration` (ms, -1 = never).
+///
+/// # Safety
+/// Every string argument is NULL or a NUL-terminated string readable for the
+/// duration of the call; `client` is NULL or a live handle from
+/// `wantu_client_new*`. Bad values are reported, not crashed on, wherever
+/// they can be detected (NULL, invalid UTF-8, a freed handle's tag).
 #[no_mangle]
 pub unsafe extern "C" fn wantu_upload_token(
     client: *const wantu_client,
@@ -44,6 +50,12 @@ unsafe fn target(
 /// names them (the policy wins anyway). `md5` (32 hex digits) is optional and
 /// checked by the server; `meta_json` and `var_json` are JSON objects or NULL.
 /// Answers the seed's result JSON (`code` 200 on success).
+///
+/// # Safety
+/// Every string argument is NULL or a NUL-terminated string readable for the
+/// duration of the call; `client` is NULL or a live handle from
+/// `wantu_client_new*`. Bad values are reported, not crashed on, wherever
+/// they can be detected (NULL, invalid UTF-8, a freed handle's tag).
 #[no_mangle]
 pub unsafe extern "C" fn wantu_upload_file(
     client: *const wantu_client,
@@ -68,6 +80,12 @@ pub unsafe extern "C" fn wantu_upload_file(
 /// Uploads `content_len` bytes from memory in one request; `(NULL, 0)` is an
 /// empty file. Other arguments as `wantu_upload_file`. The bytes are copied,
 /// so the buffer may be reused as soon as the call returns.
+///
+/// # Safety
+/// Every string argument is NULL or a NUL-terminated string readable for the
+/// duration of the call; `client` is NULL or a live handle from
+/// `wantu_client_new*`. Bad values are reported, not crashed on, wherever
+/// they can be detected (NULL, invalid UTF-8, a freed handle's tag).
 #[no_mangle]
 pub unsafe extern "C" fn wantu_upload_content(
     client: *const wantu_client,
@@ -93,6 +111,12 @@ pub unsafe extern "C" fn wantu_upload_content(
 /// Starts a multipart upload and sends its first part (at least 102400
 /// bytes unless it is the only part). Answers `id`, `upload_id`,
 /// `part_number` 1 and `e_tag`; keep them for the next calls.
+///
+/// # Safety
+/// Every string argument is NULL or a NUL-terminated string readable for the
+/// duration of the call; `client` is NULL or a live handle from
+/// `wantu_client_new*`. Bad values are reported, not crashed on, wherever
+/// they can be detected (NULL, invalid UTF-8, a freed handle's tag).
 #[no_mangle]
 pub unsafe extern "C" fn wantu_multipart_init(
     client: *const wantu_client,
@@ -118,6 +142,12 @@ pub unsafe extern "C" fn wantu_multipart_init(
 /// Sends part `part_number` (2…10000; any order, from any thread) of the
 /// upload `id`/`upload_id`. `md5` is this part's MD5, optional. Answers the
 /// part's `e_tag`.
+///
+/// # Safety
+/// Every string argument is NULL or a NUL-terminated string readable for the
+/// duration of the call; `client` is NULL or a live handle from
+/// `wantu_client_new*`. Bad values are reported, not crashed on, wherever
+/// they can be detected (NULL, invalid UTF-8, a freed handle's tag).
 #[no_mangle]
 pub unsafe extern "C" fn wantu_multipart_upload(
     client: *const wantu_client,
@@ -136,7 +166,14 @@ pub unsafe extern "C" fn wantu_multipart_upload(
         let upload_id = required_str(upload_id, "upload_id")?;
         let bytes = Bytes::copy_from_slice(byte_slice(content, content_len, "content")?);
         let md5 = optional_str(md5, "md5")?;
-        c.run(c.multipart_upload(&policy, id, upload_id, part_number, Content::Bytes(bytes), md5))?
+        c.run(c.multipart_upload(
+            &policy,
+            id,
+            upload_id,
+            part_number,
+            Content::Bytes(bytes),
+            md5,
+        ))?
     })
 }
 
@@ -144,6 +181,12 @@ pub unsafe extern "C" fn wantu_multipart_upload(
 /// seed does — URL-safe Base64 of `[{"e_tag":…,"part_number":…},…]` — or as a
 /// plain JSON array (snake_case or camelCase keys). `md5` is the whole
 /// file's MD5, optional. Answers the file's result JSON.
+///
+/// # Safety
+/// Every string argument is NULL or a NUL-terminated string readable for the
+/// duration of the call; `client` is NULL or a live handle from
+/// `wantu_client_new*`. Bad values are reported, not crashed on, wherever
+/// they can be detected (NULL, invalid UTF-8, a freed handle's tag).
 #[no_mangle]
 pub unsafe extern "C" fn wantu_multipart_complete(
     client: *const wantu_client,
@@ -165,6 +208,12 @@ pub unsafe extern "C" fn wantu_multipart_complete(
 }
 
 /// Cancels the upload `id`/`upload_id`; the server discards its parts.
+///
+/// # Safety
+/// Every string argument is NULL or a NUL-terminated string readable for the
+/// duration of the call; `client` is NULL or a live handle from
+/// `wantu_client_new*`. Bad values are reported, not crashed on, wherever
+/// they can be detected (NULL, invalid UTF-8, a freed handle's tag).
 #[no_mangle]
 pub unsafe extern "C" fn wantu_multipart_cancel(
     client: *const wantu_client,
