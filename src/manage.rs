@@ -1,1 +1,0 @@
-//! Management API (protocol.md §6): files, folders, processing, scanning.
