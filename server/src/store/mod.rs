@@ -1,0 +1,185 @@
+//! Durable storage: metadata in SQLite (WAL), content in files named by
+//! generated ids under `DATA/objects`.
+//!
+//! Content is written under `DATA/tmp`, fsynced, renamed into `objects/`
+//! and only then committed in the database, so a crash can leave an
+//! unreferenced object (collected at the next start) but never a visible
+//! partial file. User-supplied names are database values only.
+
+mod files;
+mod folders;
+mod uploads;
+
+use std::collections::HashSet;
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
+
+use rusqlite::Connection;
+
+pub use files::FileRecord;
+pub use folders::FolderRecord;
+pub use uploads::{PartRecord, UploadRecord, UPLOAD_TTL_MS};
+
+pub struct Store {
+    conn: Mutex<Connection>,
+    objects: PathBuf,
+    tmp: PathBuf,
+}
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS files(
+    namespace TEXT NOT NULL, dir TEXT NOT NULL, name TEXT NOT NULL,
+    blob TEXT NOT NULL, size INTEGER NOT NULL, md5 TEXT NOT NULL, mime TEXT NOT NULL,
+    create_time INTEGER NOT NULL, modify_time INTEGER NOT NULL, meta TEXT NOT NULL,
+    PRIMARY KEY(namespace, dir, name));
+CREATE TABLE IF NOT EXISTS folders(
+    namespace TEXT NOT NULL, path TEXT NOT NULL,
+    create_time INTEGER NOT NULL, modify_time INTEGER NOT NULL,
+    PRIMARY KEY(namespace, path));
+CREATE TABLE IF NOT EXISTS uploads(
+    id TEXT PRIMARY KEY, upload_id TEXT NOT NULL, access_key TEXT NOT NULL,
+    namespace TEXT NOT NULL, dir TEXT NOT NULL, name TEXT NOT NULL,
+    meta TEXT NOT NULL, vars TEXT NOT NULL, orig_name TEXT NOT NULL, created INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS parts(
+    upload TEXT NOT NULL, part_number INTEGER NOT NULL,
+    blob TEXT NOT NULL, size INTEGER NOT NULL, md5 TEXT NOT NULL,
+    PRIMARY KEY(upload, part_number));
+";
+
+fn db_err(e: rusqlite::Error) -> io::Error {
+    io::Error::other(format!("metadata database: {e}"))
+}
+
+impl Store {
+    /// Opens (creating if needed) the store under `root`, then expires
+    /// abandoned uploads and removes leftovers of interrupted writes.
+    pub fn open(root: &Path, now_ms: i64) -> io::Result<Store> {
+        let objects = root.join("objects");
+        let tmp = root.join("tmp");
+        fs::create_dir_all(&objects)?;
+        fs::create_dir_all(&tmp)?;
+        let conn = Connection::open(root.join("meta.db")).map_err(db_err)?;
+        conn.busy_timeout(Duration::from_secs(2)).map_err(db_err)?;
+        // EXCLUSIVE locking makes a second server on the same directory fail
+        // at start instead of collecting the first one's objects.
+        conn.execute_batch(
+            "PRAGMA locking_mode=EXCLUSIVE; PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;",
+        )
+        .map_err(db_err)?;
+        conn.execute_batch(SCHEMA).map_err(db_err)?;
+        let store = Store {
+            conn: Mutex::new(conn),
+            objects,
+            tmp,
+        };
+        store.startup_cleanup(now_ms)?;
+        Ok(store)
+    }
+
+    fn conn(&self) -> MutexGuard<'_, Connection> {
+        // A panic while holding the lock cannot leave SQLite inconsistent
+        // (transactions roll back on drop), so poisoning is ignored.
+        self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn blob_path(&self, blob: &str) -> PathBuf {
+        self.objects.join(blob)
+    }
+
+    pub fn new_tmp_path(&self) -> PathBuf {
+        self.tmp.join(uuid::Uuid::new_v4().simple().to_string())
+    }
+
+    /// Moves a complete, fsynced temporary file into `objects/` under a new
+    /// id and makes the rename durable.
+    pub fn promote(&self, tmp: &Path) -> io::Result<String> {
+        let blob = uuid::Uuid::new_v4().simple().to_string();
+        if let Err(e) = fs::rename(tmp, self.blob_path(&blob)) {
+            let _ = fs::remove_file(tmp);
+            return Err(e);
+        }
+        fs::File::open(&self.objects)?.sync_all()?;
+        Ok(blob)
+    }
+
+    /// Best effort: an object that cannot be removed now is collected at
+    /// the next start because nothing references it.
+    pub fn remove_blob(&self, blob: &str) {
+        let _ = fs::remove_file(self.blob_path(blob));
+    }
+
+    fn startup_cleanup(&self, now_ms: i64) -> io::Result<()> {
+        for entry in fs::read_dir(&self.tmp)? {
+            let _ = fs::remove_file(entry?.path());
+        }
+        for id in self.expired_uploads(now_ms).map_err(db_err)? {
+            for blob in self.delete_upload(&id).map_err(db_err)? {
+                self.remove_blob(&blob);
+            }
+        }
+        let referenced = self.referenced_blobs().map_err(db_err)?;
+        for entry in fs::read_dir(&self.objects)? {
+            let entry = entry?;
+            let name = entry.file_name();
+            if !referenced.contains(name.to_string_lossy().as_ref()) {
+                let _ = fs::remove_file(entry.path());
+            }
+        }
+        Ok(())
+    }
+
+    fn referenced_blobs(&self) -> rusqlite::Result<HashSet<String>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare("SELECT blob FROM files UNION SELECT blob FROM parts")?;
+        let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
+        rows.collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rec(dir: &str, name: &str, blob: &str) -> FileRecord {
+        FileRecord {
+            namespace: "ns".into(),
+            dir: dir.into(),
+            name: name.into(),
+            blob: blob.into(),
+            size: 1,
+            md5: "0".into(),
+            mime: "text/plain".into(),
+            create_time: 1,
+            modify_time: 1,
+            meta: "{}".into(),
+        }
+    }
+
+    #[test]
+    fn folders_explicit_and_implicit() {
+        let td = tempfile::tempdir().unwrap();
+        let s = Store::open(td.path(), 0).unwrap();
+        s.commit_file(rec("/a/b", "f", "x"), false).unwrap();
+        assert!(s.folder_exists("ns", "/a").unwrap());
+        assert!(s.folder_exists("ns", "/a/b").unwrap());
+        assert!(!s.folder_exists("ns", "/a/b/c").unwrap());
+        assert!(!s.folder_exists("ns", "/a/bb").unwrap());
+        s.create_folder("ns", "/z/y", 5).unwrap();
+        assert_eq!(
+            s.create_folder("ns", "/z", 5).unwrap_err().code,
+            "NameDuplicated"
+        );
+        let (total, list) = s.list_folders("ns", "/", 0, 10).unwrap();
+        assert_eq!(total, 2);
+        assert_eq!(list[0].name, "a");
+        assert_eq!(list[1].name, "z");
+        assert_eq!(s.delete_folder("ns", "/z").unwrap_err().code, "DirNotEmpty");
+        s.delete_folder("ns", "/z/y").unwrap();
+        s.delete_folder("ns", "/z").unwrap();
+        assert_eq!(s.delete_folder("ns", "/z").unwrap_err().code, "DirNotExist");
+        assert_eq!(s.delete_folder("ns", "/a").unwrap_err().code, "DirNotEmpty");
+    }
+}
