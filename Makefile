@@ -9,7 +9,7 @@ TARGET_DIR := $(shell $(CARGO) metadata --format-version 1 --no-deps 2>/dev/null
 LIBDIR := $(TARGET_DIR)/debug
 BUILD := build
 
-.PHONY: all build demo test header deps clean
+.PHONY: all build demo test header deps clean install bench
 
 all: build
 
@@ -20,18 +20,50 @@ deps:
 build:
 	$(CARGO) build --workspace
 
-## The seed's demo flow in C against a local wantu-server.
-demo: build
+## The seed's demo flow in C against a local wantu-server (scripts/demo.sh
+## builds the library, the server and the demo itself).
+demo:
 	@scripts/demo.sh
 
-## Every test: Rust unit and integration tests, C tests under valgrind,
-## bindings, install.
-test: deps build
+## Every test: fmt, clippy, Rust unit and integration tests, C tests under
+## valgrind, bindings, install (scripts/test.sh builds what it needs, and
+## fails at the first stage that fails).
+test: deps
 	@scripts/test.sh
+
+## Benchmark: the one-call upload against curl, and peak memory
+## (release builds; takes a few minutes; see bench/README.md).
+bench:
+	@bench/run.sh
 
 ## Regenerate the committed C header from the Rust sources.
 header:
 	WANTU_WRITE_HEADER=1 $(CARGO) build
+
+## Installation: `make install PREFIX=/usr/local` (DESTDIR for staging).
+## GNU-style lower-case directory variables, so they do not clash with the
+## build-tree LIBDIR above.
+VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n 1)
+MAJOR := $(firstword $(subst ., ,$(VERSION)))
+libdir ?= $(PREFIX)/lib
+includedir ?= $(PREFIX)/include
+pkgconfigdir ?= $(libdir)/pkgconfig
+
+## Builds the release library and installs libwantu.so.X.Y.Z (soname
+## libwantu.so.MAJOR) with its two links, libwantu.a, both headers and wantu.pc.
+install:
+	$(CARGO) build --release -p wantu
+	install -d $(DESTDIR)$(libdir) $(DESTDIR)$(includedir) $(DESTDIR)$(pkgconfigdir)
+	install -m 0755 $(TARGET_DIR)/release/libwantu.so $(DESTDIR)$(libdir)/libwantu.so.$(VERSION)
+	ln -sfn libwantu.so.$(VERSION) $(DESTDIR)$(libdir)/libwantu.so.$(MAJOR)
+	ln -sfn libwantu.so.$(MAJOR) $(DESTDIR)$(libdir)/libwantu.so
+	install -m 0644 $(TARGET_DIR)/release/libwantu.a $(DESTDIR)$(libdir)/libwantu.a
+	install -m 0644 include/wantu.h include/wantu.hpp $(DESTDIR)$(includedir)/
+	sed -e 's|@PREFIX@|$(PREFIX)|' \
+	    -e 's|@LIBDIR@|$(patsubst $(PREFIX)/%,$${prefix}/%,$(libdir))|' \
+	    -e 's|@INCLUDEDIR@|$(patsubst $(PREFIX)/%,$${prefix}/%,$(includedir))|' \
+	    -e 's|@VERSION@|$(VERSION)|' wantu.pc.in > $(DESTDIR)$(pkgconfigdir)/wantu.pc
+	@echo "installed libwantu $(VERSION) into $(DESTDIR)$(PREFIX)"
 
 clean:
 	$(CARGO) clean

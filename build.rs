@@ -19,6 +19,8 @@ fn main() {
          #define WANTU_VERSION_PATCH {patch}\n#define WANTU_VERSION_STRING \"{version}\"\n"
     );
 
+    soname(&major, &out_dir);
+
     println!("cargo:rerun-if-changed=src");
     println!("cargo:rerun-if-changed=cbindgen.toml");
     println!("cargo:rerun-if-env-changed=WANTU_WRITE_HEADER");
@@ -34,5 +36,30 @@ fn main() {
     bindings.write_to_file(out_dir.join("wantu.h"));
     if env::var_os("WANTU_WRITE_HEADER").is_some() {
         bindings.write_to_file(crate_dir.join("include/wantu.h"));
+    }
+}
+
+/// Gives the shared library the ELF soname `libwantu.so.MAJOR`, so programs
+/// linked against one release keep loading compatible later ones (`make
+/// install` adds the `libwantu.so.MAJOR` and `libwantu.so` links). Programs
+/// linked against the build tree record that soname too, so the same link is
+/// made next to the build's `libwantu.so` for them to load at run time.
+fn soname(major: &str, out_dir: &std::path::Path) {
+    let os = env::var("CARGO_CFG_TARGET_OS").unwrap_or_default();
+    if !matches!(
+        os.as_str(),
+        "linux" | "android" | "freebsd" | "netbsd" | "openbsd" | "dragonfly"
+    ) {
+        return;
+    }
+    let soname = format!("libwantu.so.{major}");
+    println!("cargo:rustc-cdylib-link-arg=-Wl,-soname,{soname}");
+    // OUT_DIR is <profile dir>/build/wantu-<hash>/out.
+    if let Some(profile_dir) = out_dir.ancestors().nth(3) {
+        let link = profile_dir.join(&soname);
+        if std::fs::symlink_metadata(&link).is_err() {
+            #[cfg(unix)]
+            let _ = std::os::unix::fs::symlink("libwantu.so", &link);
+        }
     }
 }

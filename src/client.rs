@@ -55,8 +55,19 @@ impl ClientOptions {
     pub fn from_json(text: Option<&str>) -> Result<ClientOptions> {
         match text.map(str::trim) {
             None | Some("") => Ok(ClientOptions::default()),
-            Some(t) => serde_json::from_str(t)
-                .map_err(|e| Error::invalid(format!("options JSON is not usable: {e}"))),
+            Some(t) => {
+                let value: Value = serde_json::from_str(t)
+                    .map_err(|e| Error::invalid(format!("options JSON is not usable: {e}")))?;
+                // serde would also read a struct from an array (`[1]`), by position.
+                if !value.is_object() {
+                    return Err(Error::invalid(format!(
+                        "options JSON is not usable: it must be an object such as \
+                         {{\"connect_timeout_ms\":5000}}, not {value}"
+                    )));
+                }
+                serde_json::from_value(value)
+                    .map_err(|e| Error::invalid(format!("options JSON is not usable: {e}")))
+            }
         }
     }
 }
@@ -171,11 +182,13 @@ impl Client {
             builder = builder.read_timeout(Duration::from_millis(opts.read_timeout_ms));
         }
         if let Some(path) = &opts.ca_file {
-            let pem = std::fs::read(path).map_err(|e| {
-                Error::Io(format!("cannot read CA file {}: {e}", path.display()))
-            })?;
+            let pem = std::fs::read(path)
+                .map_err(|e| Error::Io(format!("cannot read CA file {}: {e}", path.display())))?;
             let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {
-                Error::invalid(format!("CA file {} is not PEM certificates: {e}", path.display()))
+                Error::invalid(format!(
+                    "CA file {} is not PEM certificates: {e}",
+                    path.display()
+                ))
             })?;
             if certs.is_empty() {
                 return Err(Error::invalid(format!(
@@ -258,19 +271,18 @@ impl Client {
     /// Sends a request and shapes its answer: 200 → success JSON; other
     /// statuses → `Error::Server`. `what` names the operation in messages.
     pub async fn send(&self, request: reqwest::RequestBuilder, what: &str) -> Result<Value> {
-        let request = request
-            .build()
-            .map_err(|e| Error::from_http(e, what))?;
+        let request = request.build().map_err(|e| Error::from_http(e, what))?;
         let method = request.method().clone();
         let url = request.url().clone();
+        let sent = crate::log::body_size(&request);
         let started = Instant::now();
+        let line = crate::log::RequestLine::new(method.as_str(), &url, sent, started);
         let outcome = self.http.execute(request).await;
         let response = match outcome {
             Ok(r) => r,
             Err(e) => {
                 let err = Error::from_http(e, what);
-                tracing::debug!(target: "wantu", %method, %url, error = %err.name(),
-                    ms = started.elapsed().as_millis() as u64, "request failed");
+                crate::log::request(&line, Err(err.name()), 0);
                 return Err(err);
             }
         };
@@ -280,9 +292,12 @@ impl Client {
             .get(reqwest::header::LOCATION)
             .and_then(|v| v.to_str().ok())
             .map(str::to_string);
-        let body = response.bytes().await.map_err(|e| Error::from_http(e, what))?;
-        tracing::debug!(target: "wantu", %method, %url, status, bytes = body.len(),
-            ms = started.elapsed().as_millis() as u64, "request");
+        let body = response.bytes().await.map_err(|e| {
+            let err = Error::from_http(e, what);
+            crate::log::request(&line, Err(err.name()), 0);
+            err
+        })?;
+        crate::log::request(&line, Ok(status), body.len() as u64);
         answer(status, location.as_deref(), &body, what)
     }
 }
@@ -394,11 +409,22 @@ mod tests {
 
     #[test]
     fn answers_are_shaped() {
-        let ok = answer(200, None, br#"{"code":"OK","requestId":"r","eTag":"E"}"#, "t").unwrap();
+        let ok = answer(
+            200,
+            None,
+            br#"{"code":"OK","requestId":"r","eTag":"E"}"#,
+            "t",
+        )
+        .unwrap();
         assert_eq!(ok["code"], 200);
         assert_eq!(ok["e_tag"], "E");
-        let err = answer(401, None, br#"{"code":"InvalidToken","message":"m","requestId":"r"}"#, "t")
-            .unwrap_err();
+        let err = answer(
+            401,
+            None,
+            br#"{"code":"InvalidToken","message":"m","requestId":"r"}"#,
+            "t",
+        )
+        .unwrap_err();
         assert_eq!(err.name(), "InvalidToken");
         assert_eq!(err.code(), 401);
         let err = answer(502, None, b"<html>bad gateway</html>", "t").unwrap_err();

@@ -1,0 +1,732 @@
+"""The seed's Python SDK (``from want import Want``) on libwantu, through ctypes.
+
+Code written for the old Python SDK runs unchanged::
+
+    from want import Want
+    image = Want(ak, sk)                      # type, upload_endpoint, manage_endpoint optional
+    policy = {'namespace': 'demo', 'expiration': -1}
+    r = image.upload_file(policy, '/test', 'test.jpg', '/path/test.jpg')
+    if r['code'] == 200: print(r['url'])
+
+Every call answers a dict with an integer ``code`` (200 on success, the HTTP
+status of a server error, 0 for a client-side error with an ``error`` name
+such as ``InvalidArgument`` or ``ConnectError``), a ``message`` and a
+``request_id``: the seed's contract, "check whether code is 200".
+
+Errors, precisely:
+
+* Wrong Python *types* (a policy that is an int, content that is a number,
+  a part number that is a string) raise ``TypeError`` before anything is sent:
+  they are programming errors.
+* Wrong *values* never raise: malformed JSON, a policy without namespace, a
+  missing file, a NUL character inside a string, a refused connection, a
+  server refusal -- all answer an error dict, like every other failure.
+* ``Want(...)`` itself raises ``WantError`` (a ``ValueError``) when the keys,
+  type or endpoints are unusable, since there is no client to answer with.
+
+Only the standard library is used. The library is found through, in order:
+``WANTU_LIB`` (a path to libwantu.so), a ``libwantu`` next to this file, the
+system's library path, and -- for work inside the repository -- its
+``target/release`` or ``target/debug`` build, the newer first.
+"""
+
+import ctypes
+import ctypes.util
+import json
+import os
+import sys
+
+__all__ = ["Want", "WantError", "CancelToken", "load_library", "resource_id", "version"]
+
+_C = ctypes.c_char_p
+_P = ctypes.c_void_p  # clients, and owned strings (so they can be freed)
+_SIZE = ctypes.c_size_t
+_U32 = ctypes.c_uint32
+
+
+class WantError(ValueError):
+    """A client could not be created; ``result`` holds the library's error dict."""
+
+    def __init__(self, result):
+        self.result = result
+        super().__init__("%s: %s" % (result.get("error", "Error"), result.get("message", "")))
+
+
+def _lib_file_names():
+    if sys.platform == "darwin":
+        return ["libwantu.dylib"]
+    if os.name == "nt":
+        return ["wantu.dll", "libwantu.dll"]
+    return ["libwantu.so"]
+
+
+def _candidates():
+    """Where the library may be, in the documented order."""
+    env = os.environ.get("WANTU_LIB")
+    if env:
+        yield env
+    here = os.path.dirname(os.path.abspath(__file__))
+    for name in _lib_file_names():
+        yield os.path.join(here, name)
+    found = ctypes.util.find_library("wantu")
+    if found:
+        yield found
+    for name in _lib_file_names():
+        yield name  # the dynamic loader's own search path (LD_LIBRARY_PATH, ld.so.cache)
+    repo = os.path.dirname(os.path.dirname(here))
+    target = os.environ.get("CARGO_TARGET_DIR") or os.path.join(repo, "target")
+    # A developer convenience: the newer of the two builds.
+    built = [
+        os.path.join(target, profile, name)
+        for profile in ("release", "debug")
+        for name in _lib_file_names()
+        if os.path.exists(os.path.join(target, profile, name))
+    ]
+    for path in sorted(built, key=os.path.getmtime, reverse=True):
+        yield path
+
+
+_lib = None
+
+
+def load_library():
+    """Loads libwantu once and declares every function's types."""
+    global _lib
+    if _lib is not None:
+        return _lib
+    tried = []
+    env = os.environ.get("WANTU_LIB")
+    for path in _candidates():
+        explicit = bool(env) and path == env
+        if os.sep in path and not os.path.exists(path) and not explicit:
+            tried.append(path + " (missing)")
+            continue
+        try:
+            lib = ctypes.CDLL(path)
+        except OSError as e:
+            if explicit:
+                # An explicit choice that fails must not fall back silently.
+                raise OSError("WANTU_LIB=%s cannot be loaded: %s" % (env, e))
+            tried.append("%s (%s)" % (path, e))
+            continue
+        _declare(lib)
+        _lib = lib
+        return lib
+    raise OSError(
+        "libwantu not found; set WANTU_LIB to the path of libwantu.so, install it "
+        "(make install), or build it (cargo build). Tried: " + "; ".join(tried)
+    )
+
+
+# name -> (restype, argtypes); restype _P for every owned char * (freed by us).
+_SIGNATURES = {
+    "wantu_version": (_C, []),
+    "wantu_string_free": (None, [_P]),
+    "wantu_last_error": (_P, []),
+    "wantu_client_new": (_P, [_C, _C, _C, _C, _C]),
+    "wantu_client_new_with_options": (_P, [_C, _C, _C, _C, _C, _C]),
+    "wantu_client_free": (None, [_P]),
+    "wantu_upload_token": (_P, [_P, _C]),
+    "wantu_upload_file": (_P, [_P, _C, _C, _C, _C, _C, _C, _C]),
+    "wantu_upload_content": (_P, [_P, _C, _C, _C, _C, _SIZE, _C, _C, _C]),
+    "wantu_multipart_init": (_P, [_P, _C, _C, _C, _C, _SIZE, _C, _C, _C]),
+    "wantu_multipart_upload": (_P, [_P, _C, _C, _C, _U32, _C, _SIZE, _C]),
+    "wantu_multipart_complete": (_P, [_P, _C, _C, _C, _C, _C]),
+    "wantu_multipart_cancel": (_P, [_P, _C, _C, _C]),
+}
+
+_I64 = ctypes.c_int64
+_I32 = ctypes.c_int32
+
+# Calls beyond the seed; bound when the loaded library has them, so an older
+# library still serves the seed's calls.
+_OPTIONAL_SIGNATURES = {
+    "wantu_file_exists": (_P, [_P, _C, _C, _C]),
+    "wantu_file_get": (_P, [_P, _C, _C, _C]),
+    "wantu_file_delete": (_P, [_P, _C, _C, _C]),
+    "wantu_file_rename": (_P, [_P, _C, _C, _C, _C, _C]),
+    "wantu_file_list": (_P, [_P, _C, _C, _I64, _I64]),
+    "wantu_file_list_all": (_P, [_P, _C, _C, _I64]),
+    "wantu_dir_create": (_P, [_P, _C, _C]),
+    "wantu_dir_exists": (_P, [_P, _C, _C]),
+    "wantu_dir_delete": (_P, [_P, _C, _C]),
+    "wantu_dir_list": (_P, [_P, _C, _C, _I64, _I64]),
+    "wantu_dir_list_all": (_P, [_P, _C, _C, _I64]),
+    "wantu_pts_add": (_P, [_P, _C, _C, _C, _C, _C, _I32]),
+    "wantu_pts_get": (_P, [_P, _C]),
+    "wantu_media_encode": (_P, [_P, _C, _C, _C, _C, _C, _C, _C]),
+    "wantu_media_encode_result": (_P, [_P, _C]),
+    "wantu_snapshot": (_P, [_P, _C, _C, _C, _C, _C, _I64, _C]),
+    "wantu_snapshot_result": (_P, [_P, _C]),
+    "wantu_scan_porn": (_P, [_P, _C, _C, _C]),
+    "wantu_scan_advertising": (_P, [_P, _C, _C, _C]),
+    "wantu_scan_feedback": (_P, [_P, _C]),
+    "wantu_resource_id": (_P, [_C, _C, _C]),
+    "wantu_cancel_new": (_P, []),
+    "wantu_cancel_trigger": (None, [_P]),
+    "wantu_cancel_is_triggered": (ctypes.c_int, [_P]),
+    "wantu_cancel_free": (None, [_P]),
+}
+
+# The one-call uploader's callbacks (wantu_progress_fn, wantu_read_fn).
+_PROGRESS_FN = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_uint64, ctypes.c_uint64, ctypes.c_void_p)
+_READ_FN = ctypes.CFUNCTYPE(ctypes.c_ssize_t, ctypes.c_void_p, ctypes.c_size_t, ctypes.c_void_p)
+_SIZE_UNKNOWN = 2 ** 64 - 1
+_TAIL = [_C, _C, _C, _PROGRESS_FN, _P, _P]  # meta, var, options, progress, user_data, cancel
+_OPTIONAL_SIGNATURES.update({
+    "wantu_transfer_file": (_P, [_P, _C, _C, _C, _C] + _TAIL),
+    "wantu_transfer_content": (_P, [_P, _C, _C, _C, _C, _SIZE] + _TAIL),
+    "wantu_transfer_stream": (_P, [_P, _C, _C, _C, _READ_FN, _P] + _TAIL),
+})
+
+
+def _declare(lib):
+    for name, (restype, argtypes) in _SIGNATURES.items():
+        fn = getattr(lib, name)
+        fn.restype = restype
+        fn.argtypes = argtypes
+    for name, (restype, argtypes) in _OPTIONAL_SIGNATURES.items():
+        fn = getattr(lib, name, None)
+        if fn is not None:
+            fn.restype = restype
+            fn.argtypes = argtypes
+
+
+def version():
+    """The loaded library's version, e.g. ``'0.1.0'``."""
+    return load_library().wantu_version().decode()
+
+
+def _take(lib, ptr):
+    """Decodes an owned JSON string from the library and frees it."""
+    if not ptr:
+        return {"code": 0, "error": "Internal", "message": "libwantu answered NULL", "request_id": ""}
+    try:
+        return json.loads(ctypes.string_at(ptr).decode("utf-8"))
+    finally:
+        lib.wantu_string_free(ptr)
+
+
+class _BadValue(Exception):
+    """A value C cannot carry (NUL in a string); answered as a JSON error."""
+
+
+def _local_error(message):
+    return {"code": 0, "error": "InvalidArgument", "message": message, "request_id": ""}
+
+
+def _text(value, arg, optional=True):
+    """A str (or UTF-8 bytes) argument as C bytes; None passes NULL."""
+    if value is None:
+        if optional:
+            return None
+        raise TypeError("`%s` must be a str, not None" % arg)
+    if isinstance(value, str):
+        try:
+            value = value.encode("utf-8")
+        except UnicodeEncodeError as e:
+            raise _BadValue("`%s` is not encodable as UTF-8: %s" % (arg, e))
+    elif isinstance(value, (bytes, bytearray)):
+        value = bytes(value)
+    else:
+        raise TypeError("`%s` must be a str, not %s" % (arg, type(value).__name__))
+    if b"\0" in value:
+        raise _BadValue("`%s` contains a NUL character, which C strings cannot carry" % arg)
+    return value
+
+
+def _json_arg(value, arg, optional=True):
+    """A dict-like argument (policy, meta, var): a dict, or JSON text."""
+    if value is None and optional:
+        return None
+    if isinstance(value, (str, bytes, bytearray)):
+        return _text(value, arg)
+    if isinstance(value, dict):
+        # A dict of unserialisable values raises TypeError, as json does.
+        return _text(json.dumps(value, ensure_ascii=False), arg)
+    raise TypeError("`%s` must be a dict or a JSON str, not %s" % (arg, type(value).__name__))
+
+
+def _meta(value, arg):
+    # The seed's default `{}` means "none": send nothing rather than an empty object.
+    if isinstance(value, dict) and not value:
+        return None
+    return _json_arg(value, arg)
+
+
+def _content(value):
+    """Upload content: bytes-like, str (sent as UTF-8), or a readable file object."""
+    if hasattr(value, "read") and not isinstance(value, (bytes, bytearray, memoryview, str)):
+        value = value.read()
+    if isinstance(value, bytes):
+        return value
+    if isinstance(value, (bytearray, memoryview)):
+        return bytes(value)
+    if isinstance(value, str):
+        return value.encode("utf-8")
+    raise TypeError(
+        "`content` must be bytes, a str or a readable file object, not %s" % type(value).__name__
+    )
+
+
+def _parts(value):
+    """The seed's Base64 parts (str or bytes), or a list of dicts."""
+    if isinstance(value, (list, tuple)):
+        for p in value:
+            if not isinstance(p, dict):
+                raise TypeError("`parts` items must be dicts like {'e_tag': ..., 'part_number': 1}")
+        return _text(json.dumps(list(value)), "parts")
+    if isinstance(value, (str, bytes, bytearray)):
+        return _text(value, "parts", optional=False)
+    raise TypeError(
+        "`parts` must be the seed's Base64 text or a list of dicts, not %s" % type(value).__name__
+    )
+
+
+def _int(value, arg, lo=-(2 ** 63), hi=2 ** 63 - 1):
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError("`%s` must be an int, not %s" % (arg, type(value).__name__))
+    if not lo <= value <= hi:
+        raise _BadValue("`%s` %d is out of range (%d to %d)" % (arg, value, lo, hi))
+    return value
+
+
+def _json_list(value, arg, optional=True):
+    """A list argument (files, urls, feedback) as JSON text; JSON text passes."""
+    if value is None and optional:
+        return None
+    if isinstance(value, (str, bytes, bytearray)):
+        return _text(value, arg)
+    if isinstance(value, (list, tuple, dict)):
+        return _text(json.dumps(value if isinstance(value, dict) else list(value)), arg)
+    raise TypeError("`%s` must be a list or JSON text, not %s" % (arg, type(value).__name__))
+
+
+def resource_id(namespace, dir, name=None):
+    """``{'code': 200, 'resource_id': ...}``: the id of a file (or of the
+    folder ``dir`` when ``name`` is None), as manage URLs use it."""
+    lib = load_library()
+    try:
+        args = (_text(namespace, "namespace", False), _text(dir, "dir", False), _text(name, "name"))
+    except _BadValue as e:
+        return _local_error(str(e))
+    return _take(lib, lib.wantu_resource_id(*args))
+
+
+class CancelToken(object):
+    """Cancels the uploads it is given to (``Want.upload(..., cancel=token)``)
+    from any thread: ``token.cancel()``. A cancelled token stays cancelled."""
+
+    def __init__(self):
+        self._lib = load_library()
+        if not hasattr(self._lib, "wantu_cancel_new"):
+            raise OSError("the loaded libwantu (%s) has no one-call uploader" % version())
+        self._handle = self._lib.wantu_cancel_new()
+        if not self._handle:
+            raise MemoryError("wantu_cancel_new failed")
+
+    def cancel(self):
+        if self._handle:
+            self._lib.wantu_cancel_trigger(self._handle)
+
+    @property
+    def cancelled(self):
+        return bool(self._handle) and self._lib.wantu_cancel_is_triggered(self._handle) == 1
+
+    def close(self):
+        handle, self._handle = self._handle, None
+        if handle:
+            self._lib.wantu_cancel_free(handle)
+
+    def __del__(self):
+        try:
+            self.close()
+        except Exception:
+            pass
+
+
+class _Callbacks(object):
+    """C callbacks around Python ones. An exception raised by the user's
+    progress callable or stream stops the upload and is re-raised after it."""
+
+    def __init__(self, progress, stream=None):
+        self.error = None
+        self.progress = _PROGRESS_FN(self._progress) if progress is not None else _PROGRESS_FN()
+        self.read = _READ_FN(self._read) if stream is not None else None
+        self._user_progress = progress
+        self._stream = stream
+
+    def _progress(self, sent, total, _data):
+        try:
+            return 1 if self._user_progress(sent, None if total == _SIZE_UNKNOWN else total) else 0
+        except BaseException as e:  # noqa: B036 - re-raised after the call
+            self.error = self.error or e
+            return 1
+
+    def _read(self, buf, cap, _data):
+        try:
+            chunk = self._stream.read(cap)
+            if isinstance(chunk, str):
+                chunk = chunk.encode("utf-8")
+            if not chunk:
+                return 0
+            if not isinstance(chunk, (bytes, bytearray, memoryview)) or len(chunk) > cap:
+                raise TypeError("stream.read(%d) must answer at most %d bytes" % (cap, cap))
+            ctypes.memmove(buf, bytes(chunk), len(chunk))
+            return len(chunk)
+        except BaseException as e:  # noqa: B036 - re-raised after the call
+            self.error = self.error or e
+            return -1
+
+    def finish(self, result):
+        if self.error is not None:
+            raise self.error
+        return result
+
+
+class Want(object):
+    """The seed's client. Safe to share between threads; ctypes releases the
+    GIL during each call, so threads upload in parallel."""
+
+    def __init__(self, ak, sk, type=None, upload_endpoint=None, manage_endpoint=None):
+        self._handle = None
+        self._lib = load_library()
+        self._handle = self._create(ak, sk, type, upload_endpoint, manage_endpoint)
+
+    @classmethod
+    def with_options(cls, ak, sk, type=None, upload_endpoint=None, manage_endpoint=None, **options):
+        """Like ``Want(...)``, with client options: ``connect_timeout_ms``,
+        ``request_timeout_ms``, ``read_timeout_ms``, ``ca_file``, ``proxy``,
+        ``user_agent`` (see wantu.h, wantu_client_new_with_options)."""
+        self = cls.__new__(cls)
+        self._handle = None
+        self._lib = load_library()
+        self._handle = self._create(ak, sk, type, upload_endpoint, manage_endpoint, options)
+        return self
+
+    def _create(self, ak, sk, type, upload_endpoint, manage_endpoint, options=None):
+        lib = self._lib
+        try:
+            args = [
+                _text(ak, "ak", optional=False),
+                _text(sk, "sk", optional=False),
+                _text(type, "type"),
+                _text(upload_endpoint, "upload_endpoint"),
+                _text(manage_endpoint, "manage_endpoint"),
+                _text(json.dumps(options), "options") if options is not None else None,
+            ]
+        except _BadValue as e:
+            raise WantError(_local_error(str(e)))
+        handle = lib.wantu_client_new_with_options(*args)
+        if not handle:
+            ptr = lib.wantu_last_error()
+            err = _take(lib, ptr) if ptr else {"error": "Internal", "message": "unknown failure"}
+            raise WantError(err)
+        return handle
+
+    # -- lifetime --------------------------------------------------------
+
+    def close(self):
+        """Releases the client now (also done when it is garbage collected).
+        No call may be running on it; later calls answer an error dict."""
+        handle, self._handle = self._handle, None
+        if handle:
+            self._lib.wantu_client_free(handle)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def __del__(self):
+        try:
+            self.close()
+        except Exception:  # interpreter shutdown: never raise from a finaliser
+            pass
+
+    def _call(self, name, *args):
+        if not self._handle:
+            return _local_error("this Want client is closed; create a new one")
+        fn = getattr(self._lib, name, None)
+        if fn is None:
+            return {"code": 0, "error": "Internal", "request_id": "",
+                    "message": "the loaded libwantu (%s) has no %s; install a newer one"
+                    % (version(), name)}
+        return _take(self._lib, fn(self._handle, *args))
+
+    def _guard(self, build):
+        """Runs an argument builder; a value C cannot carry answers a JSON error."""
+        try:
+            return build()
+        except _BadValue as e:
+            return _local_error(str(e))
+
+    # -- the seed's calls ------------------------------------------------
+
+    def upload_token(self, policy):
+        """``{'code': 200, 'token': 'UPLOAD_AK_TOP ...'}`` for a policy."""
+        return self._guard(lambda: self._call("wantu_upload_token", _json_arg(policy, "policy", False)))
+
+    def upload_file(self, policy, dir, name, file_path, md5=None, meta={}, var={}):
+        """Uploads a local file (streamed from disk) in one request."""
+
+        def build():
+            if isinstance(file_path, os.PathLike):
+                path = os.fspath(file_path)
+            else:
+                path = file_path
+            return self._call(
+                "wantu_upload_file",
+                _json_arg(policy, "policy", False),
+                _text(dir, "dir"),
+                _text(name, "name"),
+                _text(path, "file_path", optional=False),
+                _text(md5, "md5"),
+                _meta(meta, "meta"),
+                _meta(var, "var"),
+            )
+
+        return self._guard(build)
+
+    def upload_content(self, policy, dir, name, content, md5=None, meta={}, var={}):
+        """Uploads bytes (or a file object's contents) in one request."""
+
+        def build():
+            data = _content(content)
+            return self._call(
+                "wantu_upload_content",
+                _json_arg(policy, "policy", False),
+                _text(dir, "dir"),
+                _text(name, "name"),
+                data,
+                len(data),
+                _text(md5, "md5"),
+                _meta(meta, "meta"),
+                _meta(var, "var"),
+            )
+
+        return self._guard(build)
+
+    def multipart_init(self, policy, dir, name, content, md5=None, meta={}, var={}):
+        """Starts a multipart upload with its first part; answers ``id``,
+        ``upload_id``, ``part_number`` 1 and ``e_tag``."""
+
+        def build():
+            data = _content(content)
+            return self._call(
+                "wantu_multipart_init",
+                _json_arg(policy, "policy", False),
+                _text(dir, "dir"),
+                _text(name, "name"),
+                data,
+                len(data),
+                _text(md5, "md5"),
+                _meta(meta, "meta"),
+                _meta(var, "var"),
+            )
+
+        return self._guard(build)
+
+    def multipart_upload(self, policy, id, upload_id, part_number, content, md5=None):
+        """Sends part ``part_number`` (2...10000) of an upload."""
+
+        def build():
+            data = _content(content)
+            return self._call(
+                "wantu_multipart_upload",
+                _json_arg(policy, "policy", False),
+                _text(id, "id", optional=False),
+                _text(upload_id, "upload_id", optional=False),
+                _int(part_number, "part_number", 0, 0xFFFFFFFF),
+                data,
+                len(data),
+                _text(md5, "md5"),
+            )
+
+        return self._guard(build)
+
+    def multipart_complete(self, policy, id, upload_id, parts, md5=None):
+        """Assembles the file; ``parts`` is the seed's Base64 or a list of dicts."""
+        return self._guard(
+            lambda: self._call(
+                "wantu_multipart_complete",
+                _json_arg(policy, "policy", False),
+                _text(id, "id", optional=False),
+                _text(upload_id, "upload_id", optional=False),
+                _parts(parts),
+                _text(md5, "md5"),
+            )
+        )
+
+    def multipart_cancel(self, policy, id, upload_id):
+        """Cancels an upload; the server discards its parts."""
+        return self._guard(
+            lambda: self._call(
+                "wantu_multipart_cancel",
+                _json_arg(policy, "policy", False),
+                _text(id, "id", optional=False),
+                _text(upload_id, "upload_id", optional=False),
+            )
+        )
+
+    # -- one call, any size (parallel multipart, progress, cancel, retries) --
+
+    def upload(self, policy, dir, name, source, meta=None, var=None, progress=None, cancel=None,
+               **options):
+        """Uploads ``source`` whatever its size: a path (str or PathLike),
+        bytes-like content, or a readable binary stream of unknown length.
+        Small sources go in one request, larger ones in parallel parts.
+
+        ``progress(sent, total)`` is called on this thread (``total`` None
+        while a stream's length is unknown); returning a true value cancels.
+        ``cancel`` is a ``CancelToken`` another thread may trigger. Options:
+        ``part_size``, ``concurrency``, ``multipart_threshold``, ``integrity``,
+        ``max_attempts``, ``retry_budget_ms``, ``backoff_base_ms``,
+        ``backoff_max_ms``, ``checkpoint_path`` (resume; paths only).
+        Answers the result dict plus ``multipart``, ``parts``, ``attempts``,
+        ``retries``...; a cancel answers ``error`` ``Cancelled``."""
+        if isinstance(source, (str, os.PathLike)):
+            kind, fn = "file", "wantu_transfer_file"
+        elif isinstance(source, (bytes, bytearray, memoryview)):
+            kind, fn = "content", "wantu_transfer_content"
+        elif hasattr(source, "read"):
+            kind, fn = "stream", "wantu_transfer_stream"
+        else:
+            raise TypeError("`source` must be a path, bytes or a readable stream, not %s"
+                            % type(source).__name__)
+        if cancel is not None and not isinstance(cancel, CancelToken):
+            raise TypeError("`cancel` must be a CancelToken, not %s" % type(cancel).__name__)
+        if progress is not None and not callable(progress):
+            raise TypeError("`progress` must be callable")
+        callbacks = _Callbacks(progress, source if kind == "stream" else None)
+
+        def build():
+            head = [_json_arg(policy, "policy", False), _text(dir, "dir"), _text(name, "name")]
+            if kind == "file":
+                head.append(_text(os.fspath(source), "file_path", optional=False))
+            elif kind == "content":
+                data = bytes(source)
+                head += [data, len(data)]
+            else:
+                head += [callbacks.read, None]
+            tail = [_json_arg(meta or None, "meta"), _json_arg(var or None, "var"),
+                    _json_arg(options or None, "options"), callbacks.progress, None,
+                    cancel._handle if cancel is not None else None]
+            return self._call(fn, *(head + tail))
+
+        return callbacks.finish(self._guard(build))
+
+    # -- management (manage_endpoint) -------------------------------------
+    # `namespace` is the space; `dir` starts with "/" (the root is "/").
+    # Arguments are converted by name (see _MANAGE_ARGS), in the C order.
+
+    def _manage(self, fn, **args):
+        return self._guard(lambda: self._call(fn, *[_MANAGE_ARGS[k](v, k) for k, v in args.items()]))
+
+    def file_exists(self, namespace, dir, name):
+        """``{'code': 200, 'exist': True|False}``."""
+        return self._manage("wantu_file_exists", namespace=namespace, dir=dir, name=name)
+
+    def file_get(self, namespace, dir, name):
+        """The file's metadata (``size``, ``md5``, ``e_tag``, ``mime_type``,
+        ``meta``, ...); 404 ``FileNotExist`` when it is missing."""
+        return self._manage("wantu_file_get", namespace=namespace, dir=dir, name=name)
+
+    def file_delete(self, namespace, dir, name):
+        return self._manage("wantu_file_delete", namespace=namespace, dir=dir, name=name)
+
+    def file_rename(self, namespace, dir, name, new_dir, new_name):
+        """Moves ``dir/name`` to ``new_dir/new_name`` (``new_dir`` None keeps
+        the folder); answers the file at its new place."""
+        return self._manage("wantu_file_rename", namespace=namespace, dir=dir, name=name,
+                            new_dir=new_dir, new_name=new_name)
+
+    def file_list(self, namespace, dir, page=1, page_size=100):
+        """One page of the files in ``dir``: ``result``, ``total_count``,
+        ``total_page``, ``current_page``, ``page_size``."""
+        return self._manage("wantu_file_list", namespace=namespace, dir=dir, page=page,
+                            page_size=page_size)
+
+    def file_list_all(self, namespace, dir, max_items=10000):
+        """Every file in ``dir`` (all pages), at most ``max_items``;
+        ``truncated`` says whether more exist."""
+        return self._manage("wantu_file_list_all", namespace=namespace, dir=dir, max_items=max_items)
+
+    def dir_create(self, namespace, dir):
+        """Creates ``dir`` and its parents; 409 ``NameDuplicated`` if it exists."""
+        return self._manage("wantu_dir_create", namespace=namespace, dir=dir)
+
+    def dir_exists(self, namespace, dir):
+        return self._manage("wantu_dir_exists", namespace=namespace, dir=dir)
+
+    def dir_delete(self, namespace, dir):
+        """Deletes an empty folder; 409 ``DirNotEmpty`` otherwise."""
+        return self._manage("wantu_dir_delete", namespace=namespace, dir=dir)
+
+    def dir_list(self, namespace, dir, page=1, page_size=100):
+        return self._manage("wantu_dir_list", namespace=namespace, dir=dir, page=page,
+                            page_size=page_size)
+
+    def dir_list_all(self, namespace, dir, max_items=10000):
+        return self._manage("wantu_dir_list_all", namespace=namespace, dir=dir, max_items=max_items)
+
+    def pts_add(self, namespace, dir, name, fops, notify_url=None, force=False):
+        """Adds a persistent processing task (wantu-server answers 501)."""
+        return self._manage("wantu_pts_add", namespace=namespace, dir=dir, name=name, fops=fops,
+                            notify_url=notify_url, force=force)
+
+    def pts_get(self, persistent_id):
+        return self._manage("wantu_pts_get", persistent_id=persistent_id)
+
+    def media_encode(self, namespace, input_dir, input_name, output_dir, output_name,
+                     encode_template, **options):
+        """Transcodes a stored file. Options: ``use_preset``, ``force``,
+        ``watermark``, ``watermark_template``, ``notify_url``, ``seek``,
+        ``duration`` (wantu-server answers 501)."""
+        return self._manage("wantu_media_encode", namespace=namespace, input_dir=input_dir,
+                            input_name=input_name, output_dir=output_dir, output_name=output_name,
+                            encode_template=encode_template, options=options or None)
+
+    def media_encode_result(self, task_id):
+        return self._manage("wantu_media_encode_result", task_id=task_id)
+
+    def snapshot(self, namespace, input_dir, input_name, output_dir, output_name, time_ms,
+                 notify_url=None):
+        """A still image of a video at ``time_ms`` (wantu-server answers 501)."""
+        return self._manage("wantu_snapshot", namespace=namespace, input_dir=input_dir,
+                            input_name=input_name, output_dir=output_dir, output_name=output_name,
+                            time_ms=time_ms, notify_url=notify_url)
+
+    def snapshot_result(self, task_id):
+        return self._manage("wantu_snapshot_result", task_id=task_id)
+
+    def scan_porn(self, namespace=None, files=None, urls=None):
+        """Scans stored ``files`` (``'/dir/name'`` strings or dicts) in
+        ``namespace``, or ``urls``; give one of the two."""
+        return self._manage("wantu_scan_porn", scan_namespace=namespace, files=files, urls=urls)
+
+    def scan_advertising(self, namespace=None, files=None, urls=None):
+        return self._manage("wantu_scan_advertising", scan_namespace=namespace, files=files, urls=urls)
+
+    def scan_feedback(self, feedback):
+        """Reports wrong scan results: a dict or a list of dicts."""
+        return self._manage("wantu_scan_feedback", feedback=feedback)
+
+
+def _required(value, arg):
+    return _text(value, arg, optional=False)
+
+
+# How each management argument becomes a C value.
+_MANAGE_ARGS = {
+    "namespace": _required, "dir": _required, "name": _required, "new_name": _required,
+    "new_dir": _text, "notify_url": _text, "fops": _required, "persistent_id": _required,
+    "task_id": _required, "input_dir": _required, "input_name": _required,
+    "output_dir": _required, "output_name": _required, "encode_template": _required,
+    "options": _json_arg, "page": _int, "page_size": _int, "max_items": _int, "time_ms": _int,
+    "force": lambda v, arg: 1 if v else 0,
+    "scan_namespace": lambda v, arg: _text(v, "namespace"),
+    "files": _json_list, "urls": _json_list,
+    "feedback": lambda v, arg: _json_list(v, arg, optional=False),
+}
