@@ -29,9 +29,7 @@ pub fn parse_parts(text: &str) -> Result<Vec<PartTag>> {
     } else {
         b64_decode_lenient(text)
             .and_then(|b| String::from_utf8(b).ok())
-            .ok_or_else(|| {
-                Error::invalid("`parts` is neither a JSON array nor Base64 of one")
-            })?
+            .ok_or_else(|| Error::invalid("`parts` is neither a JSON array nor Base64 of one"))?
     };
     let items: Vec<Value> = serde_json::from_str(&json_text)
         .map_err(|e| Error::invalid(format!("`parts` is not a JSON array: {e}")))?;
@@ -77,7 +75,9 @@ pub fn encode_parts(parts: &[PartTag]) -> String {
 
 fn check_ids(id: &str, upload_id: &str) -> Result<()> {
     if id.trim().is_empty() {
-        return Err(Error::invalid("`id` is empty: pass the id that multipart_init answered"));
+        return Err(Error::invalid(
+            "`id` is empty: pass the id that multipart_init answered",
+        ));
     }
     if upload_id.trim().is_empty() {
         return Err(Error::invalid(
@@ -107,7 +107,7 @@ impl Client {
         if let Some(m) = md5 {
             push(&mut fields, "md5", m);
         }
-        let file_name = content_file_name(target, &part);
+        let file_name = content_file_name(policy, target, &part)?;
         self.post_upload(
             "/api/proxy/blockInit",
             policy,
@@ -170,17 +170,34 @@ impl Client {
         if let Some(m) = md5 {
             push(&mut fields, "md5", m);
         }
-        self.post_upload("/api/proxy/blockComplete", policy, fields, None, "multipart_complete")
-            .await
+        self.post_upload(
+            "/api/proxy/blockComplete",
+            policy,
+            fields,
+            None,
+            "multipart_complete",
+        )
+        .await
     }
 
     /// `blockCancel`: discards an upload and its parts.
-    pub async fn multipart_cancel(&self, policy: &Policy, id: &str, upload_id: &str) -> Result<Value> {
+    pub async fn multipart_cancel(
+        &self,
+        policy: &Policy,
+        id: &str,
+        upload_id: &str,
+    ) -> Result<Value> {
         check_ids(id, upload_id)?;
         let mut fields = Fields::new();
         id_fields(&mut fields, id, upload_id);
-        self.post_upload("/api/proxy/blockCancel", policy, fields, None, "multipart_cancel")
-            .await
+        self.post_upload(
+            "/api/proxy/blockCancel",
+            policy,
+            fields,
+            None,
+            "multipart_cancel",
+        )
+        .await
     }
 }
 
@@ -191,8 +208,14 @@ mod tests {
 
     fn tags() -> Vec<PartTag> {
         vec![
-            PartTag { part_number: 1, e_tag: "A".into() },
-            PartTag { part_number: 2, e_tag: "B".into() },
+            PartTag {
+                part_number: 1,
+                e_tag: "A".into(),
+            },
+            PartTag {
+                part_number: 2,
+                e_tag: "B".into(),
+            },
         ]
     }
 
@@ -209,8 +232,15 @@ mod tests {
 
     #[test]
     fn bad_parts_are_named() {
-        for bad in ["", "[]", "!!!", "[{\"e_tag\":\"A\"}]", "[{\"part_number\":0,\"e_tag\":\"A\"}]",
-            "[{\"part_number\":1}]", "{}"] {
+        for bad in [
+            "",
+            "[]",
+            "!!!",
+            "[{\"e_tag\":\"A\"}]",
+            "[{\"part_number\":0,\"e_tag\":\"A\"}]",
+            "[{\"part_number\":1}]",
+            "{}",
+        ] {
             let e = parse_parts(bad).unwrap_err();
             assert!(e.message().contains("`parts`"), "{bad}: {e}");
         }
@@ -221,7 +251,10 @@ mod tests {
         let wire = encode_parts(&tags());
         assert!(!wire.contains('='));
         let decoded = String::from_utf8(b64_decode_lenient(&wire).unwrap()).unwrap();
-        assert_eq!(decoded, r#"[{"eTag":"A","partNumber":1},{"eTag":"B","partNumber":2}]"#);
+        assert_eq!(
+            decoded,
+            r#"[{"eTag":"A","partNumber":1},{"eTag":"B","partNumber":2}]"#
+        );
         assert_eq!(parse_parts(&wire).unwrap(), tags());
     }
 }

@@ -9,6 +9,8 @@ use serde_json::Value;
 pub struct Policy {
     text: String,
     namespace: String,
+    /// Whether the policy's own `name` decides the stored file name.
+    names_file: bool,
 }
 
 impl Policy {
@@ -18,13 +20,17 @@ impl Policy {
         let value: Value = serde_json::from_str(text)
             .map_err(|e| Error::invalid(format!("policy is not valid JSON: {e}")))?;
         let obj = value.as_object().ok_or_else(|| {
-            Error::invalid("policy must be a JSON object such as {\"namespace\":\"ns\",\"expiration\":-1}")
+            Error::invalid(
+                "policy must be a JSON object such as {\"namespace\":\"ns\",\"expiration\":-1}",
+            )
         })?;
         let namespace = ["namespace", "bucket"]
             .iter()
             .find_map(|k| obj.get(*k).and_then(Value::as_str))
             .filter(|ns| !ns.is_empty())
-            .ok_or_else(|| Error::invalid("policy has no \"namespace\": name the space to upload into"))?
+            .ok_or_else(|| {
+                Error::invalid("policy has no \"namespace\": name the space to upload into")
+            })?
             .to_string();
         match obj.get("expiration") {
             Some(Value::Number(_)) => {}
@@ -40,9 +46,14 @@ impl Policy {
                 )))
             }
         }
+        let names_file = obj
+            .get("name")
+            .and_then(Value::as_str)
+            .is_some_and(|n| !n.is_empty());
         Ok(Policy {
             text: text.to_string(),
             namespace,
+            names_file,
         })
     }
 
@@ -52,6 +63,10 @@ impl Policy {
 
     pub fn namespace(&self) -> &str {
         &self.namespace
+    }
+
+    pub fn names_file(&self) -> bool {
+        self.names_file
     }
 }
 

@@ -92,7 +92,24 @@ pub fn check_md5(md5: Option<&str>) -> Result<Option<String>> {
 pub enum Content {
     Bytes(Bytes),
     File(PathBuf),
+    /// Bytes or a file whose chunks are reported to the meter as the
+    /// connection takes them: byte-level progress for the parallel uploader.
+    Metered(Box<Content>, Meter),
 }
+
+/// Receives the size of each body chunk as the HTTP connection takes it.
+#[derive(Clone)]
+pub struct Meter(pub std::sync::Arc<dyn Fn(u64) + Send + Sync>);
+
+impl std::fmt::Debug for Meter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Meter")
+    }
+}
+
+/// Chunk size of metered bodies: small enough for smooth progress, large
+/// enough that per-chunk overhead does not show.
+const METER_CHUNK: usize = 128 * 1024;
 
 impl Content {
     /// The `content` part and its size. A file is streamed from disk, so a
@@ -106,6 +123,32 @@ impl Content {
             Content::File(path) => {
                 let (file, len) = open_regular_file(&path).await?;
                 let stream = tokio_util::io::ReaderStream::with_capacity(file, 64 * 1024);
+                (
+                    Part::stream_with_length(reqwest::Body::wrap_stream(stream), len),
+                    len,
+                )
+            }
+            Content::Metered(inner, meter) => {
+                use futures_util::{StreamExt, TryStreamExt};
+                type Chunks = futures_util::stream::BoxStream<'static, std::io::Result<Bytes>>;
+                let (stream, len): (Chunks, u64) = match *inner {
+                    Content::Bytes(b) => {
+                        let len = b.len();
+                        let chunks = (0..len)
+                            .step_by(METER_CHUNK)
+                            .map(move |at| Ok(b.slice(at..(at + METER_CHUNK).min(len))));
+                        (futures_util::stream::iter(chunks).boxed(), len as u64)
+                    }
+                    Content::File(path) => {
+                        let (file, len) = open_regular_file(&path).await?;
+                        let s = tokio_util::io::ReaderStream::with_capacity(file, METER_CHUNK);
+                        (s.boxed(), len)
+                    }
+                    Content::Metered(..) => {
+                        return Err(Error::Internal("metered content nested in itself".into()))
+                    }
+                };
+                let stream = stream.inspect_ok(move |chunk| (meter.0)(chunk.len() as u64));
                 (
                     Part::stream_with_length(reqwest::Body::wrap_stream(stream), len),
                     len,
@@ -215,7 +258,7 @@ impl Client {
         if let Some(m) = md5 {
             push(&mut fields, "md5", m);
         }
-        let file_name = content_file_name(target, &content);
+        let file_name = content_file_name(policy, target, &content)?;
         self.post_upload(
             "/api/proxy/upload",
             policy,
@@ -228,17 +271,25 @@ impl Client {
 }
 
 /// The `filename` of the content part: the target name, else the local
-/// file's name; the server takes the stored name from the policy or `name`.
-pub fn content_file_name(target: &Target, content: &Content) -> String {
+/// file's name. Bytes with neither a `name` argument nor a policy `name`
+/// are refused: the server would otherwise store them under whatever
+/// placeholder the client sent, which nobody asked for.
+pub fn content_file_name(policy: &Policy, target: &Target, content: &Content) -> Result<String> {
     if let Some(name) = target.name.as_deref().filter(|n| !n.is_empty()) {
-        return name.to_string();
+        return Ok(name.to_string());
     }
     match content {
-        Content::File(p) => p
+        Content::File(p) => Ok(p
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "content".into()),
-        Content::Bytes(_) => "content".into(),
+            .unwrap_or_else(|| "content".into())),
+        Content::Metered(inner, _) => content_file_name(policy, target, inner),
+        // The policy's name (magic variables allowed) wins on the server.
+        Content::Bytes(_) if policy.names_file() => Ok("content".into()),
+        Content::Bytes(_) => Err(Error::invalid(
+            "`name` is NULL or empty and the policy has no \"name\": \
+             say what to call the uploaded bytes",
+        )),
     }
 }
 
@@ -259,9 +310,32 @@ mod tests {
     }
 
     #[test]
+    fn bytes_need_a_name_from_the_call_or_the_policy() {
+        let bare = Policy::parse(r#"{"namespace":"n","expiration":-1}"#).unwrap();
+        let named = Policy::parse(r#"{"namespace":"n","expiration":-1,"name":"${uuid}"}"#).unwrap();
+        let bytes = Content::Bytes(Bytes::from_static(b"x"));
+        let no_name = Target::default();
+        let err = content_file_name(&bare, &no_name, &bytes).unwrap_err();
+        assert!(err.message().contains("`name`"), "{err}");
+        assert!(content_file_name(&named, &no_name, &bytes).is_ok());
+        let file = Content::File(PathBuf::from("/tmp/clip.mp4"));
+        assert_eq!(
+            content_file_name(&bare, &no_name, &file).unwrap(),
+            "clip.mp4"
+        );
+        let target = Target {
+            name: Some("a.jpg".into()),
+            ..Target::default()
+        };
+        assert_eq!(content_file_name(&bare, &target, &bytes).unwrap(), "a.jpg");
+    }
+
+    #[test]
     fn md5_checks() {
         assert_eq!(
-            check_md5(Some("D41D8CD98F00B204E9800998ECF8427E")).unwrap().unwrap(),
+            check_md5(Some("D41D8CD98F00B204E9800998ECF8427E"))
+                .unwrap()
+                .unwrap(),
             "d41d8cd98f00b204e9800998ecf8427e"
         );
         assert!(check_md5(Some("xyz")).is_err());
