@@ -119,3 +119,105 @@ pub fn test_bytes(len: usize, seed: u64) -> Vec<u8> {
 pub fn md5_hex(data: &[u8]) -> String {
     wantu::auth::md5_hex(data)
 }
+
+// ---- helpers for the FFI and wire-level tests (added by the issue-3 tests) ----
+
+/// A C string for an FFI argument (panics on an interior NUL: test input).
+pub fn cs(s: &str) -> std::ffi::CString {
+    std::ffi::CString::new(s).expect("no NUL in test strings")
+}
+
+/// Parses the JSON document an FFI call returned, checks the result
+/// contract (object, integer `code`, string `message` and `request_id`) and
+/// frees the string with `wantu_string_free`.
+///
+/// # Safety
+/// `ptr` is a string returned by a libwantu call, not yet freed.
+pub unsafe fn take_json(ptr: *mut std::ffi::c_char) -> Value {
+    assert!(!ptr.is_null(), "a libwantu call returned NULL");
+    let text = std::ffi::CStr::from_ptr(ptr)
+        .to_str()
+        .expect("result is UTF-8")
+        .to_string();
+    wantu::ffi::client::wantu_string_free(ptr);
+    let v: Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"));
+    assert!(v["code"].is_u64(), "integer code: {text}");
+    assert!(v["message"].is_string(), "string message: {text}");
+    assert!(v["request_id"].is_string(), "string request_id: {text}");
+    v
+}
+
+/// Asserts an error result: `code`, `error` name, and a message containing `needle`.
+#[track_caller]
+pub fn assert_error(v: &Value, code: u64, error: &str, needle: &str) {
+    assert_eq!(v["code"], code, "{v}");
+    assert_eq!(v["error"], error, "{v}");
+    let message = v["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains(needle),
+        "message should contain {needle:?}: {v}"
+    );
+}
+
+/// Asserts that an error result from the core has this name, code and message part.
+#[track_caller]
+pub fn assert_err<T: std::fmt::Debug>(
+    r: wantu::Result<T>,
+    code: u16,
+    name: &str,
+    needle: &str,
+) -> wantu::Error {
+    let e = r.expect_err("an error");
+    assert_eq!((e.code(), e.name()), (code, name), "{e}");
+    assert!(
+        e.message().contains(needle),
+        "message should contain {needle:?}: {e}"
+    );
+    e
+}
+
+/// An endpoint where nothing listens: a port bound and then released.
+pub fn refused_endpoint() -> String {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = l.local_addr().expect("addr").port();
+    drop(l);
+    format!("http://127.0.0.1:{port}")
+}
+
+/// A policy whose expiration (Unix ms) passed long ago.
+pub fn expired_policy_json() -> String {
+    policy_json(serde_json::json!({"expiration": 1_000}))
+}
+
+/// Accepts one connection on a local port and records the request head it
+/// receives, answering 200 with `body`. For checking headers a client sends
+/// (wantu-server does not echo them). Returns the endpoint and the head.
+pub fn capture_one_request(body: &'static str) -> (String, std::thread::JoinHandle<String>) {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let endpoint = format!("http://{}", listener.local_addr().expect("addr"));
+    let handle = std::thread::spawn(move || {
+        let (mut conn, _) = listener.accept().expect("accept");
+        let mut head = Vec::new();
+        let mut buf = [0u8; 4096];
+        while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+            let n = conn.read(&mut buf).expect("read");
+            if n == 0 {
+                break;
+            }
+            head.extend_from_slice(&buf[..n]);
+        }
+        let answer = format!(
+            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\
+             connection: close\r\n\r\n{body}",
+            body.len()
+        );
+        let _ = conn.write_all(answer.as_bytes());
+        let text = String::from_utf8_lossy(&head).into_owned();
+        text.split("\r\n\r\n")
+            .next()
+            .unwrap_or_default()
+            .to_string()
+    });
+    (endpoint, handle)
+}

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Installs what the tests need beyond the Rust toolchain, a C compiler, make
+# and python3: valgrind (C tests run under it), pkg-config (install tests),
+# curl (downloads in shell checks) and g++ (C++ tests). Debian/Ubuntu only,
+# through apt-get; nothing is done when every tool is already there, so the
+# package index is refreshed only when something is missing.
+set -euo pipefail
+
+# command → Debian package
+declare -A PACKAGE=(
+    [valgrind]=valgrind
+    [pkg-config]=pkg-config
+    [curl]=curl
+    [g++]=g++
+)
+
+# rustfmt and clippy come with rustup's default profile; they cannot be
+# installed from Debian's packages for a rustup toolchain, so only say so.
+for component in fmt clippy; do
+    if ! cargo "$component" --version >/dev/null 2>&1; then
+        echo "ensure-deps: 'cargo $component' is missing; run: rustup component add ${component/fmt/rustfmt}" >&2
+        exit 1
+    fi
+done
+
+missing=()
+for tool in valgrind pkg-config curl g++; do
+    command -v "$tool" >/dev/null 2>&1 || missing+=("${PACKAGE[$tool]}")
+done
+
+if [ "${#missing[@]}" -eq 0 ]; then
+    echo "ensure-deps: valgrind, pkg-config, curl and g++ are present"
+    exit 0
+fi
+
+echo "ensure-deps: installing ${missing[*]}"
+if ! command -v apt-get >/dev/null 2>&1; then
+    echo "ensure-deps: apt-get not found; install these yourself: ${missing[*]}" >&2
+    exit 1
+fi
+SUDO=()
+if [ "$(id -u)" -ne 0 ]; then
+    if command -v sudo >/dev/null 2>&1; then
+        SUDO=(sudo)
+    else
+        echo "ensure-deps: not root and no sudo; install these yourself: ${missing[*]}" >&2
+        exit 1
+    fi
+fi
+export DEBIAN_FRONTEND=noninteractive
+"${SUDO[@]}" apt-get update -qq
+"${SUDO[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+echo "ensure-deps: done"
