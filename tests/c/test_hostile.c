@@ -144,6 +144,18 @@ static void test_null_and_bad_utf8_everywhere(void)
     remove(path);
 }
 
+static void test_bytes_without_any_name(void)
+{
+    /* The test policy names no file, so bytes with no name are refused
+       instead of being stored under a placeholder. */
+    expect_error(wantu_upload_content(client, policy, "/h", NULL, (const uint8_t *)"x", 1, NULL,
+                                      NULL, NULL),
+                 0, "InvalidArgument", "`name` is NULL or empty");
+    expect_error(wantu_multipart_init(client, policy, "/h", "", (const uint8_t *)"x", 1, NULL, NULL,
+                                      NULL),
+                 0, "InvalidArgument", "`name` is NULL or empty");
+}
+
 static void test_null_content_with_length(void)
 {
     expect_error(wantu_upload_content(client, policy, "/h", "n", NULL, 5, NULL, NULL, NULL), 0,
@@ -592,6 +604,7 @@ int main(void)
     test_policy(policy, sizeof policy, NULL);
     RUN(test_null_and_bad_utf8_everywhere);
     RUN(test_null_content_with_length);
+    RUN(test_bytes_without_any_name);
     RUN(test_bad_policies);
     RUN(test_bad_meta_and_var);
     RUN(test_bad_md5_text);
