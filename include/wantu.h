@@ -22,6 +22,18 @@
 #define WANTU_VERSION_STRING "0.1.0"
 
 
+/**
+ * The largest `page_size` the listing calls accept (1…100 is valid).
+ */
+#define WANTU_MAX_PAGE_SIZE 100
+
+/**
+ * The `total` a progress callback receives while the length of a stream is
+ * not known yet (`UINT64_MAX`). Once the stream's end has been read, the
+ * real total is passed instead.
+ */
+#define WANTU_SIZE_UNKNOWN 18446744073709551615ull
+
 #define WANTU_MAX_PART_NUMBER 10000
 
 /**
@@ -30,11 +42,71 @@
 #define WANTU_MIN_PART_SIZE 102400
 
 /**
+ * The largest part the protocol allows (protocol.md §4, server choice).
+ */
+#define MAX_PART_SIZE ((64 * 1024) * 1024)
+
+/**
+ * Part size when none is configured: 10000 parts of it cover 78 GiB, and
+ * (4 + 1) buffers of it stay well under 64 MiB.
+ */
+#define DEFAULT_PART_SIZE ((8 * 1024) * 1024)
+
+#define DEFAULT_CONCURRENCY 4
+
+#define MAX_CONCURRENCY 64
+
+#define MAX_ATTEMPTS_LIMIT 100
+
+/**
+ * `total` while a stream's length is not known yet.
+ */
+#define UNKNOWN UINT64_MAX
+
+/**
+ * …and whenever this many more bytes went out.
+ */
+#define STEP (1 << 20)
+
+/**
+ * A cancel handle: trigger it from any thread, any number of times, to
+ * cancel the uploads it was given to. Create with `wantu_cancel_new`,
+ * release with `wantu_cancel_free`.
+ */
+typedef struct wantu_cancel wantu_cancel;
+
+/**
  * An opaque client: keys, endpoints, a connection pool and I/O threads.
  * Create with `wantu_client_new`, release with `wantu_client_free`; safe to
  * share between threads.
  */
 typedef struct wantu_client wantu_client;
+
+/**
+ * Progress callback: `sent` bytes of `total` have gone out (`total` is
+ * `WANTU_SIZE_UNKNOWN` while a stream's length is unknown).
+ *
+ * Called on the thread that called the upload function, at least every
+ * 100 ms and whenever another MiB went out, and once more with
+ * `sent == total` when the upload succeeds. `sent` counts each byte of the
+ * upload once: it never goes backwards and never exceeds `total`, even
+ * when a part is retried (a retry adds only what goes beyond the earlier
+ * attempt); parts skipped thanks to a checkpoint count as sent at the
+ * start. Return 0 to continue, non-zero to cancel the upload. The callback
+ * may call `wantu_cancel_trigger` and `wantu_string_free`; any other
+ * libwantu call from inside it answers an error.
+ */
+typedef int (*wantu_progress_fn)(uint64_t sent, uint64_t total, void *user_data);
+
+/**
+ * Read callback of `wantu_transfer_stream`: fill `buf` with up to `cap`
+ * bytes and return how many were written; return 0 at the end of the
+ * stream and a negative number on error (the upload then fails with an
+ * `IoError` and is discarded on the server). Short reads are fine. Called
+ * on the thread that called `wantu_transfer_stream`, one call at a time;
+ * the same re-entry rule as for progress callbacks applies.
+ */
+typedef ptrdiff_t (*wantu_read_fn)(uint8_t *buf, size_t cap, void *user_data);
 
 #ifdef __cplusplus
 extern "C" {
@@ -51,6 +123,12 @@ extern "C" {
  * Returns a handle to release with `wantu_client_free`, or NULL when an
  * argument is unusable; `wantu_last_error()` then says why. The handle is
  * thread-safe: any number of threads may use it at once.
+ *
+ * # Safety
+ * Every string argument is NULL or a NUL-terminated string readable for the
+ * duration of the call; `client` is NULL or a live handle from
+ * `wantu_client_new*`. Bad values are reported, not crashed on, wherever
+ * they can be detected (NULL, invalid UTF-8, a freed handle's tag).
  */
 struct wantu_client *wantu_client_new(const char *ak,
                                       const char *sk,
@@ -71,6 +149,12 @@ struct wantu_client *wantu_client_new(const char *ak,
  * - `user_agent`: replaces `ALIMEDIASDK_C_TAE/<version>`.
  *
  * Unknown keys are refused. Returns NULL on failure; see `wantu_last_error`.
+ *
+ * # Safety
+ * Every string argument is NULL or a NUL-terminated string readable for the
+ * duration of the call; `client` is NULL or a live handle from
+ * `wantu_client_new*`. Bad values are reported, not crashed on, wherever
+ * they can be detected (NULL, invalid UTF-8, a freed handle's tag).
  */
 struct wantu_client *wantu_client_new_with_options(const char *ak,
                                                    const char *sk,
@@ -82,6 +166,11 @@ struct wantu_client *wantu_client_new_with_options(const char *ak,
 /**
  * Releases a client: finishes its connections and stops its threads.
  * NULL does nothing. No call on this client may be running or follow.
+ *
+ * # Safety
+ * `client` is NULL or a handle from `wantu_client_new*` not freed yet; a
+ * handle freed twice is ignored while its memory still holds the dead tag,
+ * but that is a courtesy, not a guarantee.
  */
 void wantu_client_free(struct wantu_client *client);
 
@@ -94,6 +183,10 @@ char *wantu_last_error(void);
 
 /**
  * Releases a string returned by libwantu. NULL does nothing.
+ *
+ * # Safety
+ * `s` is NULL or a string returned by libwantu that was not freed yet;
+ * freeing it twice, or freeing memory from elsewhere, is undefined.
  */
 void wantu_string_free(char *s);
 
@@ -104,9 +197,541 @@ void wantu_string_free(char *s);
 const char *wantu_version(void);
 
 /**
+ * Asks whether a file exists: `{"code":200,"exist":true|false,…}` (a
+ * missing file is not an error). `client`, `ns`, `dir`, `name` are
+ * required.
+ *
+ * # Safety
+ * `client` is NULL or a live handle from `wantu_client_new*`; each string
+ * argument is NULL or points to a NUL-terminated string. A NULL required
+ * argument or invalid UTF-8 answers an `InvalidArgument` JSON error (never
+ * a crash). Thread-safe: any number of threads may call with one client.
+ * The result is never NULL; free it with `wantu_string_free`.
+ */
+char *wantu_file_exists(const struct wantu_client *client,
+                        const char *ns,
+                        const char *dir,
+                        const char *name);
+
+/**
+ * Reads a file's metadata: `{"code":200,"namespace","dir","name","path",
+ * "url","size","md5","e_tag","mime_type","is_image","create_time",
+ * "modify_time","meta":{…},…}` (times in ms); 404 `FileNotExist` when it
+ * does not exist. Arguments as `wantu_file_exists`.
+ *
+ * # Safety
+ * `client` is NULL or a live handle from `wantu_client_new*`; each string
+ * argument is NULL or points to a NUL-terminated string. A NULL required
+ * argument or invalid UTF-8 answers an `InvalidArgument` JSON error (never
+ * a crash). Thread-safe: any number of threads may call with one client.
+ * The result is never NULL; free it with `wantu_string_free`.
+ */
+char *wantu_file_get(const struct wantu_client *client,
+                     const char *ns,
+                     const char *dir,
+                     const char *name);
+
+/**
+ * Deletes a file: `{"code":200,…}`; 404 `FileNotExist` when it does not
+ * exist. Arguments as `wantu_file_exists`.
+ *
+ * # Safety
+ * `client` is NULL or a live handle from `wantu_client_new*`; each string
+ * argument is NULL or points to a NUL-terminated string. A NULL required
+ * argument or invalid UTF-8 answers an `InvalidArgument` JSON error (never
+ * a crash). Thread-safe: any number of threads may call with one client.
+ * The result is never NULL; free it with `wantu_string_free`.
+ */
+char *wantu_file_delete(const struct wantu_client *client,
+                        const char *ns,
+                        const char *dir,
+                        const char *name);
+
+/**
+ * Renames or moves the file `dir`/`name` to `new_dir`/`new_name` in the
+ * same namespace. `new_dir` NULL keeps the folder; `new_name` is required.
+ * Answers the file object at its new place (as `wantu_file_get`); 404
+ * `FileNotExist` when the source does not exist. Other arguments as
+ * `wantu_file_exists`.
+ *
+ * # Safety
+ * `client` is NULL or a live handle from `wantu_client_new*`; each string
+ * argument is NULL or points to a NUL-terminated string. A NULL required
+ * argument or invalid UTF-8 answers an `InvalidArgument` JSON error (never
+ * a crash). Thread-safe: any number of threads may call with one client.
+ * The result is never NULL; free it with `wantu_string_free`.
+ */
+char *wantu_file_rename(const struct wantu_client *client,
+                        const char *ns,
+                        const char *dir,
+                        const char *name,
+                        const char *new_dir,
+                        const char *new_name);
+
+/**
+ * Lists one page of the files directly in `dir`, sorted by name:
+ * `{"code":200,"current_page","page_size","total_count","total_page",
+ * "result":[file objects as wantu_file_get],…}`. `page` counts from 1;
+ * `page_size` is 1…100; other values give an `InvalidArgument` error naming
+ * the argument. `client`, `ns`, `dir` are required.
+ *
+ * # Safety
+ * `client` is NULL or a live handle from `wantu_client_new*`; each string
+ * argument is NULL or points to a NUL-terminated string. A NULL required
+ * argument or invalid UTF-8 answers an `InvalidArgument` JSON error (never
+ * a crash). Thread-safe: any number of threads may call with one client.
+ * The result is never NULL; free it with `wantu_string_free`.
+ */
+char *wantu_file_list(const struct wantu_client *client,
+                      const char *ns,
+                      const char *dir,
+                      int64_t page,
+                      int64_t page_size);
+
+/**
+ * Lists every file directly in `dir`, walking all pages (100 items a
+ * request), up to `max_items` (1 or more):
+ * `{"code":200,"total_count":N,"result":[…],"truncated":bool,
+ * "pages_read":k,"message","request_id"}`. `total_count` is the count the
+ * server reported; `truncated` is true when more than `max_items` files
+ * exist and only the first `max_items` (by name) are in `result`. A failing
+ * page makes the whole call answer that error. Arguments as
+ * `wantu_file_list`.
+ *
+ * # Safety
+ * `client` is NULL or a live handle from `wantu_client_new*`; each string
+ * argument is NULL or points to a NUL-terminated string. A NULL required
+ * argument or invalid UTF-8 answers an `InvalidArgument` JSON error (never
+ * a crash). Thread-safe: any number of threads may call with one client.
+ * The result is never NULL; free it with `wantu_string_free`.
+ */
+char *wantu_file_list_all(const struct wantu_client *client,
+                          const char *ns,
+                          const char *dir,
+                          int64_t max_items);
+
+/**
+ * Creates the folder `dir` and any missing parents: `{"code":200,…}`; 409
+ * `NameDuplicated` when it exists. `client`, `ns`, `dir` are required.
+ *
+ * # Safety
+ * `client` is NULL or a live handle from `wantu_client_new*`; each string
+ * argument is NULL or points to a NUL-terminated string. A NULL required
+ * argument or invalid UTF-8 answers an `InvalidArgument` JSON error (never
+ * a crash). Thread-safe: any number of threads may call with one client.
+ * The result is never NULL; free it with `wantu_string_free`.
+ */
+char *wantu_dir_create(const struct wantu_client *client, const char *ns, const char *dir);
+
+/**
+ * Asks whether a folder exists: `{"code":200,"exist":true|false,…}`.
+ * Arguments as `wantu_dir_create`.
+ *
+ * # Safety
+ * `client` is NULL or a live handle from `wantu_client_new*`; each string
+ * argument is NULL or points to a NUL-terminated string. A NULL required
+ * argument or invalid UTF-8 answers an `InvalidArgument` JSON error (never
+ * a crash). Thread-safe: any number of threads may call with one client.
+ * The result is never NULL; free it with `wantu_string_free`.
+ */
+char *wantu_dir_exists(const struct wantu_client *client, const char *ns, const char *dir);
+
+/**
+ * Deletes an empty folder: `{"code":200,…}`; 409 `DirNotEmpty` when it
+ * holds files or folders, 404 `DirNotExist` when there is none. Arguments
+ * as `wantu_dir_create`.
+ *
+ * # Safety
+ * `client` is NULL or a live handle from `wantu_client_new*`; each string
+ * argument is NULL or points to a NUL-terminated string. A NULL required
+ * argument or invalid UTF-8 answers an `InvalidArgument` JSON error (never
+ * a crash). Thread-safe: any number of threads may call with one client.
+ * The result is never NULL; free it with `wantu_string_free`.
+ */
+char *wantu_dir_delete(const struct wantu_client *client, const char *ns, const char *dir);
+
+/**
+ * Lists one page of the folders directly in `dir`, sorted by name; items
+ * are `{"namespace","dir","name","path","create_time","modify_time"}`.
+ * Paging and arguments as `wantu_file_list`.
+ *
+ * # Safety
+ * `client` is NULL or a live handle from `wantu_client_new*`; each string
+ * argument is NULL or points to a NUL-terminated string. A NULL required
+ * argument or invalid UTF-8 answers an `InvalidArgument` JSON error (never
+ * a crash). Thread-safe: any number of threads may call with one client.
+ * The result is never NULL; free it with `wantu_string_free`.
+ */
+char *wantu_dir_list(const struct wantu_client *client,
+                     const char *ns,
+                     const char *dir,
+                     int64_t page,
+                     int64_t page_size);
+
+/**
+ * Lists every folder directly in `dir`, walking all pages, up to
+ * `max_items`; the answer has the shape of `wantu_file_list_all`.
+ *
+ * # Safety
+ * `client` is NULL or a live handle from `wantu_client_new*`; each string
+ * argument is NULL or points to a NUL-terminated string. A NULL required
+ * argument or invalid UTF-8 answers an `InvalidArgument` JSON error (never
+ * a crash). Thread-safe: any number of threads may call with one client.
+ * The result is never NULL; free it with `wantu_string_free`.
+ */
+char *wantu_dir_list_all(const struct wantu_client *client,
+                         const char *ns,
+                         const char *dir,
+                         int64_t max_items);
+
+/**
+ * Adds a persistent processing task `fops` (required, non-empty) on the
+ * file `dir`/`name`; `notify_url` (NULL: none) is called when it is done;
+ * `force` non-zero redoes work already done. The real service answers
+ * `{"code":200,"persistent_id":…}`; wantu-server answers 501
+ * `UnsupportedOperation` after validating the request.
+ *
+ * # Safety
+ * `client` is NULL or a live handle from `wantu_client_new*`; each string
+ * argument is NULL or points to a NUL-terminated string. A NULL required
+ * argument or invalid UTF-8 answers an `InvalidArgument` JSON error (never
+ * a crash). Thread-safe: any number of threads may call with one client.
+ * The result is never NULL; free it with `wantu_string_free`.
+ */
+char *wantu_pts_add(const struct wantu_client *client,
+                    const char *ns,
+                    const char *dir,
+                    const char *name,
+                    const char *fops,
+                    const char *notify_url,
+                    int32_t force);
+
+/**
+ * Reads the state of the persistent task `persistent_id` (required). The
+ * real service answers the task object; wantu-server answers 501
+ * `UnsupportedOperation`.
+ *
+ * # Safety
+ * `client` is NULL or a live handle from `wantu_client_new*`; each string
+ * argument is NULL or points to a NUL-terminated string. A NULL required
+ * argument or invalid UTF-8 answers an `InvalidArgument` JSON error (never
+ * a crash). Thread-safe: any number of threads may call with one client.
+ * The result is never NULL; free it with `wantu_string_free`.
+ */
+char *wantu_pts_get(const struct wantu_client *client, const char *persistent_id);
+
+/**
+ * Transcodes the file `input_dir`/`input_name` into
+ * `output_dir`/`output_name` (both in namespace `ns`) with the template
+ * `encode_template`; all of these are required. `options_json` is NULL or
+ * a JSON object with any of: `use_preset` (bool or 0/1: the template is a
+ * preset), `force` (bool or 0/1), `watermark` (bool or 0/1),
+ * `watermark_template` (string), `notify_url` (string), `seek` and
+ * `duration` (numbers, passed through); unknown keys are refused. The real
+ * service answers `{"code":200,"task_id":…}`; wantu-server answers 501
+ * `UnsupportedOperation` after validating the request (the input must
+ * exist).
+ *
+ * # Safety
+ * `client` is NULL or a live handle from `wantu_client_new*`; each string
+ * argument is NULL or points to a NUL-terminated string. A NULL required
+ * argument or invalid UTF-8 answers an `InvalidArgument` JSON error (never
+ * a crash). Thread-safe: any number of threads may call with one client.
+ * The result is never NULL; free it with `wantu_string_free`.
+ */
+char *wantu_media_encode(const struct wantu_client *client,
+                         const char *ns,
+                         const char *input_dir,
+                         const char *input_name,
+                         const char *output_dir,
+                         const char *output_name,
+                         const char *encode_template,
+                         const char *options_json);
+
+/**
+ * Reads the state of the transcoding task `task_id` (required). The real
+ * service answers the task object; wantu-server answers 501
+ * `UnsupportedOperation`.
+ *
+ * # Safety
+ * `client` is NULL or a live handle from `wantu_client_new*`; each string
+ * argument is NULL or points to a NUL-terminated string. A NULL required
+ * argument or invalid UTF-8 answers an `InvalidArgument` JSON error (never
+ * a crash). Thread-safe: any number of threads may call with one client.
+ * The result is never NULL; free it with `wantu_string_free`.
+ */
+char *wantu_media_encode_result(const struct wantu_client *client, const char *task_id);
+
+/**
+ * Takes a still image of the video `input_dir`/`input_name` at `time_ms`
+ * milliseconds (0 or more) into `output_dir`/`output_name`, all in
+ * namespace `ns` (all required); `notify_url` may be NULL. The real
+ * service answers `{"code":200,"task_id":…}`; wantu-server answers 501
+ * `UnsupportedOperation` after validating the request.
+ *
+ * # Safety
+ * `client` is NULL or a live handle from `wantu_client_new*`; each string
+ * argument is NULL or points to a NUL-terminated string. A NULL required
+ * argument or invalid UTF-8 answers an `InvalidArgument` JSON error (never
+ * a crash). Thread-safe: any number of threads may call with one client.
+ * The result is never NULL; free it with `wantu_string_free`.
+ */
+char *wantu_snapshot(const struct wantu_client *client,
+                     const char *ns,
+                     const char *input_dir,
+                     const char *input_name,
+                     const char *output_dir,
+                     const char *output_name,
+                     int64_t time_ms,
+                     const char *notify_url);
+
+/**
+ * Reads the state of the snapshot task `task_id` (required). The real
+ * service answers the task object; wantu-server answers 501
+ * `UnsupportedOperation`.
+ *
+ * # Safety
+ * `client` is NULL or a live handle from `wantu_client_new*`; each string
+ * argument is NULL or points to a NUL-terminated string. A NULL required
+ * argument or invalid UTF-8 answers an `InvalidArgument` JSON error (never
+ * a crash). Thread-safe: any number of threads may call with one client.
+ * The result is never NULL; free it with `wantu_string_free`.
+ */
+char *wantu_snapshot_result(const struct wantu_client *client, const char *task_id);
+
+/**
+ * Scans images for pornography. Give exactly one of `files_json` — a JSON
+ * array of stored files in namespace `ns`, each a `"/dir/name"` string or
+ * a `{"dir":…,"name":…}` object — and `urls_json` — a JSON array of URL
+ * strings; the other must be NULL (`ns` may be NULL with URLs). The real
+ * service answers `{"code":200,"result":[…]}`; wantu-server answers 501
+ * `UnsupportedOperation` after validating the request (stored files must
+ * exist).
+ *
+ * # Safety
+ * `client` is NULL or a live handle from `wantu_client_new*`; each string
+ * argument is NULL or points to a NUL-terminated string. A NULL required
+ * argument or invalid UTF-8 answers an `InvalidArgument` JSON error (never
+ * a crash). Thread-safe: any number of threads may call with one client.
+ * The result is never NULL; free it with `wantu_string_free`.
+ */
+char *wantu_scan_porn(const struct wantu_client *client,
+                      const char *ns,
+                      const char *files_json,
+                      const char *urls_json);
+
+/**
+ * Scans images for advertising; arguments and answers as
+ * `wantu_scan_porn`.
+ *
+ * # Safety
+ * `client` is NULL or a live handle from `wantu_client_new*`; each string
+ * argument is NULL or points to a NUL-terminated string. A NULL required
+ * argument or invalid UTF-8 answers an `InvalidArgument` JSON error (never
+ * a crash). Thread-safe: any number of threads may call with one client.
+ * The result is never NULL; free it with `wantu_string_free`.
+ */
+char *wantu_scan_advertising(const struct wantu_client *client,
+                             const char *ns,
+                             const char *files_json,
+                             const char *urls_json);
+
+/**
+ * Reports scan results the caller judges wrong. `feedback_json` (required)
+ * is a JSON array of objects (or one object); each is sent as one
+ * `feedback` field in the service's form, e.g.
+ * `{"resourceId":…,"label":0}` (see `wantu_resource_id`) or
+ * `{"url":…,"label":1}`. The real service answers `{"code":200,…}`;
+ * wantu-server answers 501 `UnsupportedOperation` after validating the
+ * request.
+ *
+ * # Safety
+ * `client` is NULL or a live handle from `wantu_client_new*`; each string
+ * argument is NULL or points to a NUL-terminated string. A NULL required
+ * argument or invalid UTF-8 answers an `InvalidArgument` JSON error (never
+ * a crash). Thread-safe: any number of threads may call with one client.
+ * The result is never NULL; free it with `wantu_string_free`.
+ */
+char *wantu_scan_feedback(const struct wantu_client *client, const char *feedback_json);
+
+/**
+ * Answers `{"code":200,"resource_id":…}`: the resource id of the file
+ * `dir`/`name` in namespace `ns`, or of the folder `dir` when `name` is
+ * NULL (`ns` and `dir` are required). Needs no client and no network.
+ *
+ * # Safety
+ * Each string argument is NULL or points to a NUL-terminated string. A
+ * NULL required argument or invalid UTF-8 answers an `InvalidArgument`
+ * JSON error. Thread-safe. The result is never NULL; free it with
+ * `wantu_string_free`.
+ */
+char *wantu_resource_id(const char *ns, const char *dir, const char *name);
+
+/**
+ * Creates a cancel handle (never triggered yet). Returns NULL only if
+ * memory is exhausted. Release it with `wantu_cancel_free`.
+ */
+struct wantu_cancel *wantu_cancel_new(void);
+
+/**
+ * Cancels every upload running with this handle, and any later upload
+ * given it: a triggered handle stays triggered (use a new handle for the
+ * next upload). Uploads stop their parts within a second, cancel the
+ * upload on the server, and answer `{"code":0,"error":"Cancelled",…}`.
+ *
+ * Thread-safe: any thread may call it, any number of times, including
+ * from inside a progress callback. NULL does nothing.
+ *
+ * # Safety
+ * `cancel` is NULL or a handle from `wantu_cancel_new` that is not being
+ * freed concurrently.
+ */
+void wantu_cancel_trigger(const struct wantu_cancel *cancel);
+
+/**
+ * 1 when the handle has been triggered, 0 when not (or NULL).
+ *
+ * # Safety
+ * As `wantu_cancel_trigger`.
+ */
+int wantu_cancel_is_triggered(const struct wantu_cancel *cancel);
+
+/**
+ * Releases a cancel handle. NULL does nothing. An upload still running
+ * with it keeps its own reference, so freeing does not disturb it (but it
+ * can then no longer be cancelled through this handle).
+ *
+ * # Safety
+ * `cancel` is NULL or a handle from `wantu_cancel_new`, not yet freed, and
+ * no other thread uses it during or after this call.
+ */
+void wantu_cancel_free(struct wantu_cancel *cancel);
+
+/**
+ * Uploads a local file of any size in one call: one simple request up to
+ * the threshold, otherwise a multipart upload with parts sent in parallel.
+ *
+ * - `client`, `policy_json`, `file_path`: required.
+ * - `dir`, `name`, `meta_json`, `var_json`: as `wantu_upload_file` (the
+ *   policy's `dir`/`name` win; NULL when the policy names them).
+ * - `options_json`: NULL for the defaults, or a JSON object with any of
+ *   `part_size` (bytes, 102400…67108864; default 8 MiB, grown in whole MiB
+ *   so that no upload needs more than 10000 parts), `concurrency` (parts in
+ *   flight, 1…64, default 4), `multipart_threshold` (bytes; default the
+ *   part size), `integrity` (default true: each part's MD5 sent and its
+ *   eTag checked, the whole file's MD5 sent at completion), `max_attempts`
+ *   (per request, 1…100, default 10), `retry_budget_ms` (total wait between
+ *   retries per upload, default 120000), `backoff_base_ms` (default 100),
+ *   `backoff_max_ms` (default 10000), `checkpoint_path` (resume file,
+ *   file uploads only). Unknown keys are refused.
+ * - `progress`, `user_data`: optional progress callback (NULL for none),
+ *   see `wantu_progress_fn`; `user_data` is passed to it untouched.
+ * - `cancel`: optional handle from `wantu_cancel_new` (NULL for none).
+ *
+ * Memory stays near (concurrency + 1) × part size whatever the file's
+ * size: parts are read by offset only when about to be sent. Connection
+ * errors, timeouts, 429 and 5xx are retried with exponential backoff and
+ * full jitter; other 4xx are final. With `checkpoint_path`, progress is
+ * recorded after every part (atomically); running the same upload again
+ * with the same checkpoint skips the finished parts; a checkpoint for a
+ * different file, size, mtime, target or part size, or whose upload the
+ * server no longer knows, is discarded and the upload starts over;
+ * success removes it. An unwritable checkpoint path is an error before
+ * anything is sent. A failed upload without a checkpoint is cancelled on
+ * the server; with one it is kept there for the resume.
+ *
+ * Answers the server's result JSON plus `multipart`, `parts`, `part_size`,
+ * `uploaded_parts`, `resumed_parts`, `attempts` (requests made, retries
+ * included), `retries`, `checkpoint` (`"none"`, `"new"`, `"resumed"` or
+ * `"stale"`) and `md5` (with integrity on). Errors carry the same figures
+ * and, once the upload began, `id` and `upload_id`. A cancel answers
+ * `{"code":0,"error":"Cancelled",…}` after the upload was cancelled on the
+ * server.
+ *
+ * # Safety
+ * `client` is NULL or a live handle; string arguments are NULL or
+ * NUL-terminated; `progress` is NULL or a valid function for the whole
+ * call. Bad arguments answer an `InvalidArgument` JSON error, never a
+ * crash. Blocks until the upload ends; callbacks run on this thread. Any
+ * number of threads may upload with one client at once. The result is
+ * never NULL; free it with `wantu_string_free`.
+ */
+char *wantu_transfer_file(const struct wantu_client *client,
+                          const char *policy_json,
+                          const char *dir,
+                          const char *name,
+                          const char *file_path,
+                          const char *meta_json,
+                          const char *var_json,
+                          const char *options_json,
+                          wantu_progress_fn progress,
+                          void *user_data,
+                          const struct wantu_cancel *cancel);
+
+/**
+ * Uploads `content_len` bytes from memory in one call, like
+ * `wantu_transfer_file` (same arguments, options, callbacks and answer;
+ * `checkpoint_path` is refused). `(NULL, 0)` is an empty file. The buffer
+ * is only read during the call, part by part, and must not change until
+ * the call returns. The threshold for a simple request is at most the part
+ * size here.
+ *
+ * # Safety
+ * As `wantu_transfer_file`; `content` is NULL or points to `content_len`
+ * readable bytes.
+ */
+char *wantu_transfer_content(const struct wantu_client *client,
+                             const char *policy_json,
+                             const char *dir,
+                             const char *name,
+                             const uint8_t *content,
+                             size_t content_len,
+                             const char *meta_json,
+                             const char *var_json,
+                             const char *options_json,
+                             wantu_progress_fn progress,
+                             void *user_data,
+                             const struct wantu_cancel *cancel);
+
+/**
+ * Uploads a stream of unknown length, read with `read(buf, cap,
+ * read_data)` on this thread until it returns 0 (see `wantu_read_fn`).
+ * Same options, callbacks and answer as `wantu_transfer_file`
+ * (`checkpoint_path` is refused). A stream that ends within the part size
+ * (and the threshold) goes in one simple request; a longer one is sent in
+ * parts of `part_size` (default 8 MiB, so up to 10000 × 8 MiB = 78 GiB;
+ * set `part_size` up to 64 MiB for longer streams) while later parts are
+ * being read. At most `concurrency + 1` part buffers exist at once: the
+ * reader waits while they are all in use. The progress `total` is
+ * `WANTU_SIZE_UNKNOWN` until the end of the stream has been read.
+ *
+ * # Safety
+ * As `wantu_transfer_file`; `read` is a valid function for the whole call
+ * (NULL answers an `InvalidArgument` error).
+ */
+char *wantu_transfer_stream(const struct wantu_client *client,
+                            const char *policy_json,
+                            const char *dir,
+                            const char *name,
+                            wantu_read_fn read,
+                            void *read_data,
+                            const char *meta_json,
+                            const char *var_json,
+                            const char *options_json,
+                            wantu_progress_fn progress,
+                            void *user_data,
+                            const struct wantu_cancel *cancel);
+
+/**
  * Answers `{"code":200,"token":"UPLOAD_AK_TOP …"}`: the upload token for a
  * policy JSON object, e.g. for a browser or another process to upload with.
  * The policy must name a `namespace` and an `expiration` (ms, -1 = never).
+ *
+ * # Safety
+ * Every string argument is NULL or a NUL-terminated string readable for the
+ * duration of the call; `client` is NULL or a live handle from
+ * `wantu_client_new*`. Bad values are reported, not crashed on, wherever
+ * they can be detected (NULL, invalid UTF-8, a freed handle's tag).
  */
 char *wantu_upload_token(const struct wantu_client *client, const char *policy_json);
 
@@ -116,6 +741,12 @@ char *wantu_upload_token(const struct wantu_client *client, const char *policy_j
  * names them (the policy wins anyway). `md5` (32 hex digits) is optional and
  * checked by the server; `meta_json` and `var_json` are JSON objects or NULL.
  * Answers the seed's result JSON (`code` 200 on success).
+ *
+ * # Safety
+ * Every string argument is NULL or a NUL-terminated string readable for the
+ * duration of the call; `client` is NULL or a live handle from
+ * `wantu_client_new*`. Bad values are reported, not crashed on, wherever
+ * they can be detected (NULL, invalid UTF-8, a freed handle's tag).
  */
 char *wantu_upload_file(const struct wantu_client *client,
                         const char *policy_json,
@@ -130,6 +761,12 @@ char *wantu_upload_file(const struct wantu_client *client,
  * Uploads `content_len` bytes from memory in one request; `(NULL, 0)` is an
  * empty file. Other arguments as `wantu_upload_file`. The bytes are copied,
  * so the buffer may be reused as soon as the call returns.
+ *
+ * # Safety
+ * Every string argument is NULL or a NUL-terminated string readable for the
+ * duration of the call; `client` is NULL or a live handle from
+ * `wantu_client_new*`. Bad values are reported, not crashed on, wherever
+ * they can be detected (NULL, invalid UTF-8, a freed handle's tag).
  */
 char *wantu_upload_content(const struct wantu_client *client,
                            const char *policy_json,
@@ -145,6 +782,12 @@ char *wantu_upload_content(const struct wantu_client *client,
  * Starts a multipart upload and sends its first part (at least 102400
  * bytes unless it is the only part). Answers `id`, `upload_id`,
  * `part_number` 1 and `e_tag`; keep them for the next calls.
+ *
+ * # Safety
+ * Every string argument is NULL or a NUL-terminated string readable for the
+ * duration of the call; `client` is NULL or a live handle from
+ * `wantu_client_new*`. Bad values are reported, not crashed on, wherever
+ * they can be detected (NULL, invalid UTF-8, a freed handle's tag).
  */
 char *wantu_multipart_init(const struct wantu_client *client,
                            const char *policy_json,
@@ -160,6 +803,12 @@ char *wantu_multipart_init(const struct wantu_client *client,
  * Sends part `part_number` (2…10000; any order, from any thread) of the
  * upload `id`/`upload_id`. `md5` is this part's MD5, optional. Answers the
  * part's `e_tag`.
+ *
+ * # Safety
+ * Every string argument is NULL or a NUL-terminated string readable for the
+ * duration of the call; `client` is NULL or a live handle from
+ * `wantu_client_new*`. Bad values are reported, not crashed on, wherever
+ * they can be detected (NULL, invalid UTF-8, a freed handle's tag).
  */
 char *wantu_multipart_upload(const struct wantu_client *client,
                              const char *policy_json,
@@ -175,6 +824,12 @@ char *wantu_multipart_upload(const struct wantu_client *client,
  * seed does — URL-safe Base64 of `[{"e_tag":…,"part_number":…},…]` — or as a
  * plain JSON array (snake_case or camelCase keys). `md5` is the whole
  * file's MD5, optional. Answers the file's result JSON.
+ *
+ * # Safety
+ * Every string argument is NULL or a NUL-terminated string readable for the
+ * duration of the call; `client` is NULL or a live handle from
+ * `wantu_client_new*`. Bad values are reported, not crashed on, wherever
+ * they can be detected (NULL, invalid UTF-8, a freed handle's tag).
  */
 char *wantu_multipart_complete(const struct wantu_client *client,
                                const char *policy_json,
@@ -185,6 +840,12 @@ char *wantu_multipart_complete(const struct wantu_client *client,
 
 /**
  * Cancels the upload `id`/`upload_id`; the server discards its parts.
+ *
+ * # Safety
+ * Every string argument is NULL or a NUL-terminated string readable for the
+ * duration of the call; `client` is NULL or a live handle from
+ * `wantu_client_new*`. Bad values are reported, not crashed on, wherever
+ * they can be detected (NULL, invalid UTF-8, a freed handle's tag).
  */
 char *wantu_multipart_cancel(const struct wantu_client *client,
                              const char *policy_json,

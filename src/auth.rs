@@ -82,7 +82,11 @@ pub fn manage_token(
 
 /// Resource id of a file: b64u of the JSON array `[namespace, dir, name]`.
 pub fn file_resource_id(namespace: &str, dir: &str, name: &str) -> String {
-    b64u(serde_json::json!([namespace, dir, name]).to_string().as_bytes())
+    b64u(
+        serde_json::json!([namespace, dir, name])
+            .to_string()
+            .as_bytes(),
+    )
 }
 
 /// Resource id of a folder: b64u of the JSON array `[namespace, dir]`.

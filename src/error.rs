@@ -89,7 +89,9 @@ impl Error {
             .unwrap_or_else(|| "the server".to_string());
         let detail = error_chain(&err);
         if err.is_timeout() {
-            Error::Timeout(format!("{what}: no answer from {target} in time ({detail})"))
+            Error::Timeout(format!(
+                "{what}: no answer from {target} in time ({detail})"
+            ))
         } else if err.is_connect() {
             Error::Connect(format!("{what}: cannot connect to {target} ({detail})"))
         } else if err.is_builder() {

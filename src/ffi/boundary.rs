@@ -68,7 +68,9 @@ fn panic_error(payload: Box<dyn std::any::Any + Send>) -> Error {
         .map(|s| s.to_string())
         .or_else(|| payload.downcast_ref::<String>().cloned())
         .unwrap_or_else(|| "unknown panic".into());
-    Error::Internal(format!("libwantu hit an internal error and recovered: {text}"))
+    Error::Internal(format!(
+        "libwantu hit an internal error and recovered: {text}"
+    ))
 }
 
 /// Runs an operation and answers its JSON document as an owned C string.
@@ -109,7 +111,12 @@ pub(crate) fn take_last_error() -> Option<String> {
 pub(crate) fn into_c_string(value: &Value) -> *mut c_char {
     let text = value.to_string();
     CString::new(text)
-        .unwrap_or_else(|_| CString::new(r#"{"code":0,"error":"Internal","message":"NUL in result","request_id":""}"#).unwrap())
+        .unwrap_or_else(|_| {
+            CString::new(
+                r#"{"code":0,"error":"Internal","message":"NUL in result","request_id":""}"#,
+            )
+            .unwrap()
+        })
         .into_raw()
 }
 
@@ -118,8 +125,7 @@ pub(crate) fn into_c_string(value: &Value) -> *mut c_char {
 /// # Safety
 /// `ptr` is NULL or points to a NUL-terminated string that outlives `'a`.
 pub(crate) unsafe fn required_str<'a>(ptr: *const c_char, arg: &str) -> Result<&'a str> {
-    optional_str(ptr, arg)?
-        .ok_or_else(|| Error::invalid(format!("`{arg}` is NULL; pass a string")))
+    optional_str(ptr, arg)?.ok_or_else(|| Error::invalid(format!("`{arg}` is NULL; pass a string")))
 }
 
 /// An optional string argument: NULL means absent; otherwise valid UTF-8.
@@ -152,7 +158,9 @@ pub(crate) unsafe fn byte_slice<'a>(ptr: *const u8, len: usize, arg: &str) -> Re
         )));
     }
     if len > isize::MAX as usize {
-        return Err(Error::invalid(format!("`{arg}` length {len} is impossible")));
+        return Err(Error::invalid(format!(
+            "`{arg}` length {len} is impossible"
+        )));
     }
     Ok(std::slice::from_raw_parts(ptr, len))
 }

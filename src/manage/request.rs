@@ -178,7 +178,7 @@ impl Client {
                     )
                     .body(signed.body);
             }
-            match self.send(builder, request.what).await {
+            match crate::log::attempt(attempt - 1, self.send(builder, request.what)).await {
                 Err(e) if retryable(&e) && attempt < attempts => {
                     tracing::debug!(target: "wantu", what = request.what, attempt,
                         error = %e, "retrying");

@@ -1,0 +1,689 @@
+//! The async engine: simple or multipart, parts in parallel under the
+//! concurrency bound, retries, checkpoints, completion, and clean-up when
+//! cancelled or failed. It runs on a helper thread inside the client's
+//! runtime (`Client::run`) while the calling thread reports progress.
+
+use super::checkpoint::{Checkpoint, CheckpointFile, FileIdentity, Loaded, TargetIdentity};
+use super::options::TransferOptions;
+use super::plan::Plan;
+use super::progress::{PartMeter, Progress};
+use super::retry::{annotate, Retrier};
+use super::source::{md5_hex, read_at, BufferPool, StreamMsg};
+use crate::client::Client;
+use crate::error::{Error, Result};
+use crate::multipart::PartTag;
+use crate::policy::Policy;
+use crate::upload::{Content, Target};
+use bytes::Bytes;
+use futures_util::stream::{FuturesUnordered, StreamExt};
+use serde_json::Value;
+use std::fs::File;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::mpsc::UnboundedReceiver;
+use tokio_util::sync::CancellationToken;
+
+/// What the engine tells the calling thread.
+pub enum Event {
+    /// Another MiB went out: time to call the progress callback.
+    Nudge,
+    /// A stream part buffer was released: the reader may fill another.
+    SlotFree,
+    Done(Result<Value>),
+}
+
+/// Figures for the result JSON.
+#[derive(Debug, Clone, Default)]
+pub struct Stats {
+    pub multipart: bool,
+    pub part_size: u64,
+    pub parts: u32,
+    pub resumed_parts: u32,
+    pub uploaded_parts: u32,
+    pub id: Option<String>,
+    pub upload_id: Option<String>,
+    /// "none", "new", "resumed", or "stale" (one existed but could not be
+    /// used, so the upload started over).
+    pub checkpoint: &'static str,
+    pub md5: Option<String>,
+}
+
+pub struct Shared<'a> {
+    pub client: &'a Client,
+    pub policy: &'a Policy,
+    pub target: &'a Target,
+    pub opts: &'a TransferOptions,
+    pub retry: Retrier,
+    pub progress: Arc<Progress>,
+    pub cancel: CancellationToken,
+    pub pool: Arc<BufferPool>,
+    pub events: Arc<super::threads::Mailbox<Event>>,
+    pub stats: Mutex<Stats>,
+    pub part_size: u64,
+    pub threshold: u64,
+}
+
+impl Shared<'_> {
+    fn stats(&self) -> std::sync::MutexGuard<'_, Stats> {
+        self.stats.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// The whole-file MD5 from the hashing thread, awaited at most once and
+/// kept for a restart.
+pub struct WholeMd5 {
+    rx: Mutex<Option<tokio::sync::oneshot::Receiver<Result<String>>>>,
+    value: tokio::sync::OnceCell<Result<String>>,
+}
+
+impl WholeMd5 {
+    pub fn new(rx: tokio::sync::oneshot::Receiver<Result<String>>) -> WholeMd5 {
+        WholeMd5 {
+            rx: Mutex::new(Some(rx)),
+            value: tokio::sync::OnceCell::new(),
+        }
+    }
+
+    async fn get(&self) -> Result<String> {
+        self.value
+            .get_or_init(|| async {
+                let rx = self.rx.lock().unwrap_or_else(|p| p.into_inner()).take();
+                match rx {
+                    Some(rx) => rx.await.unwrap_or_else(|_| {
+                        Err(Error::Internal(
+                            "the hashing thread stopped unexpectedly".into(),
+                        ))
+                    }),
+                    None => Err(Error::Internal("whole-file MD5 awaited twice".into())),
+                }
+            })
+            .await
+            .clone()
+    }
+}
+
+pub struct FileInput<'a> {
+    pub path: &'a Path,
+    pub file: Arc<File>,
+    pub identity: FileIdentity,
+    pub checkpoint: Option<Arc<CheckpointFile>>,
+    pub loaded: Loaded,
+}
+
+pub enum Input<'a> {
+    File(Box<FileInput<'a>>),
+    Memory(&'a [u8]),
+    Stream(UnboundedReceiver<StreamMsg>),
+}
+
+/// Runs the upload; on cancel or failure cleans up on the server.
+pub async fn run(sh: &Shared<'_>, input: Input<'_>, whole: Option<WholeMd5>) -> Result<Value> {
+    let checkpoint = match &input {
+        Input::File(f) => f.checkpoint.clone(),
+        _ => None,
+    };
+    let work = async move {
+        match input {
+            Input::File(f) => known(sh, Known::File(&f), f.identity.size, whole.as_ref()).await,
+            Input::Memory(data) => {
+                known(sh, Known::Memory(data), data.len() as u64, whole.as_ref()).await
+            }
+            Input::Stream(rx) => stream(sh, rx).await,
+        }
+    };
+    // Dropping `work` drops every part in flight: their connections close
+    // at once, which is what makes a cancel prompt.
+    let outcome = tokio::select! {
+        biased;
+        _ = sh.cancel.cancelled() => Err(Error::Cancelled("the upload was cancelled by the caller".into())),
+        r = work => r,
+    };
+    let ids = {
+        let s = sh.stats();
+        s.id.clone().zip(s.upload_id.clone())
+    };
+    match outcome {
+        Ok(v) => {
+            if let Some(c) = &checkpoint {
+                c.remove();
+            }
+            Ok(v)
+        }
+        Err(Error::Cancelled(msg)) => {
+            let note = match ids {
+                Some((id, up)) if abort(sh, &id, &up).await => {
+                    format!("upload {id} was cancelled on the server (blockCancel)")
+                }
+                Some((id, _)) => format!(
+                    "cancelling upload {id} on the server failed; it expires there in 24 hours"
+                ),
+                None => "nothing was stored on the server".to_string(),
+            };
+            if let Some(c) = &checkpoint {
+                c.remove();
+            }
+            Err(Error::Cancelled(format!("{msg}; {note}")))
+        }
+        Err(e) => {
+            // With a checkpoint the upload is kept for a later resume;
+            // without one nobody can finish it, so it is discarded.
+            if let (None, Some((id, up))) = (&checkpoint, ids) {
+                abort(sh, &id, &up).await;
+            }
+            Err(e)
+        }
+    }
+}
+
+/// `blockCancel`, a few quick attempts; true when the server discarded it.
+async fn abort(sh: &Shared<'_>, id: &str, up: &str) -> bool {
+    for attempt in 1..=3u32 {
+        let call = sh.client.multipart_cancel(sh.policy, id, up);
+        match tokio::time::timeout(Duration::from_secs(5), call).await {
+            Ok(Ok(_)) => return true,
+            Ok(Err(e)) if !e.is_transient() => {
+                tracing::debug!(target: "wantu", id, error = %e, "blockCancel refused");
+                return false;
+            }
+            outcome => {
+                tracing::debug!(target: "wantu", id, attempt, timed_out = outcome.is_err(), "blockCancel failed");
+                tokio::time::sleep(Duration::from_millis(100 << attempt)).await;
+            }
+        }
+    }
+    false
+}
+
+const DAMAGED: &str = "integrity check failed";
+
+/// Digest trouble on a part means its bytes were damaged on the way: the
+/// same buffer is sent again.
+fn damaged_in_transit(e: &Error) -> bool {
+    match e {
+        Error::Server { code, .. } => code == "BadDigest",
+        Error::InvalidResponse(m) => m.starts_with(DAMAGED),
+        _ => false,
+    }
+}
+
+fn no_such_upload(e: &Error) -> bool {
+    matches!(e, Error::Server { status: 404, code, .. } if code == "NoSuchUpload")
+}
+
+fn e_tag(v: &Value, what: &str) -> Result<String> {
+    v.get("e_tag")
+        .and_then(Value::as_str)
+        .filter(|t| !t.is_empty())
+        .map(str::to_string)
+        .ok_or_else(|| Error::InvalidResponse(format!("{what}: the answer has no eTag")))
+}
+
+fn check_e_tag(e_tag: &str, md5: Option<&str>, what: &str) -> Result<()> {
+    match md5 {
+        Some(m) if !e_tag.eq_ignore_ascii_case(m) => Err(Error::InvalidResponse(format!(
+            "{DAMAGED}: {what}: the server's eTag {e_tag} differs from the local MD5 {}",
+            m.to_ascii_uppercase()
+        ))),
+        _ => Ok(()),
+    }
+}
+
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| Error::Internal(format!("a worker thread failed: {e}")))?
+}
+
+async fn part_md5(sh: &Shared<'_>, bytes: &Bytes) -> Result<Option<String>> {
+    if !sh.opts.integrity {
+        return Ok(None);
+    }
+    let b = bytes.clone();
+    blocking(move || Ok(md5_hex(&b))).await.map(Some)
+}
+
+/// Which request carries the content.
+#[derive(Clone, Copy)]
+enum Req<'a> {
+    Simple,
+    Init,
+    Part(&'a str, &'a str),
+}
+
+/// One request carrying content (simple upload, blockInit, blockUpload),
+/// retried; each attempt's body is metered.
+async fn send(
+    sh: &Shared<'_>,
+    meter: &Arc<PartMeter>,
+    n: u32,
+    content: Content,
+    md5: Option<&str>,
+    req: Req<'_>,
+) -> Result<Value> {
+    let what = match req {
+        Req::Simple => "upload".to_string(),
+        Req::Init => "blockInit (part 1)".to_string(),
+        Req::Part(..) => format!("blockUpload (part {n})"),
+    };
+    let what = what.as_str();
+    sh.retry
+        .run(what, damaged_in_transit, |_| {
+            let body = Content::Metered(Box::new(content.clone()), meter.attempt());
+            async move {
+                let c = sh.client;
+                let v = match req {
+                    Req::Simple => c.upload(sh.policy, sh.target, body, md5).await?,
+                    Req::Init => c.multipart_init(sh.policy, sh.target, body, md5).await?,
+                    Req::Part(id, up) => {
+                        c.multipart_upload(sh.policy, id, up, n, body, md5).await?
+                    }
+                };
+                check_e_tag(&e_tag(&v, what)?, md5, what)?;
+                Ok(v)
+            }
+        })
+        .await
+}
+
+async fn simple(sh: &Shared<'_>, content: Content, md5: Option<String>) -> Result<Value> {
+    {
+        let mut s = sh.stats();
+        s.multipart = false;
+        s.parts = 1;
+        s.md5 = md5.clone();
+    }
+    let meter = PartMeter::new(sh.progress.clone());
+    let v = send(sh, &meter, 1, content, md5.as_deref(), Req::Simple).await?;
+    sh.stats().uploaded_parts = 1;
+    Ok(v)
+}
+
+async fn complete(
+    sh: &Shared<'_>,
+    id: &str,
+    up: &str,
+    parts: &[PartTag],
+    md5: Option<String>,
+) -> Result<Value> {
+    sh.stats().md5 = md5.clone();
+    let mut broke_off = false;
+    let outcome = sh
+        .retry
+        .run(
+            "blockComplete",
+            |_| false,
+            |attempt| {
+                broke_off |= attempt > 1;
+                sh.client
+                    .multipart_complete(sh.policy, id, up, parts, md5.as_deref())
+            },
+        )
+        .await;
+    match outcome {
+        Err(e) if broke_off && no_such_upload(&e) => Err(annotate(
+            e,
+            "an earlier blockComplete attempt broke off after sending, so the file may have \
+             been stored: check it with the file-info call",
+        )),
+        other => other,
+    }
+}
+
+enum Known<'a> {
+    File(&'a FileInput<'a>),
+    Memory(&'a [u8]),
+}
+
+impl Known<'_> {
+    /// Part `n` read into a pooled buffer, and its MD5 with integrity on.
+    async fn part(&self, sh: &Shared<'_>, plan: &Plan, n: u32) -> Result<(Bytes, Option<String>)> {
+        let (offset, len) = plan.range(n);
+        let mut buf = sh.pool.take(len as usize);
+        match self {
+            Known::File(f) => {
+                let (file, path, integrity) =
+                    (f.file.clone(), f.path.to_path_buf(), sh.opts.integrity);
+                blocking(move || {
+                    read_at(&file, &path, offset, &mut buf)?;
+                    let md5 = integrity.then(|| md5_hex(&buf));
+                    Ok((buf.freeze(), md5))
+                })
+                .await
+            }
+            Known::Memory(data) => {
+                buf.copy_from_slice(&data[offset as usize..(offset + len) as usize]);
+                let bytes = buf.freeze();
+                let md5 = part_md5(sh, &bytes).await?;
+                Ok((bytes, md5))
+            }
+        }
+    }
+}
+
+async fn known(
+    sh: &Shared<'_>,
+    src: Known<'_>,
+    size: u64,
+    whole: Option<&WholeMd5>,
+) -> Result<Value> {
+    let file = match &src {
+        Known::File(f) => Some(*f),
+        Known::Memory(_) => None,
+    };
+    if size <= sh.threshold {
+        let md5 = match whole {
+            Some(w) => Some(w.get().await?),
+            None => None,
+        };
+        let content = match &src {
+            Known::File(f) => Content::File(f.path.to_path_buf()),
+            Known::Memory(data) => Content::Bytes(Bytes::copy_from_slice(data)),
+        };
+        return simple(sh, content, md5).await;
+    }
+    let plan = Plan::new(size, sh.part_size);
+    {
+        let mut s = sh.stats();
+        s.multipart = true;
+        s.parts = plan.count;
+    }
+    let meters: Vec<_> = (0..plan.count)
+        .map(|_| PartMeter::new(sh.progress.clone()))
+        .collect();
+    let target = TargetIdentity {
+        namespace: sh.policy.namespace().to_string(),
+        dir: sh.target.dir.clone(),
+        name: sh.target.name.clone(),
+    };
+    let mut resume = None;
+    if let Some(f) = file.filter(|f| f.checkpoint.is_some()) {
+        let usable = match &f.loaded {
+            Loaded::Found(cp) if cp.matches(&f.identity, &target, plan.part_size, plan.count) => {
+                Some(cp.clone())
+            }
+            _ => None,
+        };
+        sh.stats().checkpoint = match (&f.loaded, &usable) {
+            (_, Some(_)) => "resumed",
+            (Loaded::Missing, None) => "new",
+            _ => "stale",
+        };
+        resume = usable;
+    }
+    loop {
+        let resumed = resume.is_some();
+        match multipart(sh, &src, &plan, &meters, &target, resume.take(), whole).await {
+            Err(e) if resumed && no_such_upload(&e) => {
+                // The server no longer knows the upload (expired or
+                // cancelled): start over cleanly.
+                tracing::debug!(target: "wantu", error = %e, "checkpointed upload is gone; starting over");
+                let mut s = sh.stats();
+                s.checkpoint = "stale";
+                s.resumed_parts = 0;
+            }
+            other => return other,
+        }
+    }
+}
+
+/// The checkpoint being kept for this upload, written after every part.
+type Keeper = Option<(Arc<CheckpointFile>, tokio::sync::Mutex<Checkpoint>)>;
+
+async fn record(keeper: &Keeper, tag: PartTag) {
+    let Some((file, cp)) = keeper else { return };
+    // Held across the write, so checkpoints land in order.
+    let mut cp = cp.lock().await;
+    cp.add(tag);
+    let (file, snapshot) = (file.clone(), cp.clone());
+    if let Err(e) = blocking(move || file.save(&snapshot)).await {
+        // An older checkpoint only means re-sending more after a crash.
+        tracing::debug!(target: "wantu", error = %e, "checkpoint not written");
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn multipart(
+    sh: &Shared<'_>,
+    src: &Known<'_>,
+    plan: &Plan,
+    meters: &[Arc<PartMeter>],
+    target: &TargetIdentity,
+    resume: Option<Checkpoint>,
+    whole: Option<&WholeMd5>,
+) -> Result<Value> {
+    let file = match src {
+        Known::File(f) => Some(*f),
+        Known::Memory(_) => None,
+    };
+    let mut tags: Vec<Option<PartTag>> = vec![None; plan.count as usize];
+    let keeper: Keeper;
+    let (id, up) = match resume {
+        Some(cp) => {
+            for t in &cp.parts {
+                meters[t.part_number as usize - 1].finished(plan.range(t.part_number).1);
+                tags[t.part_number as usize - 1] = Some(t.clone());
+            }
+            let ids = (cp.id.clone(), cp.upload_id.clone());
+            {
+                let mut s = sh.stats();
+                s.resumed_parts = cp.parts.len() as u32;
+                s.id = Some(ids.0.clone());
+                s.upload_id = Some(ids.1.clone());
+            }
+            keeper = file
+                .and_then(|f| f.checkpoint.clone())
+                .map(|c| (c, tokio::sync::Mutex::new(cp)));
+            ids
+        }
+        None => {
+            if let Some(c) = file.and_then(|f| f.checkpoint.as_ref()) {
+                c.remove();
+            }
+            let (bytes, md5) = src.part(sh, plan, 1).await?;
+            let v = send(
+                sh,
+                &meters[0],
+                1,
+                Content::Bytes(bytes.clone()),
+                md5.as_deref(),
+                Req::Init,
+            )
+            .await?;
+            sh.pool.give(bytes);
+            let field = |k: &str| {
+                v.get(k)
+                    .and_then(Value::as_str)
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_string)
+                    .ok_or_else(|| {
+                        Error::InvalidResponse(format!("blockInit: the answer has no `{k}`"))
+                    })
+            };
+            let (id, up) = (field("id")?, field("upload_id")?);
+            let tag = PartTag {
+                part_number: 1,
+                e_tag: e_tag(&v, "blockInit")?,
+            };
+            {
+                let mut s = sh.stats();
+                s.id = Some(id.clone());
+                s.upload_id = Some(up.clone());
+                s.uploaded_parts += 1;
+            }
+            keeper = match file {
+                Some(f) => f.checkpoint.clone().map(|c| {
+                    let cp = Checkpoint::new(
+                        f.identity.clone(),
+                        target.clone(),
+                        id.clone(),
+                        up.clone(),
+                        plan.part_size,
+                    );
+                    (c, tokio::sync::Mutex::new(cp))
+                }),
+                None => None,
+            };
+            record(&keeper, tag.clone()).await;
+            tags[0] = Some(tag);
+            (id, up)
+        }
+    };
+    let job = |n: u32| {
+        let (id, up, keeper) = (&id, &up, &keeper);
+        async move {
+            let (bytes, md5) = src.part(sh, plan, n).await?;
+            let meter = &meters[n as usize - 1];
+            let v = send(
+                sh,
+                meter,
+                n,
+                Content::Bytes(bytes.clone()),
+                md5.as_deref(),
+                Req::Part(id, up),
+            )
+            .await?;
+            sh.pool.give(bytes);
+            let tag = PartTag {
+                part_number: n,
+                e_tag: e_tag(&v, "blockUpload")?,
+            };
+            record(keeper, tag.clone()).await;
+            sh.stats().uploaded_parts += 1;
+            Ok::<_, Error>(tag)
+        }
+    };
+    let todo: Vec<u32> = (1..=plan.count)
+        .filter(|n| tags[*n as usize - 1].is_none())
+        .collect();
+    let mut todo = todo.into_iter();
+    let mut inflight = FuturesUnordered::new();
+    loop {
+        while inflight.len() < sh.opts.concurrency as usize {
+            match todo.next() {
+                Some(n) => inflight.push(job(n)),
+                None => break,
+            }
+        }
+        match inflight.next().await {
+            Some(tag) => {
+                let tag = tag?;
+                let i = tag.part_number as usize - 1;
+                tags[i] = Some(tag);
+            }
+            None => break,
+        }
+    }
+    let parts: Vec<PartTag> = tags.into_iter().flatten().collect();
+    let md5 = match whole {
+        Some(w) => Some(w.get().await?),
+        None => None,
+    };
+    complete(sh, &id, &up, &parts, md5).await
+}
+
+fn stream_closed() -> Error {
+    Error::Cancelled("the stream reader stopped".into())
+}
+
+async fn recv(rx: &mut UnboundedReceiver<StreamMsg>) -> Result<StreamMsg> {
+    match rx.recv().await {
+        Some(StreamMsg::Failed(e)) => Err(e),
+        Some(m) => Ok(m),
+        None => Err(stream_closed()),
+    }
+}
+
+/// A stream of unknown length: simple when it ends within the threshold,
+/// otherwise multipart with parts as they come.
+async fn stream(sh: &Shared<'_>, mut rx: UnboundedReceiver<StreamMsg>) -> Result<Value> {
+    let first = match recv(&mut rx).await? {
+        StreamMsg::Part(_, b) => b,
+        StreamMsg::End { md5, .. } => return simple(sh, Content::Bytes(Bytes::new()), md5).await,
+        StreamMsg::Failed(e) => return Err(e),
+    };
+    let mut ended = None;
+    let mut queued = None;
+    match recv(&mut rx).await? {
+        StreamMsg::End { total, md5 } if total <= sh.threshold => {
+            return simple(sh, Content::Bytes(first), md5).await;
+        }
+        StreamMsg::End { total, md5 } => ended = Some((total, md5)),
+        StreamMsg::Part(n, b) => queued = Some((n, b)),
+        StreamMsg::Failed(e) => return Err(e),
+    }
+    sh.stats().multipart = true;
+    let md5 = part_md5(sh, &first).await?;
+    let meter = PartMeter::new(sh.progress.clone());
+    let v = send(
+        sh,
+        &meter,
+        1,
+        Content::Bytes(first.clone()),
+        md5.as_deref(),
+        Req::Init,
+    )
+    .await?;
+    sh.pool.give(first);
+    sh.events.send(Event::SlotFree);
+    let field = |k: &str| {
+        v.get(k)
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+            .ok_or_else(|| Error::InvalidResponse(format!("blockInit: the answer has no `{k}`")))
+    };
+    let (id, up) = (field("id")?, field("upload_id")?);
+    let mut tags = vec![PartTag {
+        part_number: 1,
+        e_tag: e_tag(&v, "blockInit")?,
+    }];
+    {
+        let mut s = sh.stats();
+        s.id = Some(id.clone());
+        s.upload_id = Some(up.clone());
+        s.uploaded_parts = 1;
+    }
+    let job = |n: u32, bytes: Bytes| {
+        let (id, up) = (&id, &up);
+        async move {
+            let md5 = part_md5(sh, &bytes).await?;
+            let meter = PartMeter::new(sh.progress.clone());
+            let v = send(
+                sh,
+                &meter,
+                n,
+                Content::Bytes(bytes.clone()),
+                md5.as_deref(),
+                Req::Part(id, up),
+            )
+            .await?;
+            sh.pool.give(bytes);
+            sh.events.send(Event::SlotFree);
+            sh.stats().uploaded_parts += 1;
+            Ok::<_, Error>(PartTag {
+                part_number: n,
+                e_tag: e_tag(&v, "blockUpload")?,
+            })
+        }
+    };
+    let mut inflight = FuturesUnordered::new();
+    if let Some((n, b)) = queued {
+        inflight.push(job(n, b));
+    }
+    let limit = sh.opts.concurrency as usize;
+    while ended.is_none() || !inflight.is_empty() {
+        tokio::select! {
+            msg = recv(&mut rx), if ended.is_none() && inflight.len() < limit => match msg? {
+                StreamMsg::Part(n, b) => inflight.push(job(n, b)),
+                StreamMsg::End { total, md5 } => ended = Some((total, md5)),
+                StreamMsg::Failed(e) => return Err(e),
+            },
+            Some(tag) = inflight.next(), if !inflight.is_empty() => tags.push(tag?),
+        }
+    }
+    tags.sort_by_key(|t| t.part_number);
+    sh.stats().parts = tags.len() as u32;
+    let md5 = ended.and_then(|(_, md5)| md5);
+    complete(sh, &id, &up, &tags, md5).await
+}
