@@ -68,11 +68,12 @@ impl Error {
     }
 
     /// Whether repeating the same request may succeed: connection trouble,
-    /// timeouts, 429 and 5xx. Other 4xx answers are final.
+    /// timeouts, 429 and 5xx. Other 4xx answers are final, and so is 501:
+    /// an operation the server does not implement stays unimplemented.
     pub fn is_transient(&self) -> bool {
         match self {
             Error::Connect(_) | Error::Timeout(_) => true,
-            Error::Server { status, .. } => *status == 429 || *status >= 500,
+            Error::Server { status, .. } => *status == 429 || (*status >= 500 && *status != 501),
             _ => false,
         }
     }

@@ -10,6 +10,7 @@ pub mod manage;
 pub mod multipart;
 pub mod policy;
 pub mod result;
+pub mod retry;
 pub mod transfer;
 pub mod upload;
 

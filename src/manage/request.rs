@@ -7,10 +7,11 @@
 use crate::auth::{manage_token, KeyType};
 use crate::client::Client;
 use crate::error::{Error, Result};
+use crate::retry::{Retrier, RetryLimits};
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use reqwest::Method;
 use serde_json::Value;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 /// Everything but RFC 3986 unreserved characters is percent-encoded, so `+`,
 /// `&`, `#`, `%`, `;`, spaces and non-ASCII survive any decoder unchanged.
@@ -130,16 +131,18 @@ fn endpoint_prefix(endpoint: &str) -> String {
         .unwrap_or_default()
 }
 
-/// Attempts for a GET: reading twice changes nothing, so a transient
-/// failure (connection trouble, 5xx, 429) is retried with backoff. Other
-/// methods are sent once: a repeated create or delete whose first answer
-/// was lost would report a misleading 409 or 404.
-const GET_ATTEMPTS: u32 = 3;
-
-/// Connection trouble, timeouts, 429 and 5xx may pass on a second try;
-/// 501 (an operation the server does not implement) never will.
-fn retryable(e: &Error) -> bool {
-    e.is_transient() && e.code() != 501
+/// How a manage request is retried. A GET may be repeated: reading twice
+/// changes nothing, so a transient failure (connection trouble, 429, 5xx
+/// other than 501) gets up to three attempts. Other methods are sent once:
+/// a repeated create or delete whose first answer was lost would report a
+/// misleading 409 or 404.
+fn retry_limits(method: &Method) -> RetryLimits {
+    RetryLimits {
+        max_attempts: if *method == Method::GET { 3 } else { 1 },
+        base_ms: 200,
+        max_ms: 2_000,
+        budget_ms: 10_000,
+    }
 }
 
 impl Client {
@@ -148,46 +151,39 @@ impl Client {
     pub async fn manage(&self, request: ManageRequest) -> Result<Value> {
         let config = self.config();
         let prefix = endpoint_prefix(&config.manage_endpoint);
-        let attempts = if request.method == Method::GET {
-            GET_ATTEMPTS
-        } else {
-            1
-        };
-        let mut attempt = 1;
-        loop {
-            let signed = request.sign(
-                &config.access_key,
-                &config.secret_key,
-                config.key_type,
-                &prefix,
-                &date_now(),
-            );
-            let mut builder = self
-                .http()
-                .request(
-                    request.method.clone(),
-                    self.manage_url(&signed.path_with_query),
-                )
-                .header(reqwest::header::AUTHORIZATION, &signed.authorization)
-                .header(reqwest::header::DATE, &signed.date);
-            if request.method == Method::POST {
-                builder = builder
-                    .header(
-                        reqwest::header::CONTENT_TYPE,
-                        "application/x-www-form-urlencoded",
-                    )
-                    .body(signed.body);
-            }
-            match crate::log::attempt(attempt - 1, self.send(builder, request.what)).await {
-                Err(e) if retryable(&e) && attempt < attempts => {
-                    tracing::debug!(target: "wantu", what = request.what, attempt,
-                        error = %e, "retrying");
-                    tokio::time::sleep(Duration::from_millis(100 << attempt)).await;
-                    attempt += 1;
-                }
-                outcome => return outcome,
-            }
-        }
+        let retrier = Retrier::new(retry_limits(&request.method));
+        retrier
+            .run(
+                request.what,
+                |_| false,
+                |_attempt| {
+                    let signed = request.sign(
+                        &config.access_key,
+                        &config.secret_key,
+                        config.key_type,
+                        &prefix,
+                        &date_now(),
+                    );
+                    let mut builder = self
+                        .http()
+                        .request(
+                            request.method.clone(),
+                            self.manage_url(&signed.path_with_query),
+                        )
+                        .header(reqwest::header::AUTHORIZATION, &signed.authorization)
+                        .header(reqwest::header::DATE, &signed.date);
+                    if request.method == Method::POST {
+                        builder = builder
+                            .header(
+                                reqwest::header::CONTENT_TYPE,
+                                "application/x-www-form-urlencoded",
+                            )
+                            .body(signed.body);
+                    }
+                    self.send(builder, request.what)
+                },
+            )
+            .await
     }
 }
 

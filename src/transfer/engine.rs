@@ -7,12 +7,12 @@ use super::checkpoint::{Checkpoint, CheckpointFile, FileIdentity, Loaded, Target
 use super::options::TransferOptions;
 use super::plan::Plan;
 use super::progress::{PartMeter, Progress};
-use super::retry::{annotate, Retrier};
 use super::source::{md5_hex, read_at, BufferPool, StreamMsg};
 use crate::client::Client;
 use crate::error::{Error, Result};
 use crate::multipart::PartTag;
 use crate::policy::Policy;
+use crate::retry::{annotate, Retrier};
 use crate::upload::{Content, Target};
 use bytes::Bytes;
 use futures_util::stream::{FuturesUnordered, StreamExt};

@@ -18,7 +18,6 @@ mod engine;
 pub mod options;
 pub mod plan;
 pub mod progress;
-pub mod retry;
 pub mod source;
 mod threads;
 
@@ -181,7 +180,7 @@ pub fn upload(
         policy,
         target,
         opts,
-        retry: retry::Retrier::new(opts),
+        retry: crate::retry::Retrier::new(opts.retry_limits()),
         progress: progress_state,
         cancel: internal.clone(),
         pool: BufferPool::new(part_size as usize),

@@ -61,6 +61,16 @@ impl Default for TransferOptions {
 }
 
 impl TransferOptions {
+    /// The retry limits these options set for every request of the upload.
+    pub fn retry_limits(&self) -> crate::retry::RetryLimits {
+        crate::retry::RetryLimits {
+            max_attempts: self.max_attempts,
+            base_ms: self.backoff_base_ms,
+            max_ms: self.backoff_max_ms,
+            budget_ms: self.retry_budget_ms,
+        }
+    }
+
     /// Parses and checks the options JSON; `None` or empty text gives the
     /// defaults.
     pub fn from_json(text: Option<&str>) -> Result<TransferOptions> {

@@ -1,6 +1,7 @@
 //! Retries with exponential backoff and full jitter, bounded per request
-//! (`max_attempts`) and per upload (`retry_budget_ms`, the total time spent
-//! waiting between attempts).
+//! (`max_attempts`) and per operation (`budget_ms`, the total time spent
+//! waiting between attempts). Shared by the one-call uploader and the
+//! management calls.
 //!
 //! Only answers that may change on a second try are retried: connection
 //! errors, timeouts, 429 and 5xx (`Error::is_transient`), plus, for part
@@ -13,7 +14,15 @@ use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use super::options::TransferOptions;
+/// How hard to try: attempts per request, the backoff curve, and the total
+/// time one operation may spend waiting between attempts.
+#[derive(Debug, Clone, Copy)]
+pub struct RetryLimits {
+    pub max_attempts: u32,
+    pub base_ms: u64,
+    pub max_ms: u64,
+    pub budget_ms: u64,
+}
 
 pub struct Retrier {
     max_attempts: u32,
@@ -28,13 +37,13 @@ pub struct Retrier {
 }
 
 impl Retrier {
-    pub fn new(opts: &TransferOptions) -> Retrier {
+    pub fn new(limits: RetryLimits) -> Retrier {
         Retrier {
-            max_attempts: opts.max_attempts,
-            base_ms: opts.backoff_base_ms,
-            max_ms: opts.backoff_max_ms,
-            budget_ms: opts.retry_budget_ms,
-            budget_left_ms: AtomicU64::new(opts.retry_budget_ms),
+            max_attempts: limits.max_attempts,
+            base_ms: limits.base_ms,
+            max_ms: limits.max_ms,
+            budget_ms: limits.budget_ms,
+            budget_left_ms: AtomicU64::new(limits.budget_ms),
             attempts: AtomicU64::new(0),
             retries: AtomicU64::new(0),
         }
@@ -91,16 +100,20 @@ impl Retrier {
             if !(err.is_transient() || extra(&err)) {
                 return Err(err);
             }
+            if self.max_attempts == 1 {
+                // Nothing was retried, so there is nothing to add.
+                return Err(err);
+            }
             if attempt >= self.max_attempts {
                 let note =
-                    format!("gave up on {what} after {attempt} attempts (option `max_attempts`)");
+                    format!("gave up on {what} after {attempt} attempts (the attempt limit)");
                 return Err(annotate(err, &note));
             }
             let wait = self.backoff(attempt);
             if !self.reserve(wait) {
                 let note = format!(
                     "gave up on {what} after {attempt} attempts: the retry budget of {} ms \
-                     (option `retry_budget_ms`) is spent",
+                     is spent",
                     self.budget_ms
                 );
                 return Err(annotate(err, &note));
@@ -145,12 +158,11 @@ mod tests {
     use std::sync::atomic::AtomicU32;
 
     fn retrier(max_attempts: u32, budget: u64) -> Retrier {
-        Retrier::new(&TransferOptions {
+        Retrier::new(RetryLimits {
             max_attempts,
-            retry_budget_ms: budget,
-            backoff_base_ms: 1,
-            backoff_max_ms: 4,
-            ..Default::default()
+            budget_ms: budget,
+            base_ms: 1,
+            max_ms: 4,
         })
     }
 
@@ -173,7 +185,12 @@ mod tests {
 
     #[test]
     fn backoff_is_bounded_and_jittered() {
-        let r = Retrier::new(&TransferOptions::default());
+        let r = Retrier::new(RetryLimits {
+            max_attempts: 10,
+            base_ms: 100,
+            max_ms: 10_000,
+            budget_ms: 120_000,
+        });
         for attempt in 1..40 {
             let ceiling = (100u64 << (attempt - 1).min(32)).min(10_000);
             assert!(r.backoff(attempt).as_millis() as u64 <= ceiling);
@@ -203,7 +220,7 @@ mod tests {
         assert_eq!(out.unwrap(), 3);
         assert_eq!((r.attempts(), r.retries()), (3, 2));
 
-        for status in [400, 401, 403, 404, 409, 413] {
+        for status in [400, 401, 403, 404, 409, 413, 501] {
             let r = retrier(5, 10_000);
             let e = block_on(r.run("t", |_| false, |_| async { Err::<(), _>(server(status)) }));
             assert_eq!(e.unwrap_err().code(), status);
@@ -226,11 +243,11 @@ mod tests {
         assert!(e.message().contains("after 3 attempts"), "{e}");
         assert_eq!(e.name(), "ConnectError");
 
-        let r = Retrier::new(&TransferOptions {
-            retry_budget_ms: 0,
-            backoff_base_ms: 50,
-            backoff_max_ms: 50,
-            ..Default::default()
+        let r = Retrier::new(RetryLimits {
+            max_attempts: 10,
+            budget_ms: 0,
+            base_ms: 50,
+            max_ms: 50,
         });
         // A zero wait may be drawn and fit; a budget of 0 allows nothing else.
         let e =
