@@ -5,7 +5,7 @@ use crate::auth::{b64_decode_lenient, b64u};
 use crate::client::Client;
 use crate::error::{Error, Result};
 use crate::policy::Policy;
-use crate::upload::{check_md5, content_file_name, push, target_fields, Content, Fields, Target};
+use crate::upload::{check_md5, push, Content, Fields, Target};
 use serde_json::Value;
 
 pub const MAX_PART_NUMBER: u32 = 10_000;
@@ -101,18 +101,12 @@ impl Client {
         part: Content,
         md5: Option<&str>,
     ) -> Result<Value> {
-        let md5 = check_md5(md5)?;
-        let mut fields = Fields::new();
-        target_fields(&mut fields, target);
-        if let Some(m) = md5 {
-            push(&mut fields, "md5", m);
-        }
-        let file_name = content_file_name(policy, target, &part)?;
-        self.post_upload(
+        self.post_new_file(
             "/api/proxy/blockInit",
             policy,
-            fields,
-            Some((part, &file_name)),
+            target,
+            part,
+            md5,
             "multipart_init",
         )
         .await

@@ -252,6 +252,21 @@ impl Client {
         content: Content,
         md5: Option<&str>,
     ) -> Result<Value> {
+        self.post_new_file("/api/proxy/upload", policy, target, content, md5, "upload")
+            .await
+    }
+
+    /// A request that starts a file (`upload` or `blockInit`): the target's
+    /// fields, the content's `md5` if given, then the content.
+    pub(crate) async fn post_new_file(
+        &self,
+        path: &str,
+        policy: &Policy,
+        target: &Target,
+        content: Content,
+        md5: Option<&str>,
+        what: &str,
+    ) -> Result<Value> {
         let md5 = check_md5(md5)?;
         let mut fields = Fields::new();
         target_fields(&mut fields, target);
@@ -259,14 +274,8 @@ impl Client {
             push(&mut fields, "md5", m);
         }
         let file_name = content_file_name(policy, target, &content)?;
-        self.post_upload(
-            "/api/proxy/upload",
-            policy,
-            fields,
-            Some((content, &file_name)),
-            "upload",
-        )
-        .await
+        self.post_upload(path, policy, fields, Some((content, &file_name)), what)
+            .await
     }
 }
 
