@@ -84,6 +84,27 @@ pub fn set_content_vars(vars: &mut Vars, size: u64, etag: &str, mime: &str) {
         .set("mediaType", media);
 }
 
+/// The last checks before a file is committed, the same for simple and
+/// multipart uploads: `${ext}` from the final name, the policy's
+/// `mimeLimit` against the detected type, and its callback/return URLs.
+pub fn check_final_name_and_type(
+    policy: &Policy,
+    vars: &mut Vars,
+    name: &str,
+    mime: &str,
+) -> ApiResult<()> {
+    if !extension(name).is_empty() {
+        vars.set("ext", extension(name));
+    }
+    if !policy.mime_allowed(mime) {
+        return Err(ApiError::mime_limit(format!(
+            "MIME type {mime} is not allowed by the policy's mimeLimit '{}'",
+            policy.mime_limit.as_deref().unwrap_or("")
+        )));
+    }
+    check_policy_urls(policy)
+}
+
 /// Renders and validates the target folder and name: policy values win
 /// over form values (protocol.md §3).
 pub fn resolve_target(

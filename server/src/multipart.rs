@@ -334,16 +334,7 @@ pub async fn complete(state: &Arc<AppState>, req: Request<Body>, rid: &str) -> A
     let (dir, name) = finish::resolve_target(&stored_target, None, None, &mut vars)?;
     let mime = finish::detect_mime(policy.detect_mime, &head, &[&name, &upload.orig_name]);
     finish::set_content_vars(&mut vars, total, &etag, &mime);
-    if !extension(&name).is_empty() {
-        vars.set("ext", extension(&name));
-    }
-    if !policy.mime_allowed(&mime) {
-        return Err(ApiError::mime_limit(format!(
-            "MIME type {mime} is not allowed by the policy's mimeLimit '{}'",
-            policy.mime_limit.as_deref().unwrap_or("")
-        )));
-    }
-    finish::check_policy_urls(&policy)?;
+    finish::check_final_name_and_type(&policy, &mut vars, &name, &mime)?;
 
     let now = now_ms();
     let rec = FileRecord {

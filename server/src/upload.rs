@@ -52,16 +52,7 @@ pub async fn simple(state: &Arc<AppState>, req: Request<Body>, rid: &str) -> Api
     let (dir, name) = finish::resolve_target(&policy, form.get("dir"), fallback_name, &mut vars)?;
     let mime = finish::detect_mime(policy.detect_mime, &w.head, &[&name, &orig]);
     finish::set_content_vars(&mut vars, w.size, &etag, &mime);
-    if !extension(&name).is_empty() {
-        vars.set("ext", extension(&name));
-    }
-    if !policy.mime_allowed(&mime) {
-        return Err(ApiError::mime_limit(format!(
-            "MIME type {mime} is not allowed by the policy's mimeLimit '{}'",
-            policy.mime_limit.as_deref().unwrap_or("")
-        )));
-    }
-    finish::check_policy_urls(&policy)?;
+    finish::check_final_name_and_type(&policy, &mut vars, &name, &mime)?;
 
     let now = now_ms();
     let rec = FileRecord {
