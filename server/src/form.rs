@@ -5,7 +5,9 @@
 use axum::body::Body;
 use futures_util::StreamExt;
 
-use crate::blob::{BlobWriter, Written};
+use std::future::Future;
+
+use crate::blob::{BlobWriter, RangeSink, Written};
 use crate::error::{ApiError, ApiResult};
 use crate::store::Store;
 
@@ -83,12 +85,34 @@ pub async fn read_form(
     store: &Store,
     limit: Limit,
 ) -> ApiResult<Form> {
+    let fresh = |_: &Form| async { None::<(RangeSink, ())> };
+    let (form, _) = read_form_with(body, content_type, store, limit, fresh).await?;
+    Ok(form)
+}
+
+/// Like [`read_form`], but once the text fields before `content` are read,
+/// `choose` may direct the content into a range of an existing file; the
+/// `T` it returns with the range comes back with the form. Whatever
+/// `choose` answers, the caller validates the fields afterwards as usual.
+pub async fn read_form_with<T, F, Fut>(
+    body: Body,
+    content_type: Option<&str>,
+    store: &Store,
+    limit: Limit,
+    choose: F,
+) -> ApiResult<(Form, Option<T>)>
+where
+    F: FnOnce(&Form) -> Fut,
+    Fut: Future<Output = Option<(RangeSink, T)>>,
+{
+    let mut choose = Some(choose);
+    let mut chosen = None;
     let ct = content_type.unwrap_or("");
     if ct
         .to_ascii_lowercase()
         .starts_with("application/x-www-form-urlencoded")
     {
-        return read_urlencoded(body).await;
+        return Ok((read_urlencoded(body).await?, None));
     }
     let boundary = multer::parse_boundary(ct).map_err(|_| {
         ApiError::invalid_argument(format!(
@@ -106,7 +130,17 @@ pub async fn read_form(
                     "the form carries more than one 'content' field",
                 ));
             }
-            let mut writer = BlobWriter::create(store.new_tmp_path());
+            let sink = match choose.take() {
+                Some(c) => c(&form).await,
+                None => None,
+            };
+            let mut writer = match sink {
+                Some((sink, t)) => {
+                    chosen = Some(t);
+                    BlobWriter::into_range(sink, store.new_tmp_path())
+                }
+                None => BlobWriter::create(store.new_tmp_path()),
+            };
             let mut size = 0u64;
             while let Some(chunk) = field.chunk().await.map_err(malformed)? {
                 size += chunk.len() as u64;
@@ -138,7 +172,7 @@ pub async fn read_form(
             .map_err(|_| ApiError::invalid_argument(format!("form field '{name}' is not UTF-8")))?;
         form.fields.push((name, value));
     }
-    Ok(form)
+    Ok((form, chosen))
 }
 
 async fn read_urlencoded(body: Body) -> ApiResult<Form> {

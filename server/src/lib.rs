@@ -25,6 +25,7 @@ mod policy;
 mod prefix;
 mod processing;
 mod routes;
+mod staging;
 mod state;
 mod store;
 mod upload;
@@ -94,6 +95,17 @@ pub struct RecordedRequest {
     pub access_key: String,
 }
 
+/// How blockComplete built the files it committed since the server started.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct MultipartStats {
+    /// The staging object became the file: no part data was copied (except
+    /// re-uploaded parts patched into their ranges).
+    pub completed_in_place: u64,
+    /// Parts were copied into a new file (parts larger than part 1, or
+    /// uneven part sizes).
+    pub completed_by_copy: u64,
+}
+
 /// A server running on its own thread; stops when stopped or dropped.
 pub struct ServerHandle {
     addr: SocketAddr,
@@ -120,6 +132,14 @@ impl ServerHandle {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .clone()
+    }
+
+    pub fn multipart_stats(&self) -> MultipartStats {
+        use std::sync::atomic::Ordering::Relaxed;
+        MultipartStats {
+            completed_in_place: self.shared.completed_in_place.load(Relaxed),
+            completed_by_copy: self.shared.completed_by_copy.load(Relaxed),
+        }
     }
 
     /// Changes fault injection for requests from now on.

@@ -13,10 +13,12 @@ use crate::auth::UploadAuth;
 use crate::blob::{self, TempFile};
 use crate::error::{json_response, ok_head, ApiError, ApiResult};
 use crate::finish::{self, upper};
+use crate::form::read_form_with;
 use crate::form::{read_form, Form, Limit};
 use crate::parts::parse_parts;
 use crate::policy::{extension, Policy};
 use crate::prefix;
+use crate::staging::{self, PartTarget, Plan};
 use crate::state::{now_ms, AppState};
 use crate::store::{FileRecord, PartRecord, UploadRecord, UPLOAD_TTL_MS};
 
@@ -38,6 +40,18 @@ fn part_limit(policy: &Policy) -> Limit {
             what: "the part size limit",
         }
     }
+}
+
+pub fn parse_part_number(raw: &str) -> ApiResult<u32> {
+    raw.trim()
+        .parse()
+        .ok()
+        .filter(|n| (1..=MAX_PART_NUMBER).contains(n))
+        .ok_or_else(|| {
+            ApiError::invalid_argument(format!(
+                "partNumber must be an integer from 1 to {MAX_PART_NUMBER}"
+            ))
+        })
 }
 
 async fn read(state: &AppState, req: Request<Body>, limit: Limit) -> ApiResult<Form> {
@@ -107,18 +121,28 @@ pub async fn init(state: &Arc<AppState>, req: Request<Body>, rid: &str) -> ApiRe
         vars: serde_json::to_string(&custom).unwrap_or_else(|_| "{}".into()),
         orig_name: orig,
         created: now_ms(),
+        staging: None,
+        stride: w.size,
     };
     let etag = upper(&w.md5);
     let (tmp, size, md5) = (w.tmp, w.size, w.md5);
+    let tmp = tmp.ok_or_else(|| ApiError::internal("part 1 was not written to a file"))?;
     let u = upload.clone();
     state
         .blocking(move |s| {
+            // Part 1's file becomes the staging object: it already sits at
+            // offset 0, and the other parts are written next to it.
             let blob = s.promote(&tmp.keep())?;
             let part = PartRecord {
                 part_number: 1,
                 blob: blob.clone(),
                 size,
                 md5,
+                pos: Some(0),
+            };
+            let u = UploadRecord {
+                staging: Some(blob.clone()),
+                ..u
             };
             s.create_upload(&u, &part)
                 .inspect_err(|_| s.remove_blob(&blob))
@@ -171,18 +195,18 @@ pub async fn upload_part(
     rid: &str,
 ) -> ApiResult<Response> {
     let auth = finish::authenticate(state, &req)?;
-    let mut form = read(state, req, part_limit(&auth.policy)).await?;
-    let number: u32 = form
-        .require("partNumber")?
-        .trim()
-        .parse()
-        .ok()
-        .filter(|n| (1..=MAX_PART_NUMBER).contains(n))
-        .ok_or_else(|| {
-            ApiError::invalid_argument(format!(
-                "partNumber must be an integer from 1 to {MAX_PART_NUMBER}"
-            ))
-        })?;
+    let ctype = finish::content_type(&req);
+    let st = state.clone();
+    let (ak, ns) = (auth.access_key.clone(), auth.policy.namespace.clone());
+    let choose = move |form: &Form| {
+        let target = PartTarget::of(form, &ak, &ns);
+        async move { staging::range_for_part(&st, target?).await }
+    };
+    let limit = part_limit(&auth.policy);
+    let body = req.into_body();
+    let (mut form, staged) =
+        read_form_with(body, ctype.as_deref(), &state.store, limit, choose).await?;
+    let number = parse_part_number(form.require("partNumber")?)?;
     let content = form
         .content
         .take()
@@ -195,22 +219,41 @@ pub async fn upload_part(
     let etag = upper(&w.md5);
     let (tmp, size, md5) = (w.tmp, w.size, w.md5);
     let id = upload.id.clone();
+    // Written into the staging range unless it spilled into a file.
+    let pos = match (&tmp, &staged) {
+        (Some(_), _) => None,
+        (None, Some(st)) if st.id == upload.id && st.number == number => {
+            Some((st.blob.clone(), st.offset))
+        }
+        (None, _) => return Err(ApiError::internal("part content went nowhere")),
+    };
     let replaced = state
         .blocking(move |s| {
-            let blob = s.promote(&tmp.keep())?;
+            let (blob, pos) = match (tmp, pos) {
+                (Some(tmp), _) => (s.promote(&tmp.keep())?, None),
+                (None, Some((staging, at))) => (staging, Some(at)),
+                (None, None) => unreachable!(),
+            };
             let part = PartRecord {
                 part_number: number,
                 blob: blob.clone(),
                 size,
                 md5,
+                pos,
             };
-            s.put_part(&id, &part).inspect_err(|_| s.remove_blob(&blob))
+            s.put_part(&id, &part).inspect_err(|_| {
+                if pos.is_none() {
+                    s.remove_blob(&blob)
+                }
+            })
         })
         .await?;
+    // The row is committed: the range may now be read and adopted.
+    drop(staged);
     if let Some(old) = replaced {
         // Prefix hashing or an assembly may be reading the old object.
         let lock = state.uploads.get(&upload.id);
-        let _guard = lock.lock().await;
+        let _guard = lock.prefix.lock().await;
         state.remove_blobs(vec![old]).await;
     }
     tokio::spawn(prefix::advance(state.clone(), upload.id.clone()));
@@ -275,7 +318,8 @@ pub async fn complete(state: &Arc<AppState>, req: Request<Body>, rid: &str) -> A
 
     // Held to the end: no part of this upload may change under the assembly.
     let lock = state.uploads.get(&id);
-    let prefix = lock.lock().await;
+    let prefix = lock.prefix.lock().await;
+    let completing = lock.begin_complete();
     let pid = id.clone();
     let stored = state.blocking(move |s| s.parts(&pid)).await?;
     if stored.is_empty() {
@@ -296,7 +340,7 @@ pub async fn complete(state: &Arc<AppState>, req: Request<Body>, rid: &str) -> A
             .covered
             .iter()
             .zip(&chosen)
-            .all(|(b, p)| *b == p.blob);
+            .all(|(k, p)| *k == p.key());
     let known_md5 = same.then(|| {
         use md5::Digest;
         hex::encode(prefix.hasher.clone().finalize())
@@ -304,17 +348,21 @@ pub async fn complete(state: &Arc<AppState>, req: Request<Body>, rid: &str) -> A
     if let Some(m) = &known_md5 {
         finish::check_md5(form.get("md5"), m, "the whole file")?;
     }
-    let sources: Vec<_> = chosen
-        .iter()
-        .map(|p| state.store.blob_path(&p.blob))
-        .collect();
-    let tmp = TempFile::new(state.store.new_tmp_path());
-    let dest = tmp.path().to_path_buf();
+    let plan = staging::plan(&state.store, &upload, &chosen, &stored, completing.quiet);
     let hash = known_md5.is_none();
-    let (computed, head) = state
-        .blocking(move |_| {
-            let md5 = blob::assemble(&dest, &sources, hash)?;
-            Ok((md5, blob::read_head(&dest)?))
+    let (computed, head, built) = state
+        .blocking(move |s| match plan {
+            Plan::InPlace { staging, patches } => {
+                let path = s.blob_path(&staging);
+                let md5 = blob::finish_staging(&path, &patches, total, hash)?;
+                Ok((md5, blob::read_head(&path)?, Built::InPlace(staging)))
+            }
+            Plan::Copy(sources) => {
+                let tmp = TempFile::new(s.new_tmp_path());
+                let md5 = blob::assemble(tmp.path(), &sources, hash)?;
+                let head = blob::read_head(tmp.path())?;
+                Ok((md5, head, Built::Copied(tmp)))
+            }
         })
         .await?;
     let md5 = known_md5.or(computed).unwrap_or_default();
@@ -352,23 +400,39 @@ pub async fn complete(state: &Arc<AppState>, req: Request<Body>, rid: &str) -> A
     let committed = rec.clone();
     let insert_only = policy.insert_only;
     let cid = id.clone();
+    let in_place = matches!(built, Built::InPlace(_));
     state
         .blocking(move |s| {
-            let blob = s.promote(&tmp.keep())?;
+            let blob = match built {
+                Built::InPlace(staging) => staging,
+                Built::Copied(tmp) => s.promote(&tmp.keep())?,
+            };
             let rec = FileRecord {
                 blob: blob.clone(),
                 ..rec
             };
-            let (parts, old) = s
-                .complete_upload(&cid, rec, insert_only)
-                .inspect_err(|_| s.remove_blob(&blob))?;
-            parts
+            // A failed commit leaves the upload as it was; an adopted
+            // staging object still belongs to it.
+            let (objects, old) = s.complete_upload(&cid, rec, insert_only).inspect_err(|_| {
+                if !in_place {
+                    s.remove_blob(&blob)
+                }
+            })?;
+            objects
                 .iter()
                 .chain(old.iter())
+                .filter(|b| **b != blob)
                 .for_each(|b| s.remove_blob(b));
             Ok(())
         })
         .await?;
+    let counter = if in_place {
+        &state.shared.completed_in_place
+    } else {
+        &state.shared.completed_by_copy
+    };
+    counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    drop(completing);
     drop(prefix);
     state.uploads.forget(&id);
 
@@ -376,6 +440,14 @@ pub async fn complete(state: &Arc<AppState>, req: Request<Body>, rid: &str) -> A
     result.insert("id".into(), json!(upload.id));
     result.insert("uploadId".into(), json!(upload.upload_id));
     finish::respond(state, rid, &policy, &vars, result).await
+}
+
+/// What blockComplete's data step produced.
+enum Built {
+    /// The staging object, finished in place.
+    InPlace(String),
+    /// A new file with every part copied in.
+    Copied(TempFile),
 }
 
 pub async fn cancel(state: &Arc<AppState>, req: Request<Body>, rid: &str) -> ApiResult<Response> {
@@ -389,7 +461,7 @@ pub async fn cancel(state: &Arc<AppState>, req: Request<Body>, rid: &str) -> Api
 /// Forgets an upload and removes its parts, under the upload's lock.
 async fn expire_one(state: &AppState, id: &str) {
     let lock = state.uploads.get(id);
-    let guard = lock.lock().await;
+    let guard = lock.prefix.lock().await;
     let did = id.to_string();
     if let Ok(blobs) = state.blocking(move |s| Ok(s.delete_upload(&did)?)).await {
         state.remove_blobs(blobs).await;

@@ -3,6 +3,7 @@
 use std::collections::HashMap;
 use std::io;
 use std::net::SocketAddr;
+use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -18,6 +19,9 @@ use crate::{Config, RecordedRequest};
 pub struct Shared {
     pub journal: Mutex<Vec<RecordedRequest>>,
     pub faults: Faults,
+    /// How blockComplete built files, for tests and diagnostics.
+    pub completed_in_place: AtomicU64,
+    pub completed_by_copy: AtomicU64,
 }
 
 impl Shared {
@@ -25,6 +29,8 @@ impl Shared {
         Shared {
             journal: Mutex::new(Vec::new()),
             faults: Faults::new(&config.faults),
+            completed_in_place: AtomicU64::new(0),
+            completed_by_copy: AtomicU64::new(0),
         }
     }
 

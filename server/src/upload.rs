@@ -67,7 +67,9 @@ pub async fn simple(state: &Arc<AppState>, req: Request<Body>, rid: &str) -> Api
         modify_time: now,
         meta: serde_json::Value::Object(finish::meta_of(&form)).to_string(),
     };
-    let tmp = w.tmp;
+    let tmp = w
+        .tmp
+        .ok_or_else(|| ApiError::internal("content was not written to a file"))?;
     let insert_only = policy.insert_only;
     let committed = rec.clone();
     state

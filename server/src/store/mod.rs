@@ -42,12 +42,35 @@ CREATE TABLE IF NOT EXISTS folders(
 CREATE TABLE IF NOT EXISTS uploads(
     id TEXT PRIMARY KEY, upload_id TEXT NOT NULL, access_key TEXT NOT NULL,
     namespace TEXT NOT NULL, dir TEXT NOT NULL, name TEXT NOT NULL,
-    meta TEXT NOT NULL, vars TEXT NOT NULL, orig_name TEXT NOT NULL, created INTEGER NOT NULL);
+    meta TEXT NOT NULL, vars TEXT NOT NULL, orig_name TEXT NOT NULL, created INTEGER NOT NULL,
+    staging TEXT, stride INTEGER NOT NULL DEFAULT 0);
 CREATE TABLE IF NOT EXISTS parts(
     upload TEXT NOT NULL, part_number INTEGER NOT NULL,
-    blob TEXT NOT NULL, size INTEGER NOT NULL, md5 TEXT NOT NULL,
+    blob TEXT NOT NULL, size INTEGER NOT NULL, md5 TEXT NOT NULL, pos INTEGER,
     PRIMARY KEY(upload, part_number));
 ";
+
+/// Columns added after the first release, for data directories created
+/// before them: (table, column, declaration).
+const ADDED_COLUMNS: [(&str, &str, &str); 3] = [
+    ("uploads", "staging", "TEXT"),
+    ("uploads", "stride", "INTEGER NOT NULL DEFAULT 0"),
+    ("parts", "pos", "INTEGER"),
+];
+
+fn migrate(conn: &Connection) -> rusqlite::Result<()> {
+    for (table, column, decl) in ADDED_COLUMNS {
+        let present: bool = conn.query_row(
+            "SELECT EXISTS(SELECT 1 FROM pragma_table_info(?1) WHERE name=?2)",
+            [table, column],
+            |r| r.get(0),
+        )?;
+        if !present {
+            conn.execute_batch(&format!("ALTER TABLE {table} ADD COLUMN {column} {decl}"))?;
+        }
+    }
+    Ok(())
+}
 
 fn db_err(e: rusqlite::Error) -> io::Error {
     io::Error::other(format!("metadata database: {e}"))
@@ -70,6 +93,7 @@ impl Store {
         )
         .map_err(db_err)?;
         conn.execute_batch(SCHEMA).map_err(db_err)?;
+        migrate(&conn).map_err(db_err)?;
         let store = Store {
             conn: Mutex::new(conn),
             objects,
@@ -87,6 +111,16 @@ impl Store {
 
     pub fn blob_path(&self, blob: &str) -> PathBuf {
         self.objects.join(blob)
+    }
+
+    /// Where a part's bytes are (its own object or a staging range).
+    pub fn source(&self, p: &PartRecord) -> crate::blob::Source {
+        let (blob, offset, len) = p.range();
+        crate::blob::Source {
+            path: self.blob_path(blob),
+            offset,
+            len,
+        }
     }
 
     pub fn new_tmp_path(&self) -> PathBuf {
@@ -133,7 +167,10 @@ impl Store {
 
     fn referenced_blobs(&self) -> rusqlite::Result<HashSet<String>> {
         let conn = self.conn();
-        let mut stmt = conn.prepare("SELECT blob FROM files UNION SELECT blob FROM parts")?;
+        let mut stmt = conn.prepare(
+            "SELECT blob FROM files UNION SELECT blob FROM parts
+             UNION SELECT staging FROM uploads WHERE staging IS NOT NULL",
+        )?;
         let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
         rows.collect()
     }
@@ -156,6 +193,37 @@ mod tests {
             modify_time: 1,
             meta: "{}".into(),
         }
+    }
+
+    #[test]
+    fn data_dirs_from_before_staging_are_migrated() {
+        let td = tempfile::tempdir().unwrap();
+        let old = Connection::open(td.path().join("meta.db")).unwrap();
+        old.execute_batch(
+            "CREATE TABLE uploads(
+                id TEXT PRIMARY KEY, upload_id TEXT NOT NULL, access_key TEXT NOT NULL,
+                namespace TEXT NOT NULL, dir TEXT NOT NULL, name TEXT NOT NULL,
+                meta TEXT NOT NULL, vars TEXT NOT NULL, orig_name TEXT NOT NULL,
+                created INTEGER NOT NULL);
+             CREATE TABLE parts(
+                upload TEXT NOT NULL, part_number INTEGER NOT NULL,
+                blob TEXT NOT NULL, size INTEGER NOT NULL, md5 TEXT NOT NULL,
+                PRIMARY KEY(upload, part_number));
+             INSERT INTO uploads VALUES('u','U','ak','ns','/','n','{}','{}','n',1);
+             INSERT INTO parts VALUES('u',1,'b1',3,'m');",
+        )
+        .unwrap();
+        drop(old);
+        std::fs::create_dir_all(td.path().join("objects")).unwrap();
+        std::fs::write(td.path().join("objects/b1"), b"abc").unwrap();
+        let s = Store::open(td.path(), 2).unwrap();
+        let u = s.get_upload("u").unwrap().unwrap();
+        assert_eq!((u.staging, u.stride), (None, 0));
+        let p = &s.parts("u").unwrap()[0];
+        assert_eq!((p.blob.as_str(), p.pos), ("b1", None));
+        assert!(td.path().join("objects/b1").exists(), "still referenced");
+        drop(s);
+        Store::open(td.path(), 2).expect("migrating twice is a no-op");
     }
 
     #[test]
