@@ -11,7 +11,7 @@ use serde_json::{json, Map, Value};
 
 use crate::auth::{b64u_encode, verify_upload_token, UploadAuth};
 use crate::error::{json_response, ok_head, ApiError, ApiResult};
-use crate::form::Form;
+use crate::form::{Content, Form};
 use crate::paths;
 use crate::policy::{extension, Policy, Vars};
 use crate::state::{now_ms, AppState};
@@ -124,6 +124,29 @@ pub fn resolve_target(
     paths::validate_name(&name)?;
     vars.set("name", name.clone());
     Ok((dir, name))
+}
+
+/// Takes the `content` file of an upload request and checks it against the
+/// request's own `size` and `md5` fields; `what` names it in messages
+/// ("the content", "part 3").
+pub fn take_checked_content(form: &mut Form, what: &str) -> ApiResult<Content> {
+    let content = form.content.take().ok_or_else(|| {
+        ApiError::invalid_argument(format!("missing the 'content' file field ({what})"))
+    })?;
+    check_size_field(form, content.written.size)?;
+    check_md5(form.get("md5"), &content.written.md5, what)?;
+    Ok(content)
+}
+
+/// The name a new file is known by before its target name is rendered,
+/// for `${ext}` and extension-based MIME guessing: the `name` field, the
+/// content's filename, else the policy's name.
+pub fn original_name(form: &Form, filename: Option<&str>, policy: &Policy) -> String {
+    form.get("name")
+        .or(filename)
+        .or(policy.name.as_deref())
+        .unwrap_or_default()
+        .to_string()
 }
 
 /// A `size` field, when sent, must match the bytes received.

@@ -14,7 +14,7 @@ use crate::blob::{self, TempFile};
 use crate::error::{json_response, ok_head, ApiError, ApiResult};
 use crate::finish::{self, upper};
 use crate::form::read_form_with;
-use crate::form::{read_form, Form, Limit};
+use crate::form::{read_form, Content, Form, Limit};
 use crate::parts::parse_parts;
 use crate::policy::{extension, Policy};
 use crate::prefix;
@@ -73,26 +73,18 @@ pub async fn init(state: &Arc<AppState>, req: Request<Body>, rid: &str) -> ApiRe
     let auth = finish::authenticate(state, &req)?;
     let policy = &auth.policy;
     let mut form = read(state, req, part_limit(policy)).await?;
-    let content = form
-        .content
-        .take()
-        .ok_or_else(|| ApiError::invalid_argument("missing the 'content' file field (part 1)"))?;
-    let w = content.written;
-    finish::check_size_field(&form, w.size)?;
-    finish::check_md5(form.get("md5"), &w.md5, "part 1")?;
+    let Content {
+        written: w,
+        filename,
+    } = finish::take_checked_content(&mut form, "part 1")?;
 
-    let orig = form
-        .get("name")
-        .map(str::to_string)
-        .or(content.filename.clone())
-        .or(policy.name.clone())
-        .unwrap_or_default();
+    let orig = finish::original_name(&form, filename.as_deref(), policy);
     let custom = finish::vars_of(&form);
     let mut vars = finish::base_vars(&policy.namespace, custom.clone());
     vars.set("ext", extension(&orig));
     // Variables that depend on the whole file stay in the names until
     // blockComplete renders them.
-    let fallback_name = form.get("name").or(content.filename.as_deref());
+    let fallback_name = form.get("name").or(filename.as_deref());
     let (dir, name) = finish::resolve_target(policy, form.get("dir"), fallback_name, &mut vars)?;
     if policy.insert_only && !dir.contains("${") && !name.contains("${") {
         let (ns, d, n) = (policy.namespace.clone(), dir.clone(), name.clone());
@@ -207,13 +199,7 @@ pub async fn upload_part(
     let (mut form, staged) =
         read_form_with(body, ctype.as_deref(), &state.store, limit, choose).await?;
     let number = parse_part_number(form.require("partNumber")?)?;
-    let content = form
-        .content
-        .take()
-        .ok_or_else(|| ApiError::invalid_argument("missing the 'content' file field"))?;
-    let w = content.written;
-    finish::check_size_field(&form, w.size)?;
-    finish::check_md5(form.get("md5"), &w.md5, &format!("part {number}"))?;
+    let w = finish::take_checked_content(&mut form, &format!("part {number}"))?.written;
     let upload = load_upload(state, &auth, &form).await?;
 
     let etag = upper(&w.md5);

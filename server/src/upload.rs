@@ -8,7 +8,7 @@ use axum::response::Response;
 
 use crate::error::{ApiError, ApiResult};
 use crate::finish::{self, upper};
-use crate::form::{read_form, Limit};
+use crate::form::{read_form, Content, Limit};
 use crate::policy::extension;
 use crate::state::{now_ms, AppState};
 use crate::store::FileRecord;
@@ -27,28 +27,20 @@ pub async fn simple(state: &Arc<AppState>, req: Request<Body>, rid: &str) -> Api
     };
     let ctype = finish::content_type(&req);
     let mut form = read_form(req.into_body(), ctype.as_deref(), &state.store, limit).await?;
-    let content = form
-        .content
-        .take()
-        .ok_or_else(|| ApiError::invalid_argument("missing the 'content' file field"))?;
-    let w = content.written;
-    finish::check_size_field(&form, w.size)?;
-    finish::check_md5(form.get("md5"), &w.md5, "the content")?;
+    let Content {
+        written: w,
+        filename,
+    } = finish::take_checked_content(&mut form, "the content")?;
 
     // Name for `${ext}` and extension-based MIME guessing before the target
     // name is rendered.
-    let orig = form
-        .get("name")
-        .map(str::to_string)
-        .or(content.filename.clone())
-        .or(policy.name.clone())
-        .unwrap_or_default();
+    let orig = finish::original_name(&form, filename.as_deref(), &policy);
     let etag = upper(&w.md5);
     let mut vars = finish::base_vars(&policy.namespace, finish::vars_of(&form));
     vars.set("ext", extension(&orig));
     let pre_mime = finish::detect_mime(policy.detect_mime, &w.head, &[&orig]);
     finish::set_content_vars(&mut vars, w.size, &etag, &pre_mime);
-    let fallback_name = form.get("name").or(content.filename.as_deref());
+    let fallback_name = form.get("name").or(filename.as_deref());
     let (dir, name) = finish::resolve_target(&policy, form.get("dir"), fallback_name, &mut vars)?;
     let mime = finish::detect_mime(policy.detect_mime, &w.head, &[&name, &orig]);
     finish::set_content_vars(&mut vars, w.size, &etag, &mime);
