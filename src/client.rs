@@ -287,18 +287,52 @@ impl Client {
             }
         };
         let status = response.status().as_u16();
-        let location = response
-            .headers()
-            .get(reqwest::header::LOCATION)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string);
+        let header = |name: &str| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string)
+        };
+        let location = header(reqwest::header::LOCATION.as_str());
+        // Answers whose body has no `requestId` (the manage host's `{}` or
+        // `{"exist":true}`) still carry the id in a header.
+        let header_id = header("x-request-id").unwrap_or_default();
         let body = response.bytes().await.map_err(|e| {
             let err = Error::from_http(e, what);
             crate::log::request(&line, Err(err.name()), 0);
             err
         })?;
         crate::log::request(&line, Ok(status), body.len() as u64);
-        answer(status, location.as_deref(), &body, what)
+        with_request_id(answer(status, location.as_deref(), &body, what), &header_id)
+    }
+}
+
+/// Fills an empty `request_id` from the response header, so every result
+/// that had a server answer can be correlated with the server's log.
+fn with_request_id(outcome: Result<Value>, header_id: &str) -> Result<Value> {
+    if header_id.is_empty() {
+        return outcome;
+    }
+    match outcome {
+        Ok(mut v) => {
+            if v.get("request_id").and_then(Value::as_str) == Some("") {
+                v["request_id"] = Value::from(header_id);
+            }
+            Ok(v)
+        }
+        Err(Error::Server {
+            status,
+            code,
+            message,
+            request_id,
+        }) if request_id.is_empty() => Err(Error::Server {
+            status,
+            code,
+            message,
+            request_id: header_id.to_string(),
+        }),
+        other => other,
     }
 }
 
@@ -405,6 +439,17 @@ mod tests {
         assert!(ClientOptions::from_json(Some(r#"{"timeout":1}"#)).is_err());
         let o = ClientOptions::from_json(Some(r#"{"connect_timeout_ms":5}"#)).unwrap();
         assert_eq!(o.connect_timeout_ms, 5);
+    }
+
+    #[test]
+    fn request_id_header_fills_an_empty_one() {
+        let ok = with_request_id(answer(200, None, b"{}", "t"), "hdr").unwrap();
+        assert_eq!(ok["request_id"], "hdr");
+        let body = br#"{"code":"OK","requestId":"body"}"#;
+        let ok = with_request_id(answer(200, None, body, "t"), "hdr").unwrap();
+        assert_eq!(ok["request_id"], "body", "the body's id wins");
+        let err = with_request_id(answer(502, None, b"gateway", "t"), "hdr").unwrap_err();
+        assert_eq!(result::error(&err)["request_id"], "hdr");
     }
 
     #[test]

@@ -1,5 +1,6 @@
-//! Client options beyond the seed's constructor: proxy and timeouts observed
-//! against wantu-server, CA file and User-Agent checked at construction.
+//! Client options beyond the seed's constructor (proxy and timeouts observed
+//! against wantu-server, CA file and User-Agent checked at construction),
+//! and request ids taken from the response header.
 
 mod common;
 
@@ -125,4 +126,22 @@ fn user_agent_follows_the_key_type_and_can_be_replaced() {
         ..ClientOptions::default()
     });
     assert_eq!(custom.user_agent(), "myapp/2");
+}
+
+#[test]
+fn manage_answers_carry_the_servers_request_id() {
+    // Manage bodies (`{"exist":false}`, `{}`) have no requestId field; the
+    // id comes from the response header instead.
+    let env = TestEnv::start();
+    let c = &env.client;
+    let exists = c
+        .run(c.file_exists(common::NS, "/rid", "none.txt"))
+        .unwrap()
+        .unwrap();
+    assert_eq!(exists["exist"], false);
+    let id = exists["request_id"].as_str().unwrap();
+    assert!(!id.is_empty(), "{exists}");
+    let created = c.run(c.dir_create(common::NS, "/rid")).unwrap().unwrap();
+    let other = created["request_id"].as_str().unwrap();
+    assert!(!other.is_empty() && other != id, "{created}");
 }
