@@ -286,6 +286,26 @@ async fn send(
         .await
 }
 
+/// Sends one pooled buffer of a stream (part 1 by blockInit, the others by
+/// blockUpload), then returns the buffer to the pool and frees the reader's
+/// slot so it can read the next part.
+async fn send_stream_part(sh: &Shared<'_>, n: u32, bytes: Bytes, req: Req<'_>) -> Result<Value> {
+    let md5 = part_md5(sh, &bytes).await?;
+    let meter = PartMeter::new(sh.progress.clone());
+    let v = send(
+        sh,
+        &meter,
+        n,
+        Content::Bytes(bytes.clone()),
+        md5.as_deref(),
+        req,
+    )
+    .await?;
+    sh.pool.give(bytes);
+    sh.events.send(Event::SlotFree);
+    Ok(v)
+}
+
 async fn simple(sh: &Shared<'_>, content: Content, md5: Option<String>) -> Result<Value> {
     {
         let mut s = sh.stats();
@@ -613,19 +633,7 @@ async fn stream(sh: &Shared<'_>, mut rx: UnboundedReceiver<StreamMsg>) -> Result
         StreamMsg::Failed(e) => return Err(e),
     }
     sh.stats().multipart = true;
-    let md5 = part_md5(sh, &first).await?;
-    let meter = PartMeter::new(sh.progress.clone());
-    let v = send(
-        sh,
-        &meter,
-        1,
-        Content::Bytes(first.clone()),
-        md5.as_deref(),
-        Req::Init,
-    )
-    .await?;
-    sh.pool.give(first);
-    sh.events.send(Event::SlotFree);
+    let v = send_stream_part(sh, 1, first, Req::Init).await?;
     let field = |k: &str| {
         v.get(k)
             .and_then(Value::as_str)
@@ -647,19 +655,7 @@ async fn stream(sh: &Shared<'_>, mut rx: UnboundedReceiver<StreamMsg>) -> Result
     let job = |n: u32, bytes: Bytes| {
         let (id, up) = (&id, &up);
         async move {
-            let md5 = part_md5(sh, &bytes).await?;
-            let meter = PartMeter::new(sh.progress.clone());
-            let v = send(
-                sh,
-                &meter,
-                n,
-                Content::Bytes(bytes.clone()),
-                md5.as_deref(),
-                Req::Part(id, up),
-            )
-            .await?;
-            sh.pool.give(bytes);
-            sh.events.send(Event::SlotFree);
+            let v = send_stream_part(sh, n, bytes, Req::Part(id, up)).await?;
             sh.stats().uploaded_parts += 1;
             Ok::<_, Error>(PartTag {
                 part_number: n,
