@@ -8,13 +8,6 @@ use common::*;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-const PART: usize = 102_400;
-
-struct Upload {
-    id: String,
-    upload_id: String,
-}
-
 async fn init(
     s: &TestServer,
     t: &str,
@@ -25,57 +18,9 @@ async fn init(
         .await
 }
 
-async fn start(s: &TestServer, t: &str, name: &str, part1: &[u8]) -> Upload {
-    let (st, v) = init(s, t, &[("name", name)], part1).await;
-    assert_eq!(st, StatusCode::OK, "{v}");
-    Upload {
-        id: v["id"].as_str().unwrap().into(),
-        upload_id: v["uploadId"].as_str().unwrap().into(),
-    }
-}
-
-async fn part(s: &TestServer, t: &str, u: &Upload, n: u32, body: &[u8]) -> (StatusCode, Value) {
-    let n = n.to_string();
-    let fields = [
-        ("id", u.id.as_str()),
-        ("uploadId", u.upload_id.as_str()),
-        ("partNumber", &n),
-    ];
-    s.post_form("/api/proxy/blockUpload", t, &fields, Some(body))
-        .await
-}
-
-async fn complete(
-    s: &TestServer,
-    t: &str,
-    u: &Upload,
-    parts: &str,
-    md5: Option<&str>,
-) -> (StatusCode, Value) {
-    let mut fields = vec![
-        ("id", u.id.as_str()),
-        ("uploadId", u.upload_id.as_str()),
-        ("parts", parts),
-    ];
-    if let Some(m) = md5 {
-        fields.push(("md5", m));
-    }
-    s.post_form("/api/proxy/blockComplete", t, &fields, None)
-        .await
-}
-
 async fn cancel(s: &TestServer, t: &str, u: &Upload, path: &str) -> (StatusCode, Value) {
     let fields = [("id", u.id.as_str()), ("uploadId", u.upload_id.as_str())];
     s.post_form(path, t, &fields, None).await
-}
-
-fn parts_list(chunks: &[Vec<u8>]) -> String {
-    let list: Vec<Value> = chunks
-        .iter()
-        .enumerate()
-        .map(|(i, c)| json!({"partNumber": i + 1, "eTag": md5_hex(c).to_uppercase()}))
-        .collect();
-    b64u(Value::Array(list).to_string().as_bytes())
 }
 
 fn split(body: &[u8], size: usize) -> Vec<Vec<u8>> {

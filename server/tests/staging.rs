@@ -8,72 +8,18 @@ use std::sync::Arc;
 
 use common::*;
 use reqwest::StatusCode;
-use serde_json::{json, Value};
+use serde_json::json;
 use wantu_server::MultipartStats;
-
-const PART: usize = 102_400;
-
-struct Upload {
-    id: String,
-    upload_id: String,
-}
-
-async fn start(s: &TestServer, t: &str, name: &str, part1: &[u8]) -> Upload {
-    let (st, v) = s
-        .post_form("/api/proxy/blockInit", t, &[("name", name)], Some(part1))
-        .await;
-    assert_eq!(st, StatusCode::OK, "{v}");
-    Upload {
-        id: v["id"].as_str().unwrap().into(),
-        upload_id: v["uploadId"].as_str().unwrap().into(),
-    }
-}
-
-async fn part(s: &TestServer, t: &str, u: &Upload, n: u32, body: &[u8]) -> (StatusCode, Value) {
-    let n = n.to_string();
-    let fields = [
-        ("id", u.id.as_str()),
-        ("uploadId", u.upload_id.as_str()),
-        ("partNumber", &n),
-    ];
-    s.post_form("/api/proxy/blockUpload", t, &fields, Some(body))
-        .await
-}
 
 async fn put(s: &TestServer, t: &str, u: &Upload, n: u32, body: &[u8]) {
     let (st, v) = part(s, t, u, n, body).await;
     assert_eq!(st, StatusCode::OK, "part {n}: {v}");
 }
 
-async fn complete(
-    s: &TestServer,
-    t: &str,
-    u: &Upload,
-    chunks: &[Vec<u8>],
-    md5: Option<&str>,
-) -> (StatusCode, Value) {
-    let list: Vec<Value> = chunks
-        .iter()
-        .enumerate()
-        .map(|(i, c)| json!({"partNumber": i + 1, "eTag": md5_hex(c).to_uppercase()}))
-        .collect();
-    let parts = b64u(Value::Array(list).to_string().as_bytes());
-    let mut fields = vec![
-        ("id", u.id.as_str()),
-        ("uploadId", u.upload_id.as_str()),
-        ("parts", parts.as_str()),
-    ];
-    if let Some(m) = md5 {
-        fields.push(("md5", m));
-    }
-    s.post_form("/api/proxy/blockComplete", t, &fields, None)
-        .await
-}
-
 /// Completes and checks the stored file byte for byte.
 async fn complete_ok(s: &TestServer, t: &str, u: &Upload, chunks: &[Vec<u8>]) {
     let body = chunks.concat();
-    let (st, v) = complete(s, t, u, chunks, Some(&md5_hex(&body))).await;
+    let (st, v) = complete(s, t, u, &parts_list(chunks), Some(&md5_hex(&body))).await;
     assert_eq!(st, StatusCode::OK, "{v}");
     assert_eq!(v["eTag"], md5_hex(&body).to_uppercase());
     assert_eq!(v["fileSize"], body.len().to_string());
@@ -218,7 +164,7 @@ async fn racing_uploads_of_one_part_never_mix() {
     let mut done = 0;
     for c in &candidates {
         let chunks = vec![p1.clone(), c.clone()];
-        let (st, v) = complete(&s, &t, &u, &chunks, None).await;
+        let (st, v) = complete(&s, &t, &u, &parts_list(&chunks), None).await;
         if st == StatusCode::OK {
             let (_, got) = s.download(v["url"].as_str().unwrap(), None).await;
             assert!(got == chunks.concat());
@@ -267,10 +213,10 @@ async fn failed_complete_leaves_the_upload_usable() {
     // Forgets the prefix hash: the digest is then found wrong only after
     // the staging object was finished in place.
     s.restart();
-    let (st, v) = complete(&s, &t, &u, &chunks, Some(&md5_hex(b"wrong"))).await;
+    let (st, v) = complete(&s, &t, &u, &parts_list(&chunks), Some(&md5_hex(b"wrong"))).await;
     assert_eq!((st, code(&v)), (StatusCode::BAD_REQUEST, "BadDigest"));
     // The first two parts alone, then all three.
-    let (st, v) = complete(&s, &t, &u, &chunks[..2], Some(&md5_hex(b"no"))).await;
+    let (st, v) = complete(&s, &t, &u, &parts_list(&chunks[..2]), Some(&md5_hex(b"no"))).await;
     assert_eq!((st, code(&v)), (StatusCode::BAD_REQUEST, "BadDigest"));
     complete_ok(&s, &t, &u, &chunks).await;
     assert_eq!(stats(&s), in_place(1));

@@ -241,3 +241,66 @@ pub fn data(len: usize, seed: u64) -> Vec<u8> {
 pub fn code(v: &Value) -> &str {
     v["code"].as_str().unwrap_or("")
 }
+
+/// A multipart part size that every non-final part may have: the minimum.
+pub const PART: usize = 102_400;
+
+/// The ids of a multipart upload under way.
+pub struct Upload {
+    pub id: String,
+    pub upload_id: String,
+}
+
+/// blockInit with part 1, asserting success.
+pub async fn start(s: &TestServer, t: &str, name: &str, part1: &[u8]) -> Upload {
+    let (st, v) = s
+        .post_form("/api/proxy/blockInit", t, &[("name", name)], Some(part1))
+        .await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    Upload {
+        id: v["id"].as_str().unwrap().into(),
+        upload_id: v["uploadId"].as_str().unwrap().into(),
+    }
+}
+
+/// blockUpload of part `n`.
+pub async fn part(s: &TestServer, t: &str, u: &Upload, n: u32, body: &[u8]) -> (StatusCode, Value) {
+    let n = n.to_string();
+    let fields = [
+        ("id", u.id.as_str()),
+        ("uploadId", u.upload_id.as_str()),
+        ("partNumber", &n),
+    ];
+    s.post_form("/api/proxy/blockUpload", t, &fields, Some(body))
+        .await
+}
+
+/// blockComplete with `parts` as given (any wire form) and an optional md5.
+pub async fn complete(
+    s: &TestServer,
+    t: &str,
+    u: &Upload,
+    parts: &str,
+    md5: Option<&str>,
+) -> (StatusCode, Value) {
+    let mut fields = vec![
+        ("id", u.id.as_str()),
+        ("uploadId", u.upload_id.as_str()),
+        ("parts", parts),
+    ];
+    if let Some(m) = md5 {
+        fields.push(("md5", m));
+    }
+    s.post_form("/api/proxy/blockComplete", t, &fields, None)
+        .await
+}
+
+/// The wire `parts` for chunks uploaded as parts 1, 2, …: b64u of camelCase JSON.
+pub fn parts_list(chunks: &[Vec<u8>]) -> String {
+    let list: Vec<Value> = chunks
+        .iter()
+        .enumerate()
+        .map(|(i, c)| json!({"partNumber": i + 1, "eTag": md5_hex(c).to_uppercase()}))
+        .collect();
+    b64u(Value::Array(list).to_string().as_bytes())
+}
