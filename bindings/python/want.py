@@ -491,31 +491,20 @@ class Want(object):
 
     def upload_content(self, policy, dir, name, content, md5=None, meta={}, var={}):
         """Uploads bytes (or a file object's contents) in one request."""
-
-        def build():
-            data = _content(content)
-            return self._call(
-                "wantu_upload_content",
-                _json_arg(policy, "policy", False),
-                _text(dir, "dir"),
-                _text(name, "name"),
-                data,
-                len(data),
-                _text(md5, "md5"),
-                _meta(meta, "meta"),
-                _meta(var, "var"),
-            )
-
-        return self._guard(build)
+        return self._new_file("wantu_upload_content", policy, dir, name, content, md5, meta, var)
 
     def multipart_init(self, policy, dir, name, content, md5=None, meta={}, var={}):
         """Starts a multipart upload with its first part; answers ``id``,
         ``upload_id``, ``part_number`` 1 and ``e_tag``."""
+        return self._new_file("wantu_multipart_init", policy, dir, name, content, md5, meta, var)
 
+    def _new_file(self, function, policy, dir, name, content, md5, meta, var):
+        # upload_content and multipart_init take the same arguments; only
+        # the C function differs.
         def build():
             data = _content(content)
             return self._call(
-                "wantu_multipart_init",
+                function,
                 _json_arg(policy, "policy", False),
                 _text(dir, "dir"),
                 _text(name, "name"),
