@@ -66,6 +66,29 @@ pub struct UploadAuth {
     pub policy: Policy,
 }
 
+/// Checks the scheme of `<PREFIX>_TOP|<PREFIX>_CLOUD <base64>` and answers
+/// the decoded credentials text; `kind` ("upload", "manage") names the token in
+/// messages.
+fn open_token(token: &str, kind: &str, prefix: &str) -> ApiResult<String> {
+    let (scheme, creds) = token.split_once(' ').ok_or_else(|| {
+        ApiError::invalid_token(format!(
+            "{kind} token must look like '{prefix}_TOP <credentials>'"
+        ))
+    })?;
+    if scheme != format!("{prefix}_TOP") && scheme != format!("{prefix}_CLOUD") {
+        return Err(ApiError::invalid_token(format!(
+            "unknown {kind} token scheme '{}': expected {prefix}_TOP or {prefix}_CLOUD",
+            truncate(scheme)
+        )));
+    }
+    let decoded = b64_decode_lenient(creds)
+        .and_then(|b| String::from_utf8(b).ok())
+        .ok_or_else(|| {
+            ApiError::invalid_token(format!("{kind} token credentials are not valid Base64"))
+        })?;
+    Ok(decoded)
+}
+
 /// Verifies an upload token (`UPLOAD_AK_TOP …` or `UPLOAD_AK_CLOUD …`) and
 /// parses its policy, checking `expiration` against `now_ms`.
 pub fn verify_upload_token(
@@ -74,18 +97,7 @@ pub fn verify_upload_token(
     now_ms: i64,
 ) -> ApiResult<UploadAuth> {
     let token = token.trim();
-    let (scheme, creds) = token.split_once(' ').ok_or_else(|| {
-        ApiError::invalid_token("upload token must look like 'UPLOAD_AK_TOP <credentials>'")
-    })?;
-    if scheme != "UPLOAD_AK_TOP" && scheme != "UPLOAD_AK_CLOUD" {
-        return Err(ApiError::invalid_token(format!(
-            "unknown upload token scheme '{}': expected UPLOAD_AK_TOP or UPLOAD_AK_CLOUD",
-            truncate(scheme)
-        )));
-    }
-    let decoded = b64_decode_lenient(creds)
-        .and_then(|b| String::from_utf8(b).ok())
-        .ok_or_else(|| ApiError::invalid_token("upload token credentials are not valid Base64"))?;
+    let decoded = open_token(token, "upload", "UPLOAD_AK")?;
     let pieces: Vec<&str> = decoded.split(':').collect();
     let [ak, encoded_policy, sign] = pieces[..] else {
         return Err(ApiError::invalid_token(
@@ -134,18 +146,7 @@ pub fn verify_manage_token(
     let auth = std::str::from_utf8(auth)
         .map_err(|_| ApiError::invalid_token("Authorization header is not UTF-8"))?
         .trim();
-    let (scheme, creds) = auth.split_once(' ').ok_or_else(|| {
-        ApiError::invalid_token("manage token must look like 'ACL_TOP <credentials>'")
-    })?;
-    if scheme != "ACL_TOP" && scheme != "ACL_CLOUD" {
-        return Err(ApiError::invalid_token(format!(
-            "unknown manage token scheme '{}': expected ACL_TOP or ACL_CLOUD",
-            truncate(scheme)
-        )));
-    }
-    let decoded = b64_decode_lenient(creds)
-        .and_then(|b| String::from_utf8(b).ok())
-        .ok_or_else(|| ApiError::invalid_token("manage token credentials are not valid Base64"))?;
+    let decoded = open_token(auth, "manage", "ACL")?;
     let (ak, sign) = decoded
         .split_once(':')
         .ok_or_else(|| ApiError::invalid_token("manage token must decode to 'AK:sign'"))?;
