@@ -168,11 +168,23 @@ pub fn check_md5(given: Option<&str>, actual: &str, what: &str) -> ApiResult<()>
     }
 }
 
-pub fn meta_of(form: &Form) -> Map<String, Value> {
-    form.prefixed("meta-")
+/// User metadata of one file at most, names and values together (the
+/// 2 KB that S3 allows).
+pub const MAX_METADATA: usize = 2048;
+
+/// The `meta-*` fields as the file's metadata, within [`MAX_METADATA`].
+pub fn meta_of(form: &Form) -> ApiResult<Map<String, Value>> {
+    let meta = form.prefixed("meta-");
+    let size: usize = meta.iter().map(|(k, v)| k.len() + v.len()).sum();
+    if size > MAX_METADATA {
+        return Err(ApiError::metadata_too_large(format!(
+            "meta-* fields hold {size} bytes (names and values); the server's limit is {MAX_METADATA}"
+        )));
+    }
+    Ok(meta
         .into_iter()
         .map(|(k, v)| (k, Value::String(v)))
-        .collect()
+        .collect())
 }
 
 pub fn vars_of(form: &Form) -> HashMap<String, String> {

@@ -28,6 +28,7 @@ mod routes;
 mod staging;
 mod state;
 mod store;
+mod tracker;
 mod upload;
 
 use std::future::Future;
@@ -53,6 +54,44 @@ pub struct Config {
     pub public_url: Option<String>,
     /// Fault injection; the default injects nothing.
     pub faults: FaultConfig,
+    /// Connection and request limits (see docs/server.md).
+    pub limits: Limits,
+}
+
+/// What one peer can make the server spend. The defaults suit a
+/// development server that strangers may reach; tests lower them.
+#[derive(Clone, Debug)]
+pub struct Limits {
+    /// Open connections at most. When the cap is reached the longest-idle
+    /// connection with no request in flight is closed to make room (slow
+    /// or silent peers give way to new ones); when every connection has a
+    /// request in flight, new ones wait in the listen backlog. Clamped to
+    /// the descriptor limit minus a reserve for files and the database.
+    pub max_connections: usize,
+    /// A request head must be complete this long after the connection was
+    /// opened or its previous answer was sent.
+    pub header_timeout: Duration,
+    /// A connection with no request in flight that receives nothing for
+    /// this long is closed.
+    pub idle_timeout: Duration,
+    /// A request body that delivers no byte for this long is abandoned:
+    /// 408 `RequestTimeout`, nothing stored, connection closed.
+    pub body_timeout: Duration,
+    /// The largest file stored, whatever the policy says (simple upload
+    /// content and the sum of a multipart upload's parts).
+    pub max_object_size: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_connections: 1024,
+            header_timeout: Duration::from_secs(30),
+            idle_timeout: Duration::from_secs(20),
+            body_timeout: Duration::from_secs(60),
+            max_object_size: 5 << 30,
+        }
+    }
 }
 
 impl Config {
@@ -64,6 +103,7 @@ impl Config {
             keys,
             public_url: None,
             faults: FaultConfig::default(),
+            limits: Limits::default(),
         }
     }
 }
@@ -81,6 +121,10 @@ pub struct FaultConfig {
     pub delay_ms: u64,
     /// Seed for a repeatable fault sequence; random when `None`.
     pub seed: Option<u64>,
+    /// Simulates a full disk: content writes fail with ENOSPC and database
+    /// commits are rolled back, as SQLite does when it cannot write. Unlike
+    /// the rates above it applies to every request while set.
+    pub disk_full: bool,
 }
 
 /// A processing or scanning request that passed signature verification and
@@ -144,6 +188,8 @@ impl ServerHandle {
 
     /// Changes fault injection for requests from now on.
     pub fn set_faults(&self, faults: FaultConfig) {
+        use std::sync::atomic::Ordering::Relaxed;
+        self.shared.disk_full.store(faults.disk_full, Relaxed);
         self.shared.faults.set(faults);
     }
 

@@ -28,18 +28,12 @@ pub const MAX_PART: u64 = 64 << 20;
 pub const MIN_PART: u64 = 102_400;
 pub const MAX_PART_NUMBER: u32 = 10_000;
 
-fn part_limit(policy: &Policy) -> Limit {
-    if policy.size_limit > 0 && policy.size_limit < MAX_PART {
-        Limit {
-            max: policy.size_limit,
-            what: "the policy's sizeLimit",
-        }
-    } else {
-        Limit {
-            max: MAX_PART,
-            what: "the part size limit",
-        }
-    }
+fn part_limit(state: &AppState, policy: &Policy) -> Limit {
+    Limit::for_upload(
+        state.limits.max_object_size,
+        policy.size_limit,
+        Some(MAX_PART),
+    )
 }
 
 pub fn parse_part_number(raw: &str) -> ApiResult<u32> {
@@ -72,7 +66,7 @@ fn answer(rid: &str, u: &UploadRecord, extra: &[(&str, Value)]) -> Response {
 pub async fn init(state: &Arc<AppState>, req: Request<Body>, rid: &str) -> ApiResult<Response> {
     let auth = finish::authenticate(state, &req)?;
     let policy = &auth.policy;
-    let mut form = read(state, req, part_limit(policy)).await?;
+    let mut form = read(state, req, part_limit(state, policy)).await?;
     let Content {
         written: w,
         filename,
@@ -109,7 +103,7 @@ pub async fn init(state: &Arc<AppState>, req: Request<Body>, rid: &str) -> ApiRe
         namespace: policy.namespace.clone(),
         dir,
         name,
-        meta: Value::Object(finish::meta_of(&form)).to_string(),
+        meta: Value::Object(finish::meta_of(&form)?).to_string(),
         vars: serde_json::to_string(&custom).unwrap_or_else(|_| "{}".into()),
         orig_name: orig,
         created: now_ms(),
@@ -194,7 +188,7 @@ pub async fn upload_part(
         let target = PartTarget::of(form, &ak, &ns);
         async move { staging::range_for_part(&st, target?).await }
     };
-    let limit = part_limit(&auth.policy);
+    let limit = part_limit(state, &auth.policy);
     let body = req.into_body();
     let (mut form, staged) =
         read_form_with(body, ctype.as_deref(), &state.store, limit, choose).await?;
@@ -297,7 +291,7 @@ fn select_parts(listed: &[(u32, String)], stored: &[PartRecord]) -> ApiResult<Ve
 pub async fn complete(state: &Arc<AppState>, req: Request<Body>, rid: &str) -> ApiResult<Response> {
     let auth = finish::authenticate(state, &req)?;
     let policy = auth.policy.clone();
-    let form = read(state, req, part_limit(&policy)).await?;
+    let form = read(state, req, part_limit(state, &policy)).await?;
     let listed = parse_parts(form.require("parts")?)?;
     let upload = load_upload(state, &auth, &form).await?;
     let id = upload.id.clone();
@@ -315,10 +309,11 @@ pub async fn complete(state: &Arc<AppState>, req: Request<Body>, rid: &str) -> A
     }
     let chosen = select_parts(&listed, &stored)?;
     let total: u64 = chosen.iter().map(|p| p.size).sum();
-    if policy.size_limit > 0 && total > policy.size_limit {
+    let limit = Limit::for_upload(state.limits.max_object_size, policy.size_limit, None);
+    if total > limit.max {
         return Err(ApiError::size_limit(format!(
-            "file has {total} bytes, over the policy's sizeLimit of {}",
-            policy.size_limit
+            "file has {total} bytes, over {} of {} bytes",
+            limit.what, limit.max
         )));
     }
     let same = prefix.covered.len() == chosen.len()
@@ -438,7 +433,7 @@ enum Built {
 
 pub async fn cancel(state: &Arc<AppState>, req: Request<Body>, rid: &str) -> ApiResult<Response> {
     let auth = finish::authenticate(state, &req)?;
-    let form = read(state, req, part_limit(&auth.policy)).await?;
+    let form = read(state, req, part_limit(state, &auth.policy)).await?;
     let upload = load_upload(state, &auth, &form).await?;
     expire_one(state, &upload.id).await;
     Ok(answer(rid, &upload, &[]))

@@ -17,14 +17,7 @@ pub async fn simple(state: &Arc<AppState>, req: Request<Body>, rid: &str) -> Api
     // The token is checked before a single body byte is read.
     let auth = finish::authenticate(state, &req)?;
     let policy = auth.policy;
-    let limit = if policy.size_limit > 0 {
-        Limit {
-            max: policy.size_limit,
-            what: "the policy's sizeLimit",
-        }
-    } else {
-        Limit::NONE
-    };
+    let limit = Limit::for_upload(state.limits.max_object_size, policy.size_limit, None);
     let ctype = finish::content_type(&req);
     let mut form = read_form(req.into_body(), ctype.as_deref(), &state.store, limit).await?;
     let Content {
@@ -57,7 +50,7 @@ pub async fn simple(state: &Arc<AppState>, req: Request<Body>, rid: &str) -> Api
         mime,
         create_time: now,
         modify_time: now,
-        meta: serde_json::Value::Object(finish::meta_of(&form)).to_string(),
+        meta: serde_json::Value::Object(finish::meta_of(&form)?).to_string(),
     };
     let tmp = w
         .tmp
