@@ -171,6 +171,8 @@ async fn a_complete_form_in_an_aborted_body_is_not_committed() {
     c.write_all(upload_head(&s, &t, body.len() + 10).as_bytes())
         .unwrap();
     c.write_all(&body).unwrap();
+    // Time enough for the server to parse (and, before, commit) the form.
+    std::thread::sleep(Duration::from_millis(300));
     c.shutdown(Shutdown::Write).unwrap();
     let (answer, _) = read_until_closed(&mut c, Duration::from_secs(5));
     assert!(!answer.starts_with("HTTP/1.1 200"), "{answer}");
@@ -183,6 +185,7 @@ async fn a_complete_form_in_an_aborted_body_is_not_committed() {
     write!(c, "{:x}\r\n", body.len()).unwrap();
     c.write_all(&body).unwrap();
     c.write_all(b"\r\n").unwrap();
+    std::thread::sleep(Duration::from_millis(300));
     c.shutdown(Shutdown::Write).unwrap();
     let (answer, _) = read_until_closed(&mut c, Duration::from_secs(5));
     assert!(!answer.starts_with("HTTP/1.1 200"), "{answer}");
