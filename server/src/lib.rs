@@ -2,33 +2,26 @@
 //!
 //! One port serves the upload host (`/api/proxy/*`), the manage host
 //! (`/3.0/*`, `/3.1/*`) and file delivery (`/files/*`). Metadata lives in
-//! SQLite, content in files under the data directory. See protocol.md for
-//! the wire contract and README-SERVER.md for what the server does not do.
+//! SQLite, content in files under the data directory. See docs/protocol.md
+//! for the wire contract, docs/design.md for the layers and docs/server.md
+//! for running it, its limits and what it does not do.
 //!
-//! Tests start it in-process with [`spawn`]; the binary uses [`serve`].
+//! Where a request goes: `http` reads it (accept loop, limits, timeouts)
+//! and hands it to `routes`, which picks the upload host (`upload`),
+//! the manage host (`manage`) or file delivery (`delivery`); they check
+//! it (`auth`, `paths`), store it (`storage`) and answer it
+//! (`http::error`, `upload::answer`).
+//!
+//! Tests start it in-process with `spawn`; the binary uses `serve`.
 
 mod auth;
-mod blob;
-mod body;
-mod conn;
-mod error;
-mod faults;
-mod files;
-mod finish;
-mod form;
-mod log;
+mod delivery;
+mod http;
 mod manage;
-mod multipart;
-mod parts;
 mod paths;
-mod policy;
-mod prefix;
-mod processing;
 mod routes;
-mod staging;
 mod state;
-mod store;
-mod tracker;
+mod storage;
 mod upload;
 
 use std::future::Future;
@@ -234,7 +227,7 @@ pub fn spawn(config: Config) -> io::Result<ServerHandle> {
         .spawn(move || {
             let result = runtime.block_on(async move {
                 let listener = tokio::net::TcpListener::from_std(listener)?;
-                conn::run(state, listener, async {
+                run(state, listener, async {
                     let _ = rx.await;
                 })
                 .await
@@ -262,5 +255,17 @@ pub async fn serve(
     let addr = listener.local_addr()?;
     let shared = Arc::new(Shared::new(&config));
     let state = Arc::new(AppState::new(&config, addr, shared)?);
-    conn::run(state, listener, shutdown).await
+    run(state, listener, shutdown).await
+}
+
+/// Serves with the background expiry of abandoned multipart uploads.
+async fn run(
+    state: Arc<AppState>,
+    listener: tokio::net::TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> io::Result<()> {
+    let sweeper = tokio::spawn(upload::multipart::sweep_loop(state.clone()));
+    let served = http::accept::run(state, listener, shutdown).await;
+    sweeper.abort();
+    served
 }

@@ -7,10 +7,10 @@ use std::sync::atomic::{AtomicBool, AtomicU64};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use crate::error::{ApiError, ApiResult};
-use crate::faults::Faults;
-use crate::prefix::UploadLocks;
-use crate::store::Store;
+use crate::http::error::{ApiError, ApiResult};
+use crate::http::faults::Faults;
+use crate::storage::Store;
+use crate::upload::multipart::locks::UploadLocks;
 use crate::{Config, Limits, RecordedRequest};
 
 /// The part of the state that the [`crate::ServerHandle`] also holds. It

@@ -20,23 +20,21 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{watch, Notify};
 use tokio::task::JoinSet;
 
-use crate::body::SharedBody;
-use crate::error::ApiError;
+use super::log;
+use crate::http::activity::{InFlight, Registered, Registry, TrackedBody, TrackedIo};
+use crate::http::body::SharedBody;
+use crate::http::error::ApiError;
+use crate::routes;
 use crate::state::AppState;
-use crate::tracker::{InFlight, Registered, Registry, TrackedBody, TrackedIo};
-use crate::{log, routes};
 
 /// How long a graceful stop waits for requests in flight.
 const STOP_GRACE: Duration = Duration::from_secs(10);
-/// How often abandoned multipart uploads are looked for.
-const SWEEP_EVERY: Duration = Duration::from_secs(600);
 
 pub async fn run(
     state: Arc<AppState>,
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> io::Result<()> {
-    let sweeper = tokio::spawn(sweep_loop(state.clone()));
     let (stop_tx, stop_rx) = watch::channel(false);
     let mut conns = JoinSet::new();
     let registry = Arc::new(Registry::default());
@@ -78,7 +76,6 @@ pub async fn run(
         conns.abort_all();
         while conns.join_next().await.is_some() {}
     }
-    sweeper.abort();
     Ok(())
 }
 
@@ -106,13 +103,6 @@ fn connection_cap(wanted: usize) -> usize {
         return fits as usize;
     }
     wanted.max(1)
-}
-
-async fn sweep_loop(state: Arc<AppState>) {
-    loop {
-        tokio::time::sleep(SWEEP_EVERY).await;
-        crate::multipart::expire_abandoned(&state).await;
-    }
 }
 
 async fn connection(

@@ -11,9 +11,9 @@ use axum::body::{Body, BodyDataStream};
 use bytes::Bytes;
 use futures_util::{Stream, StreamExt};
 
-use crate::blob::{BlobWriter, RangeSink, Written};
-use crate::error::{ApiError, ApiResult};
-use crate::store::Store;
+use crate::http::error::{ApiError, ApiResult};
+use crate::storage::blob::{BlobWriter, RangeSink, Written};
+use crate::storage::Store;
 
 /// Text fields are small; anything bigger is not a legitimate field. The
 /// largest legitimate one is blockComplete's `parts` (about 750 KB in
@@ -343,4 +343,11 @@ pub async fn read_limited(body: Body, max: usize) -> ApiResult<Vec<u8>> {
         out.extend_from_slice(&chunk);
     }
     Ok(out)
+}
+
+pub fn content_type(req: &axum::http::Request<Body>) -> Option<String> {
+    req.headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
 }

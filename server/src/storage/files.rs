@@ -3,7 +3,7 @@
 use rusqlite::{params, OptionalExtension, Row, TransactionBehavior};
 
 use super::Store;
-use crate::error::{ApiError, ApiResult};
+use crate::http::error::{ApiError, ApiResult};
 
 /// One stored file. `blob` names its content object; `meta` is a JSON
 /// object text of the user's `meta-*` fields.

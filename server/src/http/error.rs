@@ -1,7 +1,7 @@
 //! API errors and JSON response helpers.
 //!
 //! Every error leaves the server as `{"code","message","requestId"}` with the
-//! status from protocol.md's table, so clients can map them mechanically.
+//! status from the error table in docs/protocol.md, so clients can map them mechanically.
 
 use axum::body::Body;
 use axum::http::{header, HeaderValue, StatusCode};
@@ -57,7 +57,7 @@ impl ApiError {
         mime_limit => UNSUPPORTED_MEDIA_TYPE, "MimeLimitExceeded";
         unsupported => NOT_IMPLEMENTED, "UnsupportedOperation";
         internal => INTERNAL_SERVER_ERROR, "InternalError";
-        // Not in protocol.md's table ([server choice] codes for cases it does
+        // Not in docs/protocol.md's table ([server choice] codes for cases it does
         // not cover); clients only rely on "200 means success".
         no_such_endpoint => NOT_FOUND, "NoSuchEndpoint";
         method_not_allowed => METHOD_NOT_ALLOWED, "MethodNotAllowed";

@@ -6,6 +6,7 @@
 //! unreferenced object (collected at the next start) but never a visible
 //! partial file. User-supplied names are database values only.
 
+pub mod blob;
 mod files;
 mod folders;
 mod uploads;
@@ -137,9 +138,9 @@ impl Store {
     }
 
     /// Where a part's bytes are (its own object or a staging range).
-    pub fn source(&self, p: &PartRecord) -> crate::blob::Source {
+    pub fn source(&self, p: &PartRecord) -> blob::Source {
         let (blob, offset, len) = p.range();
-        crate::blob::Source {
+        blob::Source {
             path: self.blob_path(blob),
             offset,
             len,
