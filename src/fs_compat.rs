@@ -1,7 +1,24 @@
 //! File-system calls whose standard-library spelling differs by platform.
 
+use crate::error::Error;
 use std::fs::File;
 use std::io;
+use std::path::Path;
+
+/// The error for a file that could not be opened for reading. Unix opens a
+/// directory and the caller's size check names it; Windows refuses to open
+/// one at all ("Access denied"), so the directory is named here instead and
+/// both platforms say the same.
+pub fn open_error(path: &Path, e: io::Error) -> Error {
+    if path.is_dir() {
+        Error::Io(format!(
+            "{} is a directory; give the path of a file",
+            path.display()
+        ))
+    } else {
+        Error::Io(format!("cannot open file {}: {e}", path.display()))
+    }
+}
 
 /// Fills `buf` from `offset` without using a shared cursor, so several
 /// threads can read parts of one open file at once: `pread` on Unix.

@@ -169,7 +169,7 @@ pub async fn open_regular_file(path: &Path) -> Result<(tokio::fs::File, u64)> {
     let shown = path.display();
     let file = tokio::fs::File::open(path)
         .await
-        .map_err(|e| Error::Io(format!("cannot open file {shown}: {e}")))?;
+        .map_err(|e| crate::fs_compat::open_error(path, e))?;
     let meta = file
         .metadata()
         .await

@@ -99,8 +99,7 @@ fn stopped() -> Error {
 /// The MD5 of the first `size` bytes of a file, read sequentially (blocking).
 pub fn hash_file(path: &Path, size: u64, stop: &CancellationToken) -> Result<String> {
     let shown = path.display();
-    let mut file =
-        File::open(path).map_err(|e| Error::Io(format!("cannot open file {shown}: {e}")))?;
+    let mut file = File::open(path).map_err(|e| crate::fs_compat::open_error(path, e))?;
     let mut md5 = Md5::new();
     let mut buf = vec![0u8; 1 << 20];
     let mut left = size;
