@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `make dll`: builds libwantu for x86_64-pc-windows-gnu and copies into
 # build/windows/:
-#   wantu.dll     the library (release profile)
+#   wantu.dll     the library (release profile: LTO, stripped)
 #   wantu.dll.a   its import library, for linking with MinGW gcc/ld
 #                 (`-lwantu` finds it; MSVC link.exe can read it too)
 #   libwantu.a    the static library (link it with the system libraries
@@ -25,6 +25,10 @@ built="$CARGO_TARGET_DIR/$WIN_TARGET/release"
 mkdir -p "$WIN_OUT"
 cp "$built/wantu.dll" "$built/libwantu.dll.a" "$built/libwantu.a" "$WIN_OUT/"
 mv "$WIN_OUT/libwantu.dll.a" "$WIN_OUT/wantu.dll.a"
+# As `make install` does on Linux: the DLL keeps its export table, the
+# static library its symbol table; target/windows keeps the full build.
+x86_64-w64-mingw32-strip --strip-unneeded "$WIN_OUT/wantu.dll"
+x86_64-w64-mingw32-strip --strip-debug "$WIN_OUT/libwantu.a"
 sed -n 's/^note: native-static-libs: //p' "$CARGO_TARGET_DIR/build.log" | tail -n 1 \
     >"$WIN_OUT/native-static-libs.txt"
 echo "windows: built in $(($(date +%s) - started)) s:"
