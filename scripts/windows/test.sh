@@ -9,7 +9,8 @@
 #      bcryptprimitives.c; Wine 8.0 lacks it; TEST ONLY, never shipped),
 #      into build/windows/tests/ next to a copy of wantu.dll
 #   4. a private Wine prefix, build/windows/wine (created on first use)
-#   5. each test under Wine, with a 10-minute limit each
+#   5. each test under Wine, with a 10-minute limit each, and test_core
+#      once more linked with the static library libwantu.a
 #
 # Knobs: WANTU_C_TESTS="test_core test_paths" runs only those.
 set -euo pipefail
@@ -46,6 +47,16 @@ for src in tests/c/test_*.c; do
     tests+=("$name")
 done
 [ "${#tests[@]}" -gt 0 ] || { echo "no C tests selected" >&2; exit 1; }
+# The static library too: test_core linked with libwantu.a and the system
+# libraries rustc listed for it, as the zip's README tells users to.
+if [[ " ${tests[*]} " == *" test_core "* ]]; then
+    echo "compile tests/c/test_core.c against libwantu.a"
+    # shellcheck disable=SC2046 # the list is words on purpose
+    "$WIN_TEST_CC" -std=c11 -Wall -Wextra -Werror -pedantic -g -static -Iinclude -Itests/c \
+        tests/c/test_core.c "$WIN_OUT/libwantu.a" $(cat "$WIN_OUT/native-static-libs.txt") \
+        -o "$tests_dir/test_core_static.exe"
+    tests+=(test_core_static)
+fi
 
 echo "== Wine prefix $WINEPREFIX"
 t0=$(date +%s)
