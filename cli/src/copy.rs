@@ -297,7 +297,14 @@ fn upload_one(
     );
     let json = outcome.to_json();
     let mut fields = details(&to.to_string(), size);
-    for key in ["md5", "multipart", "parts", "resumed_parts"] {
+    for key in [
+        "md5",
+        "multipart",
+        "parts",
+        "resumed_parts",
+        "id",
+        "upload_id",
+    ] {
         if let Some(v) = json.get(key) {
             fields[key] = v.clone();
         }
