@@ -189,7 +189,7 @@ fn ctrl_c_cancels_the_multipart_upload_on_the_server() {
     env.write("c.bin", &bytes(2_048_000, 4));
     let checkpoints = env.root.path().join("ckpt");
     slow(&env, 150);
-    let mut child = spawn(
+    let child = spawn(
         &env,
         &[
             "--json",
