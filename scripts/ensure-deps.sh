@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs what the tests need beyond the Rust toolchain, a C compiler, make
 # and python3: valgrind (C tests run under it), pkg-config (install tests),
-# curl (downloads in shell checks) and g++ (C++ tests). Debian/Ubuntu only,
-# through apt-get; nothing is done when every tool is already there, so the
+# curl (downloads in shell checks), g++ (C++ tests) and script (util-linux;
+# the wantu tool's progress-bar test runs under a pseudo-terminal with it).
+# Debian/Ubuntu only, through apt-get; nothing is done when every tool is already there, so the
 # package index is refreshed only when something is missing.
 set -euo pipefail
 
@@ -12,6 +13,7 @@ declare -A PACKAGE=(
     [pkg-config]=pkg-config
     [curl]=curl
     [g++]=g++
+    [script]=bsdutils
 )
 
 # rustfmt and clippy come with rustup's default profile; they cannot be
@@ -24,12 +26,12 @@ for component in fmt clippy; do
 done
 
 missing=()
-for tool in valgrind pkg-config curl g++; do
+for tool in valgrind pkg-config curl g++ script; do
     command -v "$tool" >/dev/null 2>&1 || missing+=("${PACKAGE[$tool]}")
 done
 
 if [ "${#missing[@]}" -eq 0 ]; then
-    echo "ensure-deps: valgrind, pkg-config, curl and g++ are present"
+    echo "ensure-deps: valgrind, pkg-config, curl, g++ and script are present"
     exit 0
 fi
 
