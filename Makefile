@@ -9,7 +9,7 @@ TARGET_DIR := $(shell $(CARGO) metadata --format-version 1 --no-deps 2>/dev/null
 LIBDIR := $(TARGET_DIR)/debug
 BUILD := build
 
-.PHONY: all build demo test header deps clean install bench
+.PHONY: all build demo test header deps clean install bench wheel
 
 all: build
 
@@ -65,6 +65,13 @@ install:
 	    -e 's|@VERSION@|$(VERSION)|' wantu.pc.in > $(DESTDIR)$(pkgconfigdir)/wantu.pc
 	@echo "installed libwantu $(VERSION) into $(DESTDIR)$(PREFIX)"
 
+## Python wheel: builds the release library and leaves
+## dist/wantu-VERSION-py3-none-PLATFORM.whl holding want.py and libwantu.so
+## (bindings/python/pyproject.toml; docs/python.md).
+wheel:
+	mkdir -p dist
+	python3 -m pip wheel --no-deps --disable-pip-version-check -w dist ./bindings/python
+
 clean:
 	$(CARGO) clean
-	rm -rf $(BUILD)
+	rm -rf $(BUILD) dist

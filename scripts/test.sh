@@ -5,10 +5,11 @@
 #   2. cargo clippy -D warnings      each run under valgrind against one
 #   3. cargo test --workspace        wantu-server (leaks are errors)
 #   4. cargo build (cdylib+server) 6. Python: bindings/python/test_*.py   (if any)
-#                                  7. C++: tests/cpp/*.cpp                (if any)
-#                                  8. install: tests/install/run.sh       (if present)
+#                                  7. Python wheel: tests/python-wheel/run.sh
+#                                  8. C++: tests/cpp/*.cpp                (if any)
+#                                  9. install: tests/install/run.sh       (if present)
 #
-# Stages 5-8 run with a wantu-server up and these variables exported:
+# Stages 5-9 run with a wantu-server up and these variables exported:
 #   WANTU_TEST_ENDPOINT, WANTU_TEST_AK, WANTU_TEST_SK, WANTU_TEST_NAMESPACE
 #       (see scripts/server.sh and tests/c/common.h)
 #   WANTU_LIB        the built target/debug/libwantu.so
@@ -143,6 +144,10 @@ if compgen -G "bindings/python/test_*.py" >/dev/null; then
     python3 -m unittest discover -s bindings/python -p 'test_*.py' || fail "Python tests"
     passed "Python tests"
 fi
+
+stage "Python wheel (tests/python-wheel/run.sh: make wheel, pip install into a fresh venv)"
+bash tests/python-wheel/run.sh || fail "Python wheel"
+passed "Python wheel"
 
 if compgen -G "tests/cpp/*.cpp" >/dev/null; then
     stage "C++ tests (tests/cpp/*.cpp)"
