@@ -9,7 +9,7 @@ TARGET_DIR := $(shell $(CARGO) metadata --format-version 1 --no-deps 2>/dev/null
 LIBDIR := $(TARGET_DIR)/debug
 BUILD := build
 
-.PHONY: all build demo test header deps clean install bench wheel
+.PHONY: all build demo test header deps clean install bench wheel node-pack
 
 all: build
 
@@ -72,6 +72,12 @@ wheel:
 	mkdir -p dist
 	python3 -m pip wheel --no-deps --disable-pip-version-check -w dist ./bindings/python
 
+## Node package: builds the release library and leaves dist/libwantu-VERSION.tgz
+## holding it (bindings/node; docs/node.md). `npm install dist/libwantu-*.tgz`.
+node-pack:
+	mkdir -p dist
+	cd bindings/node && npm pack --pack-destination ../../dist
+
 clean:
 	$(CARGO) clean
-	rm -rf $(BUILD) dist
+	rm -rf $(BUILD) dist bindings/node/native
