@@ -73,9 +73,13 @@ install:
 ## Python wheel: builds the release library and leaves
 ## dist/wantu-VERSION-py3-none-PLATFORM.whl holding want.py and libwantu.so
 ## (bindings/python/pyproject.toml; docs/python.md).
+## pip comes from a virtual environment of its own (build/wheel-venv), as
+## Debian's python3 has no pip; pip fetches the build backend (hatchling).
+WHEEL_VENV := $(BUILD)/wheel-venv
 wheel:
-	mkdir -p dist
-	python3 -m pip wheel --no-deps --disable-pip-version-check -w dist ./bindings/python
+	mkdir -p dist $(BUILD)
+	[ -x $(WHEEL_VENV)/bin/python ] || python3 -m venv $(WHEEL_VENV)
+	$(WHEEL_VENV)/bin/python -m pip wheel --no-deps --disable-pip-version-check -w dist ./bindings/python
 
 ## Node package: builds the release library and leaves dist/libwantu-VERSION.tgz
 ## holding it (bindings/node; docs/node.md). `npm install dist/libwantu-*.tgz`.

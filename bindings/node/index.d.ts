@@ -204,6 +204,12 @@ declare class WANTU {
         uploadId: string,
         callback: WANTU.Callback
     ): void;
+    cancelMultiUpload(
+        uploadPolicy: WANTU.Policy,
+        filePath: string | null,
+        id: string,
+        uploadId: string
+    ): Promise<WANTU.Response>;
 
     /** A file of any size in one call: parallel parts, retries, progress, cancel (beyond the official SDK). */
     upload(

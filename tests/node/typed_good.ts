@@ -15,7 +15,8 @@ async function main(): Promise<number> {
         signal: controller.signal,
     });
     wantu.cancelMultiUpload(policy, 'id', 'uploadId', () => undefined);
+    const cancelled: WANTU.Response = await wantu.cancelMultiUpload(policy, '/tmp/a.bin', 'id', 'uploadId');
     wantu.close();
-    return res.statusCode + up.statusCode + WANTU.version().length;
+    return res.statusCode + up.statusCode + cancelled.statusCode + WANTU.version().length;
 }
 main();
