@@ -24,5 +24,6 @@ sed -e "s|@VERSION@|$version|g" \
     scripts/windows/README.dist.md >"$stage/README.md"
 rm -f "$WIN_OUT/$name.zip"
 (cd "$WIN_OUT/dist" && python3 -m zipfile -c "../$name.zip" "$name")
+rm -rf "$WIN_OUT/dist"
 echo "dist-windows: $WIN_OUT/$name.zip"
 python3 -m zipfile -l "$WIN_OUT/$name.zip"

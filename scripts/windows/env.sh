@@ -9,7 +9,6 @@
 #   CARGO_TARGET_DIR  target/windows, apart from the Linux target/ that the
 #                  C tests and bindings load libwantu.so from
 #   WIN_OUT        build/windows: wantu.dll, wantu.dll.a, libwantu.a
-#   WINEPREFIX     build/windows/wine: a private, throw-away Wine prefix
 
 _win_repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 WIN_TARGET=x86_64-pc-windows-gnu
@@ -28,7 +27,6 @@ export CC_x86_64_pc_windows_gnu="$WIN_CC"
 export AR_x86_64_pc_windows_gnu=x86_64-w64-mingw32-ar
 # rustup's proxies must not take over when cargo calls rustc.
 unset RUSTUP_TOOLCHAIN
-export WINEPREFIX="$WIN_OUT/wine"
 # Wine's own diagnostics are noise on the tests' output; no display is used.
 export WINEDEBUG=-all
 export WINEDLLOVERRIDES="mscoree,mshtml=;winemenubuilder.exe=d"
