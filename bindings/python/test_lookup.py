@@ -15,7 +15,10 @@ sys.path.insert(0, HERE)
 
 import want  # noqa: E402
 
-REPO = os.path.dirname(os.path.dirname(HERE))
+# Where want.py itself is: next to this file in the repository, inside the
+# package when installed from the wheel (tests/python-wheel runs this there).
+WANT_DIR = os.path.dirname(os.path.abspath(want.__file__))
+REPO = os.path.dirname(os.path.dirname(WANT_DIR))
 
 
 def candidates(os_name, platform, existing):
@@ -37,7 +40,7 @@ class LookupTest(unittest.TestCase):
     def test_windows_looks_for_wantu_dll_by_name_and_in_make_dll_output(self):
         dll = os.path.join(REPO, "build", "windows", "wantu.dll")
         found = candidates("nt", "win32", {dll})
-        self.assertEqual(found[0], os.path.join(HERE, "wantu.dll"))
+        self.assertEqual(found[0], os.path.join(WANT_DIR, "wantu.dll"))
         self.assertIn("wantu.dll", found)  # the loader's own search, by name
         self.assertEqual(found[-1], dll)
         self.assertFalse(any(p.endswith(".so") for p in found), found)
