@@ -46,17 +46,20 @@ header:
 VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n 1)
 MAJOR := $(firstword $(subst ., ,$(VERSION)))
 libdir ?= $(PREFIX)/lib
+bindir ?= $(PREFIX)/bin
 includedir ?= $(PREFIX)/include
 pkgconfigdir ?= $(libdir)/pkgconfig
 
 ## Builds the release library and installs libwantu.so.X.Y.Z (soname
-## libwantu.so.MAJOR) with its two links, libwantu.a, both headers and wantu.pc.
+## libwantu.so.MAJOR) with its two links, libwantu.a, both headers, wantu.pc
+## and the command-line tool bin/wantu (docs/cli.md).
 ## The installed libraries are stripped (the .so keeps its exported symbols,
 ## the .a its symbol table); `make install STRIP=true` keeps everything.
 STRIP ?= strip
 install:
-	$(CARGO) build --release -p wantu
-	install -d $(DESTDIR)$(libdir) $(DESTDIR)$(includedir) $(DESTDIR)$(pkgconfigdir)
+	$(CARGO) build --release -p wantu -p wantu-cli
+	install -d $(DESTDIR)$(libdir) $(DESTDIR)$(includedir) $(DESTDIR)$(pkgconfigdir) $(DESTDIR)$(bindir)
+	install -m 0755 $(TARGET_DIR)/release/wantu $(DESTDIR)$(bindir)/wantu
 	install -m 0755 $(TARGET_DIR)/release/libwantu.so $(DESTDIR)$(libdir)/libwantu.so.$(VERSION)
 	ln -sfn libwantu.so.$(VERSION) $(DESTDIR)$(libdir)/libwantu.so.$(MAJOR)
 	ln -sfn libwantu.so.$(MAJOR) $(DESTDIR)$(libdir)/libwantu.so

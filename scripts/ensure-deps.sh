@@ -2,8 +2,9 @@
 # Installs what the tests need beyond the Rust toolchain, a C compiler, make
 # and python3: valgrind (C tests run under it), pkg-config (install tests),
 # curl (downloads in shell checks), g++ (C++ tests), node and npm (the Node
-# package) and Python's venv module (the wheel test). Debian/Ubuntu only,
-# through apt-get; nothing is done when every tool is already there, so the
+# package), Python's venv module (the wheel test) and script (util-linux;
+# the wantu tool's progress-bar test runs under a pseudo-terminal with it).
+# Debian/Ubuntu only, through apt-get; nothing is done when every tool is already there, so the
 # package index is refreshed only when something is missing.
 set -euo pipefail
 
@@ -15,6 +16,7 @@ declare -A PACKAGE=(
     [g++]=g++
     [node]=nodejs
     [npm]=npm
+    [script]=bsdutils
 )
 
 # rustfmt and clippy come with rustup's default profile; they cannot be
@@ -27,14 +29,14 @@ for component in fmt clippy; do
 done
 
 missing=()
-for tool in valgrind pkg-config curl g++ node npm; do
+for tool in valgrind pkg-config curl g++ node npm script; do
     command -v "$tool" >/dev/null 2>&1 || missing+=("${PACKAGE[$tool]}")
 done
 # Debian's python3 keeps venv (ensurepip) in a package of its own.
 python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || missing+=(python3-venv)
 
 if [ "${#missing[@]}" -eq 0 ]; then
-    echo "ensure-deps: valgrind, pkg-config, curl, g++, node, npm and python3 -m venv are present"
+    echo "ensure-deps: valgrind, pkg-config, curl, g++, node, npm, script and python3 -m venv are present"
     exit 0
 fi
 
