@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod client;
+pub mod download;
 pub mod error;
 pub mod ffi;
 mod log;

@@ -4,6 +4,7 @@
 
 pub mod boundary;
 pub mod client;
+pub mod download;
 pub mod manage;
 pub mod transfer;
 pub mod upload;

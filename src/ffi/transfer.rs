@@ -118,6 +118,24 @@ pub unsafe extern "C" fn wantu_cancel_free(cancel: *mut wantu_cancel) {
     drop(handle);
 }
 
+/// The token behind an optional cancel handle: NULL is none; a pointer
+/// that is not a live handle is refused.
+///
+/// # Safety
+/// `cancel` is NULL or a pointer from `wantu_cancel_new`.
+pub(crate) unsafe fn cancel_token(
+    cancel: *const wantu_cancel,
+) -> crate::Result<Option<CancelToken>> {
+    match (cancel.is_null(), cancel_ref(cancel)) {
+        (true, _) => Ok(None),
+        (false, Some(c)) => Ok(Some(c.token.clone())),
+        (false, None) => Err(crate::Error::invalid(
+            "`cancel` is not a live cancel handle (already freed?); pass NULL or a handle \
+             from wantu_cancel_new",
+        )),
+    }
+}
+
 /// The arguments every entry point shares, checked.
 struct Common<'a> {
     client: &'a crate::Client,
@@ -147,16 +165,7 @@ unsafe fn common<'a>(
         optional_str(var_json, "var_json")?,
     )?;
     let options = TransferOptions::from_json(optional_str(options_json, "options_json")?)?;
-    let cancel = match (cancel.is_null(), cancel_ref(cancel)) {
-        (true, _) => None,
-        (false, Some(c)) => Some(c.token.clone()),
-        (false, None) => {
-            return Err(crate::Error::invalid(
-                "`cancel` is not a live cancel handle (already freed?); pass NULL or a handle \
-                 from wantu_cancel_new",
-            ))
-        }
-    };
+    let cancel = cancel_token(cancel)?;
     Ok(Common {
         client,
         policy,
