@@ -126,6 +126,12 @@ pub async fn download(
         Err(_) => 0,
     };
     match outcome {
+        // Stopped while the last bytes were checked: the caller asked for
+        // no file, so none appears (a resume finds the ranges done).
+        Ok(_) if cancel.is_cancelled() => {
+            stats.kept_partial = partial.abandon(shared.opts.resume);
+            Err(cancelled())
+        }
         Ok(md5) if md5 == remote.md5 => partial.finish(&job.local),
         Ok(md5) => {
             partial.discard();

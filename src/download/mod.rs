@@ -212,18 +212,21 @@ impl Call {
         let result = client.run(async {
             tokio::pin!(work);
             loop {
-                let tick = reporter.due_in().min(Duration::from_millis(50));
-                tokio::select! {
-                    r = &mut work => break r,
-                    _ = notify.notified() => {}
-                    _ = tokio::time::sleep(tick.max(Duration::from_millis(1))) => {}
-                }
+                // Checked before each poll, the first one included: a
+                // triggered token or a callback's first "stop" ends the
+                // call before anything is fetched.
                 counter.nudge_taken();
                 if user.is_some_and(CancelToken::is_triggered) {
                     internal.cancel();
                 }
                 if !reporter.maybe(&counter) {
                     internal.cancel();
+                }
+                let tick = reporter.due_in().min(Duration::from_millis(50));
+                tokio::select! {
+                    r = &mut work => break r,
+                    _ = notify.notified() => {}
+                    _ = tokio::time::sleep(tick.max(Duration::from_millis(1))) => {}
                 }
             }
         });

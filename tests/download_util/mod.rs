@@ -5,7 +5,6 @@
 
 use crate::common::*;
 use serde_json::{json, Value};
-use std::collections::VecDeque;
 use std::io::{Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::path::Path;
@@ -26,8 +25,18 @@ pub struct Seen {
 #[derive(Default)]
 struct Log {
     requests: Vec<Seen>,
-    /// For each new connection in turn: close it after this many answer bytes.
-    cuts: VecDeque<u64>,
+    /// Request number (counted since the forwarder started) → close its
+    /// connection after this many bytes of the answer.
+    cuts: std::collections::HashMap<usize, u64>,
+    /// Requests seen since the forwarder started (`clear` keeps counting).
+    count: usize,
+}
+
+/// The answer being forwarded on one connection (HTTP/1.1: one at a time).
+#[derive(Default)]
+struct Current {
+    cut: Option<u64>,
+    sent: u64,
 }
 
 /// A TCP forwarder in front of the server's delivery.
@@ -45,10 +54,12 @@ impl Forwarder {
         self.log.lock().unwrap().requests.clear();
     }
 
-    /// The next `cuts.len()` connections are closed after these many bytes
-    /// of the server's answer.
-    pub fn cut_next(&self, cuts: &[u64]) {
-        self.log.lock().unwrap().cuts.extend(cuts.iter().copied());
+    /// Cuts the connection of the `n`-th request from now (0 = the next
+    /// one) after `bytes` bytes of its answer, for each `(n, bytes)`.
+    pub fn cut_requests(&self, cuts: &[(usize, u64)]) {
+        let mut log = self.log.lock().unwrap();
+        let base = log.count;
+        log.cuts.extend(cuts.iter().map(|(n, b)| (base + n, *b)));
     }
 }
 
@@ -118,17 +129,22 @@ fn accept_loop(listener: TcpListener, upstream: SocketAddr, log: Arc<Mutex<Log>>
         let Ok(server) = TcpStream::connect(upstream) else {
             continue;
         };
-        let cut = log.lock().unwrap().cuts.pop_front();
+        let current = Arc::new(Mutex::new(Current::default()));
         let (c2, s2) = (client.try_clone().unwrap(), server.try_clone().unwrap());
-        let l2 = log.clone();
-        std::thread::spawn(move || requests_up(client, server, l2));
-        std::thread::spawn(move || answers_down(s2, c2, cut));
+        let (l2, cur2) = (log.clone(), current.clone());
+        std::thread::spawn(move || requests_up(client, server, l2, cur2));
+        std::thread::spawn(move || answers_down(s2, c2, current));
     }
 }
 
 /// Client → server: copies and records each request head (download
 /// requests carry no body).
-fn requests_up(mut from: TcpStream, mut to: TcpStream, log: Arc<Mutex<Log>>) {
+fn requests_up(
+    mut from: TcpStream,
+    mut to: TcpStream,
+    log: Arc<Mutex<Log>>,
+    current: Arc<Mutex<Current>>,
+) {
     let mut buf = [0u8; 16384];
     let mut pending: Vec<u8> = Vec::new();
     loop {
@@ -152,11 +168,16 @@ fn requests_up(mut from: TcpStream, mut to: TcpStream, log: Arc<Mutex<Log>>) {
                     let (a, b) = v.split_once('-')?;
                     Some((a.parse().ok()?, b.parse().ok()?))
                 });
-            log.lock().unwrap().requests.push(Seen {
+            let mut log = log.lock().unwrap();
+            let n = log.count;
+            log.count += 1;
+            let cut = log.cuts.remove(&n);
+            log.requests.push(Seen {
                 method,
                 path,
                 range,
             });
+            *current.lock().unwrap() = Current { cut, sent: 0 };
         }
         if to.write_all(&buf[..n]).is_err() {
             break;
@@ -165,28 +186,27 @@ fn requests_up(mut from: TcpStream, mut to: TcpStream, log: Arc<Mutex<Log>>) {
     let _ = to.shutdown(Shutdown::Write);
 }
 
-/// Server → client: copies, closing both sides after `cut` bytes if set.
-fn answers_down(mut from: TcpStream, mut to: TcpStream, cut: Option<u64>) {
+/// Server → client: copies, closing both sides when the answer being
+/// forwarded is to be cut.
+fn answers_down(mut from: TcpStream, mut to: TcpStream, current: Arc<Mutex<Current>>) {
     let mut buf = [0u8; 16384];
-    let mut sent = 0u64;
     loop {
         let n = match from.read(&mut buf) {
             Ok(0) | Err(_) => break,
             Ok(n) => n,
         };
-        let n = match cut {
-            Some(c) if sent + n as u64 >= c => {
-                let _ = to.write_all(&buf[..(c - sent) as usize]);
-                let _ = to.shutdown(Shutdown::Both);
-                let _ = from.shutdown(Shutdown::Both);
-                return;
-            }
-            _ => n,
-        };
+        let mut cur = current.lock().unwrap();
+        if let Some(c) = cur.cut.filter(|c| cur.sent + n as u64 >= *c) {
+            let _ = to.write_all(&buf[..(c - cur.sent) as usize]);
+            let _ = to.shutdown(Shutdown::Both);
+            let _ = from.shutdown(Shutdown::Both);
+            return;
+        }
+        cur.sent += n as u64;
+        drop(cur);
         if to.write_all(&buf[..n]).is_err() {
             break;
         }
-        sent += n as u64;
     }
     let _ = to.shutdown(Shutdown::Write);
 }
