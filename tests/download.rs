@@ -402,6 +402,81 @@ fn cut_connections_and_injected_faults_still_give_exact_bytes() {
     assert!(a > 0 && b == data.len() as u64 - 1, "continued at {a}");
 }
 
+/// Issue 9's fault test, download side: 300 files in 6 folders with 20%
+/// injected 5xx and 10% resets on the manage calls (listings) and every
+/// fifth delivery cut mid-answer all arrive byte-exact; when every
+/// delivery is cut, every file is listed as failed with a clear error and
+/// nothing is left under a final name.
+#[test]
+fn three_hundred_files_survive_faults_and_total_faults_fail_every_file() {
+    let env = DownloadEnv::start();
+    let mut want = BTreeMap::new();
+    for i in 0..300usize {
+        let (dir, name) = (format!("d{}", i % 6), format!("f{i:03}.bin"));
+        let data = test_bytes(500 + i * 37, 100 + i as u64);
+        env.put(&format!("/many/{dir}"), &name, &data);
+        want.insert(format!("{dir}/{name}"), data);
+    }
+    env.server.set_faults(wantu_server::FaultConfig {
+        error_rate: 0.2,
+        reset_rate: 0.1,
+        seed: Some(9),
+        ..Default::default()
+    });
+    env.fwd.cut_every(Some((5, 4000)));
+    let out = tempfile::tempdir().unwrap();
+    let fast = json!({"backoff_base_ms": 5, "backoff_max_ms": 50});
+    let v = download_dir(&env, "/many", out.path(), fast.clone());
+    assert_eq!(v["code"], 200, "{v}");
+    assert_eq!(
+        (v["downloaded"].as_u64(), v["failed"].as_u64()),
+        (Some(300), Some(0))
+    );
+    assert_eq!(read_tree(out.path()), want, "every file byte-exact");
+    let retries: u64 = v["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|r| r["retries"].as_u64())
+        .sum();
+    assert!(
+        retries >= 50,
+        "a fifth of the deliveries were retried: {retries}"
+    );
+
+    env.server.set_faults(wantu_server::FaultConfig::default());
+    env.fwd.cut_every(Some((1, 100)));
+    let out = tempfile::tempdir().unwrap();
+    let mut opts = fast;
+    opts["max_attempts"] = json!(2);
+    let v = download_dir(&env, "/many", out.path(), opts);
+    assert_eq!(
+        (v["code"].as_u64(), v["error"].as_str()),
+        (Some(0), Some("SomeFilesFailed")),
+        "{v}"
+    );
+    assert_eq!(
+        (v["downloaded"].as_u64(), v["failed"].as_u64()),
+        (Some(0), Some(300))
+    );
+    let results = v["results"].as_array().unwrap();
+    assert_eq!(results.len(), 300);
+    for r in results {
+        assert_eq!(r["code"], 0, "{r}");
+        let message = r["message"].as_str().unwrap_or("");
+        let path = r["path"].as_str().unwrap();
+        let name = path.rsplit('/').next().unwrap();
+        assert!(
+            r["error"].as_str().is_some_and(|e| !e.is_empty()) && message.contains(name),
+            "a clear error naming the file: {r}"
+        );
+    }
+    assert!(
+        read_tree(out.path()).is_empty(),
+        "no file, partial or final, was left"
+    );
+}
+
 #[test]
 fn bad_input_is_a_clear_error_and_writes_nothing() {
     let env = DownloadEnv::start();

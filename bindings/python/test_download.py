@@ -1,6 +1,7 @@
 """want.py's downloads (Want.download, Want.download_dir): a tree with
 awkward names back byte for byte, skip md5, progress, cancel, errors."""
 
+import json
 import os
 import shutil
 import tempfile
@@ -93,6 +94,50 @@ class Download(unittest.TestCase):
             self.w.download(harness.NS, "/pydl/deep/er", "big.bin", os.path.join(self.tmp, "x"),
                             progress=boom, resume=False)
         self.assertFalse(os.path.exists(os.path.join(self.tmp, "x")))
+
+    def test_a_killed_download_resumes_and_refetches_at_most_the_ranges_in_flight(self):
+        ps, conc, parts = 102400, 2, 200
+        body = harness.data(parts * ps, 46)
+        r = self.w.upload(harness.policy(), "/pykill", "big.bin", body)
+        self.assertEqual(r["code"], 200, r)
+        path = os.path.join(self.tmp, "big.bin")
+        mark = os.path.join(self.tmp, "killed-at")
+        # The child is killed (SIGKILL: no cleanup of any kind) from its
+        # progress callback once 2 MiB have arrived.
+        child = """
+import os, signal, want
+e = os.environ
+w = want.Want(e["K_AK"], e["K_SK"], None, e["K_URL"], e["K_URL"])
+def progress(done, total):
+    if done >= 2 << 20:
+        with open(e["K_MARK"], "w") as f:
+            f.write(str(done))
+        os.kill(os.getpid(), signal.SIGKILL)
+w.download(e["K_NS"], "/pykill", "big.bin", e["K_PATH"], progress=progress,
+           part_size=%d, concurrency=%d)
+""" % (ps, conc)
+        env = {"K_AK": harness.AK, "K_SK": harness.SK, "K_URL": harness.SERVER.url,
+               "K_NS": harness.NS, "K_PATH": path, "K_MARK": mark,
+               "WANTU_LIB": want.load_library()._name}
+        proc = harness.run_python(child, env, harness.HERE)
+        self.assertEqual(proc.returncode, -9, proc.stderr)
+        with open(mark) as f:
+            done_seen = int(f.read())
+        self.assertFalse(os.path.exists(path), "no partial file under the final name")
+        with open(os.path.join(self.tmp, ".big.bin.wantu-part.json")) as f:
+            recorded = sum(b - a + 1 for a, b in json.load(f)["done"])
+        # Every range the callback had seen the bytes of is recorded,
+        # except at most `concurrency` that were still in flight.
+        self.assertGreaterEqual(recorded, done_seen // ps - conc)
+
+        r = self.w.download(harness.NS, "/pykill", "big.bin", path, part_size=ps, concurrency=conc)
+        self.assertEqual((r["code"], r["checkpoint"]), (200, "resumed"), r)
+        self.assertEqual(r["resumed_parts"], recorded, r)
+        self.assertEqual(r["fetched_parts"], parts - recorded, r)
+        self.assertLessEqual(r["fetched_parts"], parts - done_seen // ps + conc, r)
+        with open(path, "rb") as f:
+            self.assertEqual(f.read(), body)
+        self.assertEqual(sorted(os.listdir(self.tmp)), ["big.bin", "killed-at"])
 
     def test_errors(self):
         r = self.w.download_dir(harness.NS, "/no/such", self.tmp)

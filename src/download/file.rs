@@ -299,15 +299,17 @@ async fn many_ranges(
                     Err(_) => return (i, Err(cancelled())),
                 },
             };
-            (
-                i,
-                fetch::fetch(&shared.http, target, span, sink, retry, cancel).await,
-            )
+            // Recorded before the permit is released: at any moment at
+            // most `concurrency` ranges are fetched but not yet in the
+            // sidecar, which bounds what a killed download fetches twice.
+            let r = fetch::fetch(&shared.http, target, span, sink, retry, cancel)
+                .await
+                .and_then(|()| partial.mark_done(i as u64));
+            (i, r)
         });
     }
     let mut failure = None;
     while let Some((i, r)) = ranges.next().await {
-        let r = r.and_then(|()| partial.mark_done(i as u64));
         match r {
             Ok(()) => prefix.finish(i),
             Err(e) => {

@@ -30,6 +30,9 @@ struct Log {
     cuts: std::collections::HashMap<usize, u64>,
     /// Requests seen since the forwarder started (`clear` keeps counting).
     count: usize,
+    /// `(period, bytes)`: every `period`-th request is cut somewhere in
+    /// its first `bytes` bytes (head or body), see `cut_every`.
+    every: Option<(usize, u64)>,
 }
 
 /// The answer being forwarded on one connection (HTTP/1.1: one at a time).
@@ -60,6 +63,15 @@ impl Forwarder {
         let mut log = self.log.lock().unwrap();
         let base = log.count;
         log.cuts.extend(cuts.iter().map(|(n, b)| (base + n, *b)));
+    }
+}
+
+impl Forwarder {
+    /// From now on cuts every `period`-th request (1: all of them) at a
+    /// point spread over its first `bytes` bytes: some answers lose their
+    /// head, others part of the body. `None` stops it.
+    pub fn cut_every(&self, every: Option<(usize, u64)>) {
+        self.log.lock().unwrap().every = every;
     }
 }
 
@@ -171,7 +183,11 @@ fn requests_up(
             let mut log = log.lock().unwrap();
             let n = log.count;
             log.count += 1;
-            let cut = log.cuts.remove(&n);
+            let every = log
+                .every
+                .filter(|(period, _)| n % period == 0)
+                .map(|(_, bytes)| 1 + (n as u64 * 7919) % bytes);
+            let cut = log.cuts.remove(&n).or(every);
             log.requests.push(Seen {
                 method,
                 path,
