@@ -21,15 +21,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/server.sh
+source bench/lib.sh
 
 ROUNDS="${ROUNDS:-3}"
 OUT=build/bench-download
 mkdir -p "$OUT"
-if [ ! -x /usr/bin/time ]; then
-    echo "== installing GNU time (apt-get install time)"
-    if [ "$(id -u)" = 0 ]; then apt-get install -y -q time >/dev/null; else sudo apt-get install -y -q time >/dev/null; fi
-fi
-command -v curl >/dev/null || { echo "bench: curl is needed" >&2; exit 1; }
+bench_tools
 
 echo "== building release libwantu, wantu-server and latency-proxy"
 cargo build --release -q -p wantu --lib -p wantu-server -p latency-proxy
@@ -59,19 +56,7 @@ measure() {
     local label="$1"
     shift
     /usr/bin/time -v -o "$OUT/time.txt" "$@" >"$OUT/answer.txt"
-    python3 - "$label" "$OUT/time.txt" >>"$OUT/raw" <<'PY'
-import sys
-label, path = sys.argv[1], sys.argv[2]
-v = {}
-for line in open(path):
-    k, _, val = line.strip().rpartition(": ")
-    v[k] = val
-wall = 0.0
-for part in v["Elapsed (wall clock) time (h:mm:ss or m:ss)"].split(":"):
-    wall = wall * 60 + float(part)
-cpu = float(v["User time (seconds)"]) + float(v["System time (seconds)"])
-print(label, f"{wall:.2f}", f"{cpu:.2f}", v["Maximum resident set size (kbytes)"])
-PY
+    echo "$label $(time_figures "$OUT/time.txt")" >>"$OUT/raw"
     tail -n 1 "$OUT/raw" | awk '{printf "   %-16s wall %7.2f s  client CPU %6.2f s  peak RSS %7.1f MiB\n", $1, $2, $3, $4 / 1024}'
 }
 

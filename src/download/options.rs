@@ -6,7 +6,7 @@
 use crate::error::{Error, Result};
 use crate::multipart::MIN_PART_SIZE;
 use crate::retry::RetryLimits;
-use crate::transfer::options::{MAX_ATTEMPTS_LIMIT, MAX_PART_SIZE};
+use crate::transfer::options::MAX_PART_SIZE;
 use serde::Deserialize;
 
 /// Range size when none is configured: large enough that a request's
@@ -171,30 +171,7 @@ impl DownloadOptions {
                 self.concurrency
             )));
         }
-        if !(1..=MAX_ATTEMPTS_LIMIT).contains(&self.max_attempts) {
-            return Err(Error::invalid(format!(
-                "option `max_attempts` must be from 1 to {MAX_ATTEMPTS_LIMIT}, not {}",
-                self.max_attempts
-            )));
-        }
-        if self.backoff_base_ms == 0 || self.backoff_base_ms > 600_000 {
-            return Err(Error::invalid(format!(
-                "option `backoff_base_ms` must be from 1 to 600000, not {}",
-                self.backoff_base_ms
-            )));
-        }
-        if self.backoff_max_ms < self.backoff_base_ms || self.backoff_max_ms > 3_600_000 {
-            return Err(Error::invalid(format!(
-                "option `backoff_max_ms` must be from `backoff_base_ms` ({}) to 3600000, not {}",
-                self.backoff_base_ms, self.backoff_max_ms
-            )));
-        }
-        if self.retry_budget_ms > 86_400_000 {
-            return Err(Error::invalid(format!(
-                "option `retry_budget_ms` must be at most 86400000 (a day), not {}",
-                self.retry_budget_ms
-            )));
-        }
+        self.retry_limits().validate()?;
         if self.max_files == 0 {
             return Err(Error::invalid("option `max_files` must be 1 or more"));
         }
