@@ -42,6 +42,11 @@
 #define WANTU_MIN_PART_SIZE 102400
 
 /**
+ * The most attempts per request an option may ask for.
+ */
+#define MAX_ATTEMPTS_LIMIT 100
+
+/**
  * The largest part the protocol allows (protocol.md §4, server choice).
  */
 #define MAX_PART_SIZE ((64 * 1024) * 1024)
@@ -55,8 +60,6 @@
 #define DEFAULT_CONCURRENCY 4
 
 #define MAX_CONCURRENCY 64
-
-#define MAX_ATTEMPTS_LIMIT 100
 
 /**
  * `total` while a stream's length is not known yet.
