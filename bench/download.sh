@@ -29,7 +29,9 @@ mkdir -p "$OUT"
 bench_tools
 
 echo "== building release libwantu, wantu-server and latency-proxy"
-cargo build --release -q -p wantu --lib -p wantu-server -p latency-proxy
+# (Separately: `--lib` would apply to every package of the command.)
+cargo build --release -q -p wantu --lib
+cargo build --release -q -p wantu-server -p latency-proxy --bins
 REL="$(wantu_target_dir)/release"
 cc -std=c11 -O2 -Wall -Wextra -Werror -pedantic -Iinclude bench/download.c \
     -o "$OUT/download" -L"$REL" -Wl,-rpath,"$REL" -lwantu
