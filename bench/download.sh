@@ -17,22 +17,29 @@
 #      call at defaults, peak RSS (issue 9: at most 64 MiB).
 #
 # Results: printed, and written to build/bench-download/results.md.
-# Knobs: ROUNDS=N (default 3), BENCH_DIR=DIR (temporary files; ~3 GB).
+# Knobs: ROUNDS=N (default 3), BENCH_DIR=DIR (temporary files; ~3 GB for
+# part 1), ONLY="large small many" (the parts to run), PROFILE=debug (a quick
+# look with debug builds; the figures in bench/README.md are release).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/server.sh
 source bench/lib.sh
 
 ROUNDS="${ROUNDS:-3}"
+ONLY="${ONLY:-large small many}"
+PROFILE="${PROFILE:-release}"
+want() { [[ " $ONLY " == *" $1 "* ]]; }
 OUT=build/bench-download
 mkdir -p "$OUT"
 bench_tools
 
-echo "== building release libwantu, wantu-server and latency-proxy"
+echo "== building $PROFILE libwantu, wantu-server and latency-proxy"
+PROFILE_FLAG=()
+[ "$PROFILE" = release ] && PROFILE_FLAG=(--release)
 # (Separately: `--lib` would apply to every package of the command.)
-cargo build --release -q -p wantu --lib
-cargo build --release -q -p wantu-server -p latency-proxy --bins
-REL="$(wantu_target_dir)/release"
+cargo build "${PROFILE_FLAG[@]}" -q -p wantu --lib
+cargo build "${PROFILE_FLAG[@]}" -q -p wantu-server -p latency-proxy --bins
+REL="$(wantu_target_dir)/$PROFILE"
 cc -std=c11 -O2 -Wall -Wextra -Werror -pedantic -Iinclude bench/download.c \
     -o "$OUT/download" -L"$REL" -Wl,-rpath,"$REL" -lwantu
 cc -std=c11 -O2 -Wall -Wextra -Werror -pedantic -Iinclude examples-c/upload_large.c \
@@ -75,6 +82,7 @@ PY
 : >"$OUT/raw"
 
 # ---- 1. loopback, 1 GiB -------------------------------------------------
+if want large; then
 echo "== creating 1 GiB of random data"
 head -c 1G /dev/urandom >"$WORK/1g.bin"
 wantu_server_start
@@ -106,8 +114,10 @@ for round in $(seq "$ROUNDS"); do
 done
 wantu_server_stop
 rm -f "$WORK/1g.bin"
+fi
 
 # ---- 2. 1000 x 16 KiB through a 40 ms round trip -------------------------
+if want small; then
 PROXY_PORT="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
 WANTU_SERVER_ARGS="--public-url http://127.0.0.1:$PROXY_PORT" wantu_server_start
 AUTH=("$WANTU_TEST_AK" "$WANTU_TEST_SK" "$WANTU_TEST_NAMESPACE")
@@ -162,8 +172,10 @@ done
 kill "$PROXY_PID" 2>/dev/null || true
 PROXY_PID=""
 wantu_server_stop
+fi
 
 # ---- 3. 10,000 small files in one call: peak RSS ------------------------
+if want many; then
 wantu_server_start
 AUTH=("$WANTU_TEST_AK" "$WANTU_TEST_SK" "$WANTU_TEST_NAMESPACE")
 echo "== storing 10,000 files of 1 KiB in 20 folders"
@@ -187,32 +199,37 @@ rm -rf "$WORK/many"
 measure download-10k "$OUT/download" dir "$WANTU_TEST_ENDPOINT" "${AUTH[@]}" /many "$WORK/many"
 check_ours
 test "$(find "$WORK/many" -type f | wc -l)" = 10000
+fi
 
-python3 - "$OUT/raw" "$ROUNDS" >"$OUT/results.md" <<'PY'
+python3 - "$OUT/raw" "$ROUNDS" "$PROFILE" >"$OUT/results.md" <<'PY'
 import os, statistics, sys
 rows = [l.split() for l in open(sys.argv[1])]
+labels = {r[0] for r in rows}
 def med(label, i):
     return statistics.median(float(r[i]) for r in rows if r[0] == label)
-print(f"Medians of {sys.argv[2]} rounds; release builds; client and server on the same")
+print(f"Medians of {sys.argv[2]} rounds; {sys.argv[3]} builds; client and server on the same")
 print(f"machine (`nproc` = {os.cpu_count()}).")
-print()
-print("| 1 GiB download, loopback | wall (s) | wall / curl | client CPU (s) | client peak RSS (MiB) |")
-print("|---|---:|---:|---:|---:|")
-curl = med("curl", 1)
-for label, name in [("curl", "`curl -o`"), ("ours-default", "wantu_download_file, defaults"),
-                    ("ours-c4", "wantu_download_file, concurrency 4")]:
-    print(f"| {name} | {med(label, 1):.2f} | {med(label, 1) / curl:.2f} | {med(label, 2):.2f} | {med(label, 3) / 1024:.1f} |")
-print()
-seq, ours = med("sequential-gets", 1), med("download-dir", 1)
-print("| 1000 x 16 KiB, 10 folders, 40 ms RTT | wall (s) | files/s | speed-up | client peak RSS (MiB) |")
-print("|---|---:|---:|---:|---:|")
-print(f"| sequential GETs (one curl, keep-alive) | {seq:.2f} | {1000 / seq:.0f} | 1.0 | {med('sequential-gets', 3) / 1024:.1f} |")
-print(f"| wantu_download_dir, defaults | {ours:.2f} | {1000 / ours:.0f} | {seq / ours:.1f} | {med('download-dir', 3) / 1024:.1f} |")
-print()
-print("| 10,000 x 1 KiB, 20 folders, loopback, one call | wall (s) | files/s | client peak RSS (MiB) |")
-print("|---|---:|---:|---:|")
-many = med("download-10k", 1)
-print(f"| wantu_download_dir, defaults | {many:.2f} | {10000 / many:.0f} | {med('download-10k', 3) / 1024:.1f} |")
+if "curl" in labels:
+    print()
+    print("| 1 GiB download, loopback | wall (s) | wall / curl | client CPU (s) | client peak RSS (MiB) |")
+    print("|---|---:|---:|---:|---:|")
+    curl = med("curl", 1)
+    for label, name in [("curl", "`curl -o`"), ("ours-default", "wantu_download_file, defaults"),
+                        ("ours-c4", "wantu_download_file, concurrency 4")]:
+        print(f"| {name} | {med(label, 1):.2f} | {med(label, 1) / curl:.2f} | {med(label, 2):.2f} | {med(label, 3) / 1024:.1f} |")
+if "download-dir" in labels:
+    print()
+    seq, ours = med("sequential-gets", 1), med("download-dir", 1)
+    print("| 1000 x 16 KiB, 10 folders, 40 ms RTT | wall (s) | files/s | speed-up | client peak RSS (MiB) |")
+    print("|---|---:|---:|---:|---:|")
+    print(f"| sequential GETs (one curl, keep-alive) | {seq:.2f} | {1000 / seq:.0f} | 1.0 | {med('sequential-gets', 3) / 1024:.1f} |")
+    print(f"| wantu_download_dir, defaults | {ours:.2f} | {1000 / ours:.0f} | {seq / ours:.1f} | {med('download-dir', 3) / 1024:.1f} |")
+if "download-10k" in labels:
+    print()
+    print("| 10,000 x 1 KiB, 20 folders, loopback, one call | wall (s) | files/s | client peak RSS (MiB) |")
+    print("|---|---:|---:|---:|")
+    many = med("download-10k", 1)
+    print(f"| wantu_download_dir, defaults | {many:.2f} | {10000 / many:.0f} | {med('download-10k', 3) / 1024:.1f} |")
 PY
 echo
 cat "$OUT/results.md"
