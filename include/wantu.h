@@ -126,9 +126,8 @@ extern "C" {
  *
  * # Safety
  * Every string argument is NULL or a NUL-terminated string readable for the
- * duration of the call; `client` is NULL or a live handle from
- * `wantu_client_new*`. Bad values are reported, not crashed on, wherever
- * they can be detected (NULL, invalid UTF-8, a freed handle's tag).
+ * duration of the call. NULL required strings and invalid UTF-8 are
+ * reported (NULL result, see `wantu_last_error`), not crashed on.
  */
 struct wantu_client *wantu_client_new(const char *ak,
                                       const char *sk,
@@ -152,9 +151,8 @@ struct wantu_client *wantu_client_new(const char *ak,
  *
  * # Safety
  * Every string argument is NULL or a NUL-terminated string readable for the
- * duration of the call; `client` is NULL or a live handle from
- * `wantu_client_new*`. Bad values are reported, not crashed on, wherever
- * they can be detected (NULL, invalid UTF-8, a freed handle's tag).
+ * duration of the call. NULL required strings and invalid UTF-8 are
+ * reported (NULL result, see `wantu_last_error`), not crashed on.
  */
 struct wantu_client *wantu_client_new_with_options(const char *ak,
                                                    const char *sk,
@@ -164,13 +162,17 @@ struct wantu_client *wantu_client_new_with_options(const char *ak,
                                                    const char *options_json);
 
 /**
- * Releases a client: finishes its connections and stops its threads.
- * NULL does nothing. No call on this client may be running or follow.
+ * Releases a client. From then on the handle is dead: every call given it
+ * answers an `InvalidArgument` error naming `client`, even after another
+ * client was created (handles are never reused). Calls already running
+ * with it on other threads finish normally; the client's connections and
+ * I/O threads are released when the last of them returns. NULL, a handle
+ * freed already and a value that never was a handle are ignored. Called
+ * from inside a libwantu callback it is refused: nothing is freed (a
+ * warning is logged) and the handle stays usable.
  *
  * # Safety
- * `client` is NULL or a handle from `wantu_client_new*` not freed yet; a
- * handle freed twice is ignored while its memory still holds the dead tag,
- * but that is a courtesy, not a guarantee.
+ * None beyond the C types: `client` is only looked up, never dereferenced.
  */
 void wantu_client_free(struct wantu_client *client);
 
@@ -202,10 +204,10 @@ const char *wantu_version(void);
  * required.
  *
  * # Safety
- * `client` is NULL or a live handle from `wantu_client_new*`; each string
- * argument is NULL or points to a NUL-terminated string. A NULL required
- * argument or invalid UTF-8 answers an `InvalidArgument` JSON error (never
- * a crash). Thread-safe: any number of threads may call with one client.
+ * Each string argument is NULL or points to a NUL-terminated string.
+ * `client` is only looked up, never dereferenced. A NULL, freed or unknown
+ * `client`, a NULL required argument or invalid UTF-8 answers an
+ * `InvalidArgument` JSON error (never a crash). Thread-safe: any number of threads may call with one client.
  * The result is never NULL; free it with `wantu_string_free`.
  */
 char *wantu_file_exists(const struct wantu_client *client,
@@ -220,10 +222,10 @@ char *wantu_file_exists(const struct wantu_client *client,
  * does not exist. Arguments as `wantu_file_exists`.
  *
  * # Safety
- * `client` is NULL or a live handle from `wantu_client_new*`; each string
- * argument is NULL or points to a NUL-terminated string. A NULL required
- * argument or invalid UTF-8 answers an `InvalidArgument` JSON error (never
- * a crash). Thread-safe: any number of threads may call with one client.
+ * Each string argument is NULL or points to a NUL-terminated string.
+ * `client` is only looked up, never dereferenced. A NULL, freed or unknown
+ * `client`, a NULL required argument or invalid UTF-8 answers an
+ * `InvalidArgument` JSON error (never a crash). Thread-safe: any number of threads may call with one client.
  * The result is never NULL; free it with `wantu_string_free`.
  */
 char *wantu_file_get(const struct wantu_client *client,
@@ -236,10 +238,10 @@ char *wantu_file_get(const struct wantu_client *client,
  * exist. Arguments as `wantu_file_exists`.
  *
  * # Safety
- * `client` is NULL or a live handle from `wantu_client_new*`; each string
- * argument is NULL or points to a NUL-terminated string. A NULL required
- * argument or invalid UTF-8 answers an `InvalidArgument` JSON error (never
- * a crash). Thread-safe: any number of threads may call with one client.
+ * Each string argument is NULL or points to a NUL-terminated string.
+ * `client` is only looked up, never dereferenced. A NULL, freed or unknown
+ * `client`, a NULL required argument or invalid UTF-8 answers an
+ * `InvalidArgument` JSON error (never a crash). Thread-safe: any number of threads may call with one client.
  * The result is never NULL; free it with `wantu_string_free`.
  */
 char *wantu_file_delete(const struct wantu_client *client,
@@ -255,10 +257,10 @@ char *wantu_file_delete(const struct wantu_client *client,
  * `wantu_file_exists`.
  *
  * # Safety
- * `client` is NULL or a live handle from `wantu_client_new*`; each string
- * argument is NULL or points to a NUL-terminated string. A NULL required
- * argument or invalid UTF-8 answers an `InvalidArgument` JSON error (never
- * a crash). Thread-safe: any number of threads may call with one client.
+ * Each string argument is NULL or points to a NUL-terminated string.
+ * `client` is only looked up, never dereferenced. A NULL, freed or unknown
+ * `client`, a NULL required argument or invalid UTF-8 answers an
+ * `InvalidArgument` JSON error (never a crash). Thread-safe: any number of threads may call with one client.
  * The result is never NULL; free it with `wantu_string_free`.
  */
 char *wantu_file_rename(const struct wantu_client *client,
@@ -276,10 +278,10 @@ char *wantu_file_rename(const struct wantu_client *client,
  * the argument. `client`, `ns`, `dir` are required.
  *
  * # Safety
- * `client` is NULL or a live handle from `wantu_client_new*`; each string
- * argument is NULL or points to a NUL-terminated string. A NULL required
- * argument or invalid UTF-8 answers an `InvalidArgument` JSON error (never
- * a crash). Thread-safe: any number of threads may call with one client.
+ * Each string argument is NULL or points to a NUL-terminated string.
+ * `client` is only looked up, never dereferenced. A NULL, freed or unknown
+ * `client`, a NULL required argument or invalid UTF-8 answers an
+ * `InvalidArgument` JSON error (never a crash). Thread-safe: any number of threads may call with one client.
  * The result is never NULL; free it with `wantu_string_free`.
  */
 char *wantu_file_list(const struct wantu_client *client,
@@ -299,10 +301,10 @@ char *wantu_file_list(const struct wantu_client *client,
  * `wantu_file_list`.
  *
  * # Safety
- * `client` is NULL or a live handle from `wantu_client_new*`; each string
- * argument is NULL or points to a NUL-terminated string. A NULL required
- * argument or invalid UTF-8 answers an `InvalidArgument` JSON error (never
- * a crash). Thread-safe: any number of threads may call with one client.
+ * Each string argument is NULL or points to a NUL-terminated string.
+ * `client` is only looked up, never dereferenced. A NULL, freed or unknown
+ * `client`, a NULL required argument or invalid UTF-8 answers an
+ * `InvalidArgument` JSON error (never a crash). Thread-safe: any number of threads may call with one client.
  * The result is never NULL; free it with `wantu_string_free`.
  */
 char *wantu_file_list_all(const struct wantu_client *client,
@@ -315,26 +317,30 @@ char *wantu_file_list_all(const struct wantu_client *client,
  * `NameDuplicated` when it exists. `client`, `ns`, `dir` are required.
  *
  * # Safety
- * `client` is NULL or a live handle from `wantu_client_new*`; each string
- * argument is NULL or points to a NUL-terminated string. A NULL required
- * argument or invalid UTF-8 answers an `InvalidArgument` JSON error (never
- * a crash). Thread-safe: any number of threads may call with one client.
+ * Each string argument is NULL or points to a NUL-terminated string.
+ * `client` is only looked up, never dereferenced. A NULL, freed or unknown
+ * `client`, a NULL required argument or invalid UTF-8 answers an
+ * `InvalidArgument` JSON error (never a crash). Thread-safe: any number of threads may call with one client.
  * The result is never NULL; free it with `wantu_string_free`.
  */
-char *wantu_dir_create(const struct wantu_client *client, const char *ns, const char *dir);
+char *wantu_dir_create(const struct wantu_client *client,
+                       const char *ns,
+                       const char *dir);
 
 /**
  * Asks whether a folder exists: `{"code":200,"exist":true|false,…}`.
  * Arguments as `wantu_dir_create`.
  *
  * # Safety
- * `client` is NULL or a live handle from `wantu_client_new*`; each string
- * argument is NULL or points to a NUL-terminated string. A NULL required
- * argument or invalid UTF-8 answers an `InvalidArgument` JSON error (never
- * a crash). Thread-safe: any number of threads may call with one client.
+ * Each string argument is NULL or points to a NUL-terminated string.
+ * `client` is only looked up, never dereferenced. A NULL, freed or unknown
+ * `client`, a NULL required argument or invalid UTF-8 answers an
+ * `InvalidArgument` JSON error (never a crash). Thread-safe: any number of threads may call with one client.
  * The result is never NULL; free it with `wantu_string_free`.
  */
-char *wantu_dir_exists(const struct wantu_client *client, const char *ns, const char *dir);
+char *wantu_dir_exists(const struct wantu_client *client,
+                       const char *ns,
+                       const char *dir);
 
 /**
  * Deletes an empty folder: `{"code":200,…}`; 409 `DirNotEmpty` when it
@@ -342,13 +348,15 @@ char *wantu_dir_exists(const struct wantu_client *client, const char *ns, const 
  * as `wantu_dir_create`.
  *
  * # Safety
- * `client` is NULL or a live handle from `wantu_client_new*`; each string
- * argument is NULL or points to a NUL-terminated string. A NULL required
- * argument or invalid UTF-8 answers an `InvalidArgument` JSON error (never
- * a crash). Thread-safe: any number of threads may call with one client.
+ * Each string argument is NULL or points to a NUL-terminated string.
+ * `client` is only looked up, never dereferenced. A NULL, freed or unknown
+ * `client`, a NULL required argument or invalid UTF-8 answers an
+ * `InvalidArgument` JSON error (never a crash). Thread-safe: any number of threads may call with one client.
  * The result is never NULL; free it with `wantu_string_free`.
  */
-char *wantu_dir_delete(const struct wantu_client *client, const char *ns, const char *dir);
+char *wantu_dir_delete(const struct wantu_client *client,
+                       const char *ns,
+                       const char *dir);
 
 /**
  * Lists one page of the folders directly in `dir`, sorted by name; items
@@ -356,10 +364,10 @@ char *wantu_dir_delete(const struct wantu_client *client, const char *ns, const 
  * Paging and arguments as `wantu_file_list`.
  *
  * # Safety
- * `client` is NULL or a live handle from `wantu_client_new*`; each string
- * argument is NULL or points to a NUL-terminated string. A NULL required
- * argument or invalid UTF-8 answers an `InvalidArgument` JSON error (never
- * a crash). Thread-safe: any number of threads may call with one client.
+ * Each string argument is NULL or points to a NUL-terminated string.
+ * `client` is only looked up, never dereferenced. A NULL, freed or unknown
+ * `client`, a NULL required argument or invalid UTF-8 answers an
+ * `InvalidArgument` JSON error (never a crash). Thread-safe: any number of threads may call with one client.
  * The result is never NULL; free it with `wantu_string_free`.
  */
 char *wantu_dir_list(const struct wantu_client *client,
@@ -373,10 +381,10 @@ char *wantu_dir_list(const struct wantu_client *client,
  * `max_items`; the answer has the shape of `wantu_file_list_all`.
  *
  * # Safety
- * `client` is NULL or a live handle from `wantu_client_new*`; each string
- * argument is NULL or points to a NUL-terminated string. A NULL required
- * argument or invalid UTF-8 answers an `InvalidArgument` JSON error (never
- * a crash). Thread-safe: any number of threads may call with one client.
+ * Each string argument is NULL or points to a NUL-terminated string.
+ * `client` is only looked up, never dereferenced. A NULL, freed or unknown
+ * `client`, a NULL required argument or invalid UTF-8 answers an
+ * `InvalidArgument` JSON error (never a crash). Thread-safe: any number of threads may call with one client.
  * The result is never NULL; free it with `wantu_string_free`.
  */
 char *wantu_dir_list_all(const struct wantu_client *client,
@@ -392,10 +400,10 @@ char *wantu_dir_list_all(const struct wantu_client *client,
  * `UnsupportedOperation` after validating the request.
  *
  * # Safety
- * `client` is NULL or a live handle from `wantu_client_new*`; each string
- * argument is NULL or points to a NUL-terminated string. A NULL required
- * argument or invalid UTF-8 answers an `InvalidArgument` JSON error (never
- * a crash). Thread-safe: any number of threads may call with one client.
+ * Each string argument is NULL or points to a NUL-terminated string.
+ * `client` is only looked up, never dereferenced. A NULL, freed or unknown
+ * `client`, a NULL required argument or invalid UTF-8 answers an
+ * `InvalidArgument` JSON error (never a crash). Thread-safe: any number of threads may call with one client.
  * The result is never NULL; free it with `wantu_string_free`.
  */
 char *wantu_pts_add(const struct wantu_client *client,
@@ -412,13 +420,14 @@ char *wantu_pts_add(const struct wantu_client *client,
  * `UnsupportedOperation`.
  *
  * # Safety
- * `client` is NULL or a live handle from `wantu_client_new*`; each string
- * argument is NULL or points to a NUL-terminated string. A NULL required
- * argument or invalid UTF-8 answers an `InvalidArgument` JSON error (never
- * a crash). Thread-safe: any number of threads may call with one client.
+ * Each string argument is NULL or points to a NUL-terminated string.
+ * `client` is only looked up, never dereferenced. A NULL, freed or unknown
+ * `client`, a NULL required argument or invalid UTF-8 answers an
+ * `InvalidArgument` JSON error (never a crash). Thread-safe: any number of threads may call with one client.
  * The result is never NULL; free it with `wantu_string_free`.
  */
-char *wantu_pts_get(const struct wantu_client *client, const char *persistent_id);
+char *wantu_pts_get(const struct wantu_client *client,
+                    const char *persistent_id);
 
 /**
  * Transcodes the file `input_dir`/`input_name` into
@@ -433,10 +442,10 @@ char *wantu_pts_get(const struct wantu_client *client, const char *persistent_id
  * exist).
  *
  * # Safety
- * `client` is NULL or a live handle from `wantu_client_new*`; each string
- * argument is NULL or points to a NUL-terminated string. A NULL required
- * argument or invalid UTF-8 answers an `InvalidArgument` JSON error (never
- * a crash). Thread-safe: any number of threads may call with one client.
+ * Each string argument is NULL or points to a NUL-terminated string.
+ * `client` is only looked up, never dereferenced. A NULL, freed or unknown
+ * `client`, a NULL required argument or invalid UTF-8 answers an
+ * `InvalidArgument` JSON error (never a crash). Thread-safe: any number of threads may call with one client.
  * The result is never NULL; free it with `wantu_string_free`.
  */
 char *wantu_media_encode(const struct wantu_client *client,
@@ -454,13 +463,14 @@ char *wantu_media_encode(const struct wantu_client *client,
  * `UnsupportedOperation`.
  *
  * # Safety
- * `client` is NULL or a live handle from `wantu_client_new*`; each string
- * argument is NULL or points to a NUL-terminated string. A NULL required
- * argument or invalid UTF-8 answers an `InvalidArgument` JSON error (never
- * a crash). Thread-safe: any number of threads may call with one client.
+ * Each string argument is NULL or points to a NUL-terminated string.
+ * `client` is only looked up, never dereferenced. A NULL, freed or unknown
+ * `client`, a NULL required argument or invalid UTF-8 answers an
+ * `InvalidArgument` JSON error (never a crash). Thread-safe: any number of threads may call with one client.
  * The result is never NULL; free it with `wantu_string_free`.
  */
-char *wantu_media_encode_result(const struct wantu_client *client, const char *task_id);
+char *wantu_media_encode_result(const struct wantu_client *client,
+                                const char *task_id);
 
 /**
  * Takes a still image of the video `input_dir`/`input_name` at `time_ms`
@@ -470,10 +480,10 @@ char *wantu_media_encode_result(const struct wantu_client *client, const char *t
  * `UnsupportedOperation` after validating the request.
  *
  * # Safety
- * `client` is NULL or a live handle from `wantu_client_new*`; each string
- * argument is NULL or points to a NUL-terminated string. A NULL required
- * argument or invalid UTF-8 answers an `InvalidArgument` JSON error (never
- * a crash). Thread-safe: any number of threads may call with one client.
+ * Each string argument is NULL or points to a NUL-terminated string.
+ * `client` is only looked up, never dereferenced. A NULL, freed or unknown
+ * `client`, a NULL required argument or invalid UTF-8 answers an
+ * `InvalidArgument` JSON error (never a crash). Thread-safe: any number of threads may call with one client.
  * The result is never NULL; free it with `wantu_string_free`.
  */
 char *wantu_snapshot(const struct wantu_client *client,
@@ -491,13 +501,14 @@ char *wantu_snapshot(const struct wantu_client *client,
  * `UnsupportedOperation`.
  *
  * # Safety
- * `client` is NULL or a live handle from `wantu_client_new*`; each string
- * argument is NULL or points to a NUL-terminated string. A NULL required
- * argument or invalid UTF-8 answers an `InvalidArgument` JSON error (never
- * a crash). Thread-safe: any number of threads may call with one client.
+ * Each string argument is NULL or points to a NUL-terminated string.
+ * `client` is only looked up, never dereferenced. A NULL, freed or unknown
+ * `client`, a NULL required argument or invalid UTF-8 answers an
+ * `InvalidArgument` JSON error (never a crash). Thread-safe: any number of threads may call with one client.
  * The result is never NULL; free it with `wantu_string_free`.
  */
-char *wantu_snapshot_result(const struct wantu_client *client, const char *task_id);
+char *wantu_snapshot_result(const struct wantu_client *client,
+                            const char *task_id);
 
 /**
  * Scans images for pornography. Give exactly one of `files_json` — a JSON
@@ -509,10 +520,10 @@ char *wantu_snapshot_result(const struct wantu_client *client, const char *task_
  * exist).
  *
  * # Safety
- * `client` is NULL or a live handle from `wantu_client_new*`; each string
- * argument is NULL or points to a NUL-terminated string. A NULL required
- * argument or invalid UTF-8 answers an `InvalidArgument` JSON error (never
- * a crash). Thread-safe: any number of threads may call with one client.
+ * Each string argument is NULL or points to a NUL-terminated string.
+ * `client` is only looked up, never dereferenced. A NULL, freed or unknown
+ * `client`, a NULL required argument or invalid UTF-8 answers an
+ * `InvalidArgument` JSON error (never a crash). Thread-safe: any number of threads may call with one client.
  * The result is never NULL; free it with `wantu_string_free`.
  */
 char *wantu_scan_porn(const struct wantu_client *client,
@@ -525,10 +536,10 @@ char *wantu_scan_porn(const struct wantu_client *client,
  * `wantu_scan_porn`.
  *
  * # Safety
- * `client` is NULL or a live handle from `wantu_client_new*`; each string
- * argument is NULL or points to a NUL-terminated string. A NULL required
- * argument or invalid UTF-8 answers an `InvalidArgument` JSON error (never
- * a crash). Thread-safe: any number of threads may call with one client.
+ * Each string argument is NULL or points to a NUL-terminated string.
+ * `client` is only looked up, never dereferenced. A NULL, freed or unknown
+ * `client`, a NULL required argument or invalid UTF-8 answers an
+ * `InvalidArgument` JSON error (never a crash). Thread-safe: any number of threads may call with one client.
  * The result is never NULL; free it with `wantu_string_free`.
  */
 char *wantu_scan_advertising(const struct wantu_client *client,
@@ -546,13 +557,14 @@ char *wantu_scan_advertising(const struct wantu_client *client,
  * request.
  *
  * # Safety
- * `client` is NULL or a live handle from `wantu_client_new*`; each string
- * argument is NULL or points to a NUL-terminated string. A NULL required
- * argument or invalid UTF-8 answers an `InvalidArgument` JSON error (never
- * a crash). Thread-safe: any number of threads may call with one client.
+ * Each string argument is NULL or points to a NUL-terminated string.
+ * `client` is only looked up, never dereferenced. A NULL, freed or unknown
+ * `client`, a NULL required argument or invalid UTF-8 answers an
+ * `InvalidArgument` JSON error (never a crash). Thread-safe: any number of threads may call with one client.
  * The result is never NULL; free it with `wantu_string_free`.
  */
-char *wantu_scan_feedback(const struct wantu_client *client, const char *feedback_json);
+char *wantu_scan_feedback(const struct wantu_client *client,
+                          const char *feedback_json);
 
 /**
  * Answers `{"code":200,"resource_id":…}`: the resource id of the file
@@ -580,16 +592,17 @@ struct wantu_cancel *wantu_cancel_new(void);
  * upload on the server, and answer `{"code":0,"error":"Cancelled",…}`.
  *
  * Thread-safe: any thread may call it, any number of times, including
- * from inside a progress callback. NULL does nothing.
+ * from inside a progress callback. NULL, a freed handle and any other
+ * value that is not a live handle do nothing.
  *
  * # Safety
- * `cancel` is NULL or a handle from `wantu_cancel_new` that is not being
- * freed concurrently.
+ * None beyond the C types: `cancel` is only looked up, never dereferenced.
  */
 void wantu_cancel_trigger(const struct wantu_cancel *cancel);
 
 /**
- * 1 when the handle has been triggered, 0 when not (or NULL).
+ * 1 when the handle has been triggered, 0 when not (or when `cancel` is
+ * not a live handle).
  *
  * # Safety
  * As `wantu_cancel_trigger`.
@@ -597,13 +610,15 @@ void wantu_cancel_trigger(const struct wantu_cancel *cancel);
 int wantu_cancel_is_triggered(const struct wantu_cancel *cancel);
 
 /**
- * Releases a cancel handle. NULL does nothing. An upload still running
- * with it keeps its own reference, so freeing does not disturb it (but it
- * can then no longer be cancelled through this handle).
+ * Releases a cancel handle; later calls given it treat it as not a
+ * handle. An upload still running with it keeps its own reference, so
+ * freeing does not disturb it (but it can then no longer be cancelled
+ * through this handle). NULL, a handle freed already and any other value
+ * that is not a live handle are ignored. Refused (nothing freed, a warning
+ * logged) when called from inside a libwantu callback.
  *
  * # Safety
- * `cancel` is NULL or a handle from `wantu_cancel_new`, not yet freed, and
- * no other thread uses it during or after this call.
+ * As `wantu_cancel_trigger`.
  */
 void wantu_cancel_free(struct wantu_cancel *cancel);
 
@@ -649,8 +664,9 @@ void wantu_cancel_free(struct wantu_cancel *cancel);
  * server.
  *
  * # Safety
- * `client` is NULL or a live handle; string arguments are NULL or
- * NUL-terminated; `progress` is NULL or a valid function for the whole
+ * `client` and `cancel` are only looked up, never dereferenced (a freed
+ * or unknown handle is an `InvalidArgument` error); string arguments are
+ * NULL or NUL-terminated; `progress` is NULL or a valid function for the whole
  * call. Bad arguments answer an `InvalidArgument` JSON error, never a
  * crash. Blocks until the upload ends; callbacks run on this thread. Any
  * number of threads may upload with one client at once. The result is
@@ -729,9 +745,10 @@ char *wantu_transfer_stream(const struct wantu_client *client,
  *
  * # Safety
  * Every string argument is NULL or a NUL-terminated string readable for the
- * duration of the call; `client` is NULL or a live handle from
- * `wantu_client_new*`. Bad values are reported, not crashed on, wherever
- * they can be detected (NULL, invalid UTF-8, a freed handle's tag).
+ * duration of the call. `client` is only looked up, never dereferenced:
+ * NULL, a freed handle or any other value that is not a live handle
+ * answers an `InvalidArgument` error, as do NULL required strings and
+ * invalid UTF-8.
  */
 char *wantu_upload_token(const struct wantu_client *client, const char *policy_json);
 
@@ -744,9 +761,10 @@ char *wantu_upload_token(const struct wantu_client *client, const char *policy_j
  *
  * # Safety
  * Every string argument is NULL or a NUL-terminated string readable for the
- * duration of the call; `client` is NULL or a live handle from
- * `wantu_client_new*`. Bad values are reported, not crashed on, wherever
- * they can be detected (NULL, invalid UTF-8, a freed handle's tag).
+ * duration of the call. `client` is only looked up, never dereferenced:
+ * NULL, a freed handle or any other value that is not a live handle
+ * answers an `InvalidArgument` error, as do NULL required strings and
+ * invalid UTF-8.
  */
 char *wantu_upload_file(const struct wantu_client *client,
                         const char *policy_json,
@@ -764,9 +782,10 @@ char *wantu_upload_file(const struct wantu_client *client,
  *
  * # Safety
  * Every string argument is NULL or a NUL-terminated string readable for the
- * duration of the call; `client` is NULL or a live handle from
- * `wantu_client_new*`. Bad values are reported, not crashed on, wherever
- * they can be detected (NULL, invalid UTF-8, a freed handle's tag).
+ * duration of the call. `client` is only looked up, never dereferenced:
+ * NULL, a freed handle or any other value that is not a live handle
+ * answers an `InvalidArgument` error, as do NULL required strings and
+ * invalid UTF-8.
  */
 char *wantu_upload_content(const struct wantu_client *client,
                            const char *policy_json,
@@ -785,9 +804,10 @@ char *wantu_upload_content(const struct wantu_client *client,
  *
  * # Safety
  * Every string argument is NULL or a NUL-terminated string readable for the
- * duration of the call; `client` is NULL or a live handle from
- * `wantu_client_new*`. Bad values are reported, not crashed on, wherever
- * they can be detected (NULL, invalid UTF-8, a freed handle's tag).
+ * duration of the call. `client` is only looked up, never dereferenced:
+ * NULL, a freed handle or any other value that is not a live handle
+ * answers an `InvalidArgument` error, as do NULL required strings and
+ * invalid UTF-8.
  */
 char *wantu_multipart_init(const struct wantu_client *client,
                            const char *policy_json,
@@ -806,9 +826,10 @@ char *wantu_multipart_init(const struct wantu_client *client,
  *
  * # Safety
  * Every string argument is NULL or a NUL-terminated string readable for the
- * duration of the call; `client` is NULL or a live handle from
- * `wantu_client_new*`. Bad values are reported, not crashed on, wherever
- * they can be detected (NULL, invalid UTF-8, a freed handle's tag).
+ * duration of the call. `client` is only looked up, never dereferenced:
+ * NULL, a freed handle or any other value that is not a live handle
+ * answers an `InvalidArgument` error, as do NULL required strings and
+ * invalid UTF-8.
  */
 char *wantu_multipart_upload(const struct wantu_client *client,
                              const char *policy_json,
@@ -827,9 +848,10 @@ char *wantu_multipart_upload(const struct wantu_client *client,
  *
  * # Safety
  * Every string argument is NULL or a NUL-terminated string readable for the
- * duration of the call; `client` is NULL or a live handle from
- * `wantu_client_new*`. Bad values are reported, not crashed on, wherever
- * they can be detected (NULL, invalid UTF-8, a freed handle's tag).
+ * duration of the call. `client` is only looked up, never dereferenced:
+ * NULL, a freed handle or any other value that is not a live handle
+ * answers an `InvalidArgument` error, as do NULL required strings and
+ * invalid UTF-8.
  */
 char *wantu_multipart_complete(const struct wantu_client *client,
                                const char *policy_json,
@@ -843,9 +865,10 @@ char *wantu_multipart_complete(const struct wantu_client *client,
  *
  * # Safety
  * Every string argument is NULL or a NUL-terminated string readable for the
- * duration of the call; `client` is NULL or a live handle from
- * `wantu_client_new*`. Bad values are reported, not crashed on, wherever
- * they can be detected (NULL, invalid UTF-8, a freed handle's tag).
+ * duration of the call. `client` is only looked up, never dereferenced:
+ * NULL, a freed handle or any other value that is not a live handle
+ * answers an `InvalidArgument` error, as do NULL required strings and
+ * invalid UTF-8.
  */
 char *wantu_multipart_cancel(const struct wantu_client *client,
                              const char *policy_json,

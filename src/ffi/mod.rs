@@ -4,6 +4,7 @@
 
 pub mod boundary;
 pub mod client;
+mod handles;
 pub mod manage;
 pub mod transfer;
 pub mod upload;

@@ -3,14 +3,16 @@
 //! types. No upload logic here.
 
 use super::boundary::{
-    byte_slice, client, constructor_call, in_callback, json_call, optional_str, required_str,
-    wantu_client,
+    byte_slice, client, constructor_call, in_callback, inside_callback, json_call, optional_str,
+    register, required_str, wantu_client,
 };
+use super::handles::Registry;
 use crate::policy::Policy;
 use crate::transfer::{self, CancelToken, Outcome, Source, TransferOptions};
 use crate::upload::Target;
 use std::ffi::{c_char, c_int, c_void};
 use std::path::PathBuf;
+use std::sync::Arc;
 
 /// The `total` a progress callback receives while the length of a stream is
 /// not known yet (`UINT64_MAX`). Once the stream's end has been read, the
@@ -46,32 +48,24 @@ pub type wantu_read_fn =
 /// A cancel handle: trigger it from any thread, any number of times, to
 /// cancel the uploads it was given to. Create with `wantu_cancel_new`,
 /// release with `wantu_cancel_free`.
+// Never dereferenced: the pointer C holds is a token of `CANCELS` (see
+// handles.rs), so a freed or invented handle is recognised as such.
 #[allow(non_camel_case_types)]
 pub struct wantu_cancel {
-    tag: u64,
-    token: CancelToken,
+    _opaque: [u8; 0],
 }
 
-const LIVE: u64 = 0x5741_4e54_5543_414e; // "WANTUCAN"
+static CANCELS: Registry<CancelToken> = Registry::new();
 
-unsafe fn cancel_ref<'a>(ptr: *const wantu_cancel) -> Option<&'a wantu_cancel> {
-    if ptr.is_null() {
-        return None;
-    }
-    let handle = &*ptr;
-    (handle.tag == LIVE).then_some(handle)
+fn cancel_token(ptr: *const wantu_cancel) -> Option<Arc<CancelToken>> {
+    CANCELS.get(ptr as usize)
 }
 
 /// Creates a cancel handle (never triggered yet). Returns NULL only if
 /// memory is exhausted. Release it with `wantu_cancel_free`.
 #[no_mangle]
 pub extern "C" fn wantu_cancel_new() -> *mut wantu_cancel {
-    constructor_call(|| {
-        Ok(wantu_cancel {
-            tag: LIVE,
-            token: CancelToken::new(),
-        })
-    })
+    constructor_call(|| register(&CANCELS, CancelToken::new()))
 }
 
 /// Cancels every upload running with this handle, and any later upload
@@ -80,47 +74,55 @@ pub extern "C" fn wantu_cancel_new() -> *mut wantu_cancel {
 /// upload on the server, and answer `{"code":0,"error":"Cancelled",…}`.
 ///
 /// Thread-safe: any thread may call it, any number of times, including
-/// from inside a progress callback. NULL does nothing.
+/// from inside a progress callback. NULL, a freed handle and any other
+/// value that is not a live handle do nothing.
 ///
 /// # Safety
-/// `cancel` is NULL or a handle from `wantu_cancel_new` that is not being
-/// freed concurrently.
+/// None beyond the C types: `cancel` is only looked up, never dereferenced.
 #[no_mangle]
 pub unsafe extern "C" fn wantu_cancel_trigger(cancel: *const wantu_cancel) {
-    if let Some(c) = cancel_ref(cancel) {
-        c.token.trigger();
+    if let Some(c) = cancel_token(cancel) {
+        c.trigger();
     }
 }
 
-/// 1 when the handle has been triggered, 0 when not (or NULL).
+/// 1 when the handle has been triggered, 0 when not (or when `cancel` is
+/// not a live handle).
 ///
 /// # Safety
 /// As `wantu_cancel_trigger`.
 #[no_mangle]
 pub unsafe extern "C" fn wantu_cancel_is_triggered(cancel: *const wantu_cancel) -> c_int {
-    cancel_ref(cancel).is_some_and(|c| c.token.is_triggered()) as c_int
+    cancel_token(cancel).is_some_and(|c| c.is_triggered()) as c_int
 }
 
-/// Releases a cancel handle. NULL does nothing. An upload still running
-/// with it keeps its own reference, so freeing does not disturb it (but it
-/// can then no longer be cancelled through this handle).
+/// Releases a cancel handle; later calls given it treat it as not a
+/// handle. An upload still running with it keeps its own reference, so
+/// freeing does not disturb it (but it can then no longer be cancelled
+/// through this handle). NULL, a handle freed already and any other value
+/// that is not a live handle are ignored. Refused (nothing freed, a warning
+/// logged) when called from inside a libwantu callback.
 ///
 /// # Safety
-/// `cancel` is NULL or a handle from `wantu_cancel_new`, not yet freed, and
-/// no other thread uses it during or after this call.
+/// As `wantu_cancel_trigger`.
 #[no_mangle]
 pub unsafe extern "C" fn wantu_cancel_free(cancel: *mut wantu_cancel) {
-    if cancel_ref(cancel).is_none() {
+    if cancel.is_null() {
         return;
     }
-    let mut handle = Box::from_raw(cancel);
-    handle.tag = 0;
-    drop(handle);
+    if inside_callback() {
+        tracing::warn!(
+            "wantu_cancel_free was called from inside a libwantu callback; refused: \
+             free it after the call returns"
+        );
+        return;
+    }
+    drop(CANCELS.remove(cancel as usize));
 }
 
 /// The arguments every entry point shares, checked.
-struct Common<'a> {
-    client: &'a crate::Client,
+struct Common {
+    client: Arc<crate::Client>,
     policy: Policy,
     target: Target,
     options: TransferOptions,
@@ -128,7 +130,7 @@ struct Common<'a> {
 }
 
 #[allow(clippy::too_many_arguments)]
-unsafe fn common<'a>(
+unsafe fn common(
     client: *const wantu_client,
     policy_json: *const c_char,
     dir: *const c_char,
@@ -137,7 +139,7 @@ unsafe fn common<'a>(
     var_json: *const c_char,
     options_json: *const c_char,
     cancel: *const wantu_cancel,
-) -> crate::Result<Common<'a>> {
+) -> crate::Result<Common> {
     let client = self::client(client)?;
     let policy = Policy::parse(required_str(policy_json, "policy_json")?)?;
     let target = Target::new(
@@ -147,9 +149,9 @@ unsafe fn common<'a>(
         optional_str(var_json, "var_json")?,
     )?;
     let options = TransferOptions::from_json(optional_str(options_json, "options_json")?)?;
-    let cancel = match (cancel.is_null(), cancel_ref(cancel)) {
+    let cancel = match (cancel.is_null(), cancel_token(cancel)) {
         (true, _) => None,
-        (false, Some(c)) => Some(c.token.clone()),
+        (false, Some(c)) => Some(CancelToken::clone(&c)),
         (false, None) => {
             return Err(crate::Error::invalid(
                 "`cancel` is not a live cancel handle (already freed?); pass NULL or a handle \
@@ -168,7 +170,7 @@ unsafe fn common<'a>(
 
 /// Runs the upload with the C progress callback wrapped.
 fn run(
-    c: Common<'_>,
+    c: Common,
     source: Source<'_>,
     progress: wantu_progress_fn,
     user_data: *mut c_void,
@@ -184,7 +186,7 @@ fn run(
         None => None,
     };
     transfer::upload(
-        c.client,
+        &c.client,
         &c.policy,
         &c.target,
         source,
@@ -235,8 +237,9 @@ fn run(
 /// server.
 ///
 /// # Safety
-/// `client` is NULL or a live handle; string arguments are NULL or
-/// NUL-terminated; `progress` is NULL or a valid function for the whole
+/// `client` and `cancel` are only looked up, never dereferenced (a freed
+/// or unknown handle is an `InvalidArgument` error); string arguments are
+/// NULL or NUL-terminated; `progress` is NULL or a valid function for the whole
 /// call. Bad arguments answer an `InvalidArgument` JSON error, never a
 /// crash. Blocks until the upload ends; callbacks run on this thread. Any
 /// number of threads may upload with one client at once. The result is
