@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the tests need beyond the Rust toolchain, a C compiler, make
 # and python3: valgrind (C tests run under it), pkg-config (install tests),
-# curl (downloads in shell checks) and g++ (C++ tests). Debian/Ubuntu only,
+# curl (downloads in shell checks), g++ (C++ tests) and gcc's ASan/UBSan
+# runtimes (the sanitizer stage). Debian/Ubuntu only,
 # through apt-get; nothing is done when every tool is already there, so the
 # package index is refreshed only when something is missing.
 set -euo pipefail
@@ -28,8 +29,23 @@ for tool in valgrind pkg-config curl g++; do
     command -v "$tool" >/dev/null 2>&1 || missing+=("${PACKAGE[$tool]}")
 done
 
+# The sanitizer stage links C programs with gcc's -fsanitize=address,undefined;
+# the runtimes (libasan, libubsan) come with gcc's libgcc-N-dev package.
+sanitizers_link() {
+    command -v gcc >/dev/null 2>&1 &&
+        echo 'int main(void){return 0;}' |
+        gcc -x c -fsanitize=address,undefined -o /dev/null - >/dev/null 2>&1
+}
+if ! sanitizers_link; then
+    if command -v gcc >/dev/null 2>&1; then
+        missing+=("libgcc-$(gcc -dumpversion | cut -d. -f1)-dev")
+    else
+        missing+=(gcc)
+    fi
+fi
+
 if [ "${#missing[@]}" -eq 0 ]; then
-    echo "ensure-deps: valgrind, pkg-config, curl and g++ are present"
+    echo "ensure-deps: valgrind, pkg-config, curl, g++ and gcc's sanitizers are present"
     exit 0
 fi
 
