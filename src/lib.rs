@@ -5,6 +5,7 @@ pub mod auth;
 pub mod client;
 pub mod error;
 pub mod ffi;
+pub mod file_identity;
 mod log;
 pub mod manage;
 pub mod multipart;
