@@ -113,6 +113,49 @@ extern "C" {
 #endif // __cplusplus
 
 /**
+ * Creates a cancel handle (never triggered yet). Returns NULL only if
+ * memory is exhausted. Release it with `wantu_cancel_free`.
+ */
+struct wantu_cancel *wantu_cancel_new(void);
+
+/**
+ * Cancels every upload running with this handle, and any later upload
+ * given it: a triggered handle stays triggered (use a new handle for the
+ * next upload). Uploads stop their parts within a second, cancel the
+ * upload on the server, and answer `{"code":0,"error":"Cancelled",…}`.
+ *
+ * Thread-safe: any thread may call it, any number of times, including
+ * from inside a progress callback. NULL, a freed handle and any other
+ * value that is not a live handle do nothing.
+ *
+ * # Safety
+ * None beyond the C types: `cancel` is only looked up, never dereferenced.
+ */
+void wantu_cancel_trigger(const struct wantu_cancel *cancel);
+
+/**
+ * 1 when the handle has been triggered, 0 when not (or when `cancel` is
+ * not a live handle).
+ *
+ * # Safety
+ * As `wantu_cancel_trigger`.
+ */
+int wantu_cancel_is_triggered(const struct wantu_cancel *cancel);
+
+/**
+ * Releases a cancel handle; later calls given it treat it as not a
+ * handle. An upload still running with it keeps its own reference, so
+ * freeing does not disturb it (but it can then no longer be cancelled
+ * through this handle). NULL, a handle freed already and any other value
+ * that is not a live handle are ignored. Refused (nothing freed, a warning
+ * logged) when called from inside a libwantu callback.
+ *
+ * # Safety
+ * As `wantu_cancel_trigger`.
+ */
+void wantu_cancel_free(struct wantu_cancel *cancel);
+
+/**
  * Creates a client from the seed's constructor arguments.
  *
  * - `ak`, `sk`: the access key and secret key (required, non-empty UTF-8).
@@ -164,7 +207,8 @@ struct wantu_client *wantu_client_new_with_options(const char *ak,
 /**
  * Releases a client. From then on the handle is dead: every call given it
  * answers an `InvalidArgument` error naming `client`, even after another
- * client was created (handles are never reused). Calls already running
+ * client was created (a new handle never takes a freed one's value; see
+ * docs/handles.md). Calls already running
  * with it on other threads finish normally; the client's connections and
  * I/O threads are released when the last of them returns. NULL, a handle
  * freed already and a value that never was a handle are ignored. Called
@@ -578,49 +622,6 @@ char *wantu_scan_feedback(const struct wantu_client *client,
  * `wantu_string_free`.
  */
 char *wantu_resource_id(const char *ns, const char *dir, const char *name);
-
-/**
- * Creates a cancel handle (never triggered yet). Returns NULL only if
- * memory is exhausted. Release it with `wantu_cancel_free`.
- */
-struct wantu_cancel *wantu_cancel_new(void);
-
-/**
- * Cancels every upload running with this handle, and any later upload
- * given it: a triggered handle stays triggered (use a new handle for the
- * next upload). Uploads stop their parts within a second, cancel the
- * upload on the server, and answer `{"code":0,"error":"Cancelled",…}`.
- *
- * Thread-safe: any thread may call it, any number of times, including
- * from inside a progress callback. NULL, a freed handle and any other
- * value that is not a live handle do nothing.
- *
- * # Safety
- * None beyond the C types: `cancel` is only looked up, never dereferenced.
- */
-void wantu_cancel_trigger(const struct wantu_cancel *cancel);
-
-/**
- * 1 when the handle has been triggered, 0 when not (or when `cancel` is
- * not a live handle).
- *
- * # Safety
- * As `wantu_cancel_trigger`.
- */
-int wantu_cancel_is_triggered(const struct wantu_cancel *cancel);
-
-/**
- * Releases a cancel handle; later calls given it treat it as not a
- * handle. An upload still running with it keeps its own reference, so
- * freeing does not disturb it (but it can then no longer be cancelled
- * through this handle). NULL, a handle freed already and any other value
- * that is not a live handle are ignored. Refused (nothing freed, a warning
- * logged) when called from inside a libwantu callback.
- *
- * # Safety
- * As `wantu_cancel_trigger`.
- */
-void wantu_cancel_free(struct wantu_cancel *cancel);
 
 /**
  * Uploads a local file of any size in one call: one simple request up to

@@ -78,7 +78,8 @@ pub unsafe extern "C" fn wantu_client_new_with_options(
 
 /// Releases a client. From then on the handle is dead: every call given it
 /// answers an `InvalidArgument` error naming `client`, even after another
-/// client was created (handles are never reused). Calls already running
+/// client was created (a new handle never takes a freed one's value; see
+/// docs/handles.md). Calls already running
 /// with it on other threads finish normally; the client's connections and
 /// I/O threads are released when the last of them returns. NULL, a handle
 /// freed already and a value that never was a handle are ignored. Called

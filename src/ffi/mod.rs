@@ -3,6 +3,7 @@
 //! logic lives here.
 
 pub mod boundary;
+pub mod cancel;
 pub mod client;
 mod handles;
 pub mod manage;

@@ -1,12 +1,12 @@
 //! C surface of the one-call uploader (`crate::transfer`): three entry
-//! points (file, memory, read callback), a cancel handle, and the callback
-//! types. No upload logic here.
+//! points (file, memory, read callback) and the callback types. The cancel
+//! handle they take lives in cancel.rs. No upload logic here.
 
 use super::boundary::{
-    byte_slice, client, constructor_call, in_callback, inside_callback, json_call, optional_str,
-    register, required_str, wantu_client,
+    byte_slice, client, in_callback, json_call, optional_str, required_str, wantu_client,
 };
-use super::handles::Registry;
+use super::cancel::optional_cancel;
+pub use super::cancel::wantu_cancel;
 use crate::policy::Policy;
 use crate::transfer::{self, CancelToken, Outcome, Source, TransferOptions};
 use crate::upload::Target;
@@ -45,81 +45,6 @@ pub type wantu_progress_fn =
 pub type wantu_read_fn =
     Option<unsafe extern "C" fn(buf: *mut u8, cap: usize, user_data: *mut c_void) -> isize>;
 
-/// A cancel handle: trigger it from any thread, any number of times, to
-/// cancel the uploads it was given to. Create with `wantu_cancel_new`,
-/// release with `wantu_cancel_free`.
-// Never dereferenced: the pointer C holds is a token of `CANCELS` (see
-// handles.rs), so a freed or invented handle is recognised as such.
-#[allow(non_camel_case_types)]
-pub struct wantu_cancel {
-    _opaque: [u8; 0],
-}
-
-static CANCELS: Registry<CancelToken> = Registry::new();
-
-fn cancel_token(ptr: *const wantu_cancel) -> Option<Arc<CancelToken>> {
-    CANCELS.get(ptr as usize)
-}
-
-/// Creates a cancel handle (never triggered yet). Returns NULL only if
-/// memory is exhausted. Release it with `wantu_cancel_free`.
-#[no_mangle]
-pub extern "C" fn wantu_cancel_new() -> *mut wantu_cancel {
-    constructor_call(|| register(&CANCELS, CancelToken::new()))
-}
-
-/// Cancels every upload running with this handle, and any later upload
-/// given it: a triggered handle stays triggered (use a new handle for the
-/// next upload). Uploads stop their parts within a second, cancel the
-/// upload on the server, and answer `{"code":0,"error":"Cancelled",…}`.
-///
-/// Thread-safe: any thread may call it, any number of times, including
-/// from inside a progress callback. NULL, a freed handle and any other
-/// value that is not a live handle do nothing.
-///
-/// # Safety
-/// None beyond the C types: `cancel` is only looked up, never dereferenced.
-#[no_mangle]
-pub unsafe extern "C" fn wantu_cancel_trigger(cancel: *const wantu_cancel) {
-    if let Some(c) = cancel_token(cancel) {
-        c.trigger();
-    }
-}
-
-/// 1 when the handle has been triggered, 0 when not (or when `cancel` is
-/// not a live handle).
-///
-/// # Safety
-/// As `wantu_cancel_trigger`.
-#[no_mangle]
-pub unsafe extern "C" fn wantu_cancel_is_triggered(cancel: *const wantu_cancel) -> c_int {
-    cancel_token(cancel).is_some_and(|c| c.is_triggered()) as c_int
-}
-
-/// Releases a cancel handle; later calls given it treat it as not a
-/// handle. An upload still running with it keeps its own reference, so
-/// freeing does not disturb it (but it can then no longer be cancelled
-/// through this handle). NULL, a handle freed already and any other value
-/// that is not a live handle are ignored. Refused (nothing freed, a warning
-/// logged) when called from inside a libwantu callback.
-///
-/// # Safety
-/// As `wantu_cancel_trigger`.
-#[no_mangle]
-pub unsafe extern "C" fn wantu_cancel_free(cancel: *mut wantu_cancel) {
-    if cancel.is_null() {
-        return;
-    }
-    if inside_callback() {
-        tracing::warn!(
-            "wantu_cancel_free was called from inside a libwantu callback; refused: \
-             free it after the call returns"
-        );
-        return;
-    }
-    drop(CANCELS.remove(cancel as usize));
-}
-
 /// The arguments every entry point shares, checked.
 struct Common {
     client: Arc<crate::Client>,
@@ -149,16 +74,7 @@ unsafe fn common(
         optional_str(var_json, "var_json")?,
     )?;
     let options = TransferOptions::from_json(optional_str(options_json, "options_json")?)?;
-    let cancel = match (cancel.is_null(), cancel_token(cancel)) {
-        (true, _) => None,
-        (false, Some(c)) => Some(CancelToken::clone(&c)),
-        (false, None) => {
-            return Err(crate::Error::invalid(
-                "`cancel` is not a live cancel handle (already freed?); pass NULL or a handle \
-                 from wantu_cancel_new",
-            ))
-        }
-    };
+    let cancel = optional_cancel(cancel)?;
     Ok(Common {
         client,
         policy,
