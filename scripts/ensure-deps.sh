@@ -1,9 +1,16 @@
 #!/usr/bin/env bash
 # Installs what the tests need beyond the Rust toolchain, a C compiler, make
 # and python3: valgrind (C tests run under it), pkg-config (install tests),
+<<<<<<< HEAD
 # curl (downloads in shell checks), g++ (C++ tests) and gcc's ASan/UBSan
 # runtimes (the sanitizer stage). Debian/Ubuntu only,
 # through apt-get; nothing is done when every tool is already there, so the
+=======
+# curl (downloads in shell checks), g++ (C++ tests), node and npm (the Node
+# package), Python's venv module (the wheel test) and script (util-linux;
+# the wantu tool's progress-bar test runs under a pseudo-terminal with it).
+# Debian/Ubuntu only, through apt-get; nothing is done when every tool is already there, so the
+>>>>>>> main
 # package index is refreshed only when something is missing.
 set -euo pipefail
 
@@ -13,6 +20,9 @@ declare -A PACKAGE=(
     [pkg-config]=pkg-config
     [curl]=curl
     [g++]=g++
+    [node]=nodejs
+    [npm]=npm
+    [script]=bsdutils
 )
 
 # rustfmt and clippy come with rustup's default profile; they cannot be
@@ -25,9 +35,11 @@ for component in fmt clippy; do
 done
 
 missing=()
-for tool in valgrind pkg-config curl g++; do
+for tool in valgrind pkg-config curl g++ node npm script; do
     command -v "$tool" >/dev/null 2>&1 || missing+=("${PACKAGE[$tool]}")
 done
+# Debian's python3 keeps venv (ensurepip) in a package of its own.
+python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || missing+=(python3-venv)
 
 # The sanitizer stage links C programs with gcc's -fsanitize=address,undefined;
 # the runtimes (libasan, libubsan) come with gcc's libgcc-N-dev package.
@@ -45,7 +57,11 @@ if ! sanitizers_link; then
 fi
 
 if [ "${#missing[@]}" -eq 0 ]; then
+<<<<<<< HEAD
     echo "ensure-deps: valgrind, pkg-config, curl, g++ and gcc's sanitizers are present"
+=======
+    echo "ensure-deps: valgrind, pkg-config, curl, g++, node, npm, script and python3 -m venv are present"
+>>>>>>> main
     exit 0
 fi
 

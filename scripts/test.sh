@@ -7,10 +7,12 @@
 #   4. cargo build (cdylib+server) 6. C tests again, built with gcc's
 #                                     -fsanitize=address,undefined
 #                                  7. Python: bindings/python/test_*.py   (if any)
-#                                  8. C++: tests/cpp/*.cpp                (if any)
-#                                  9. install: tests/install/run.sh       (if present)
+#                                  8. Python wheel: tests/python-wheel/run.sh
+#                                  9. Node package: tests/node/run.sh
+#                                 10. C++: tests/cpp/*.cpp                (if any)
+#                                 11. install: tests/install/run.sh       (if present)
 #
-# Stages 5-9 run with a wantu-server up and these variables exported:
+# Stages 5-11 run with a wantu-server up and these variables exported:
 #   WANTU_TEST_ENDPOINT, WANTU_TEST_AK, WANTU_TEST_SK, WANTU_TEST_NAMESPACE
 #       (see scripts/server.sh and tests/c/common.h)
 #   WANTU_LIB        the built target/debug/libwantu.so
@@ -172,6 +174,14 @@ if compgen -G "bindings/python/test_*.py" >/dev/null; then
     python3 -m unittest discover -s bindings/python -p 'test_*.py' || fail "Python tests"
     passed "Python tests"
 fi
+
+stage "Python wheel (tests/python-wheel/run.sh: make wheel, pip install into a fresh venv)"
+bash tests/python-wheel/run.sh || fail "Python wheel"
+passed "Python wheel"
+
+stage "Node package (tests/node/run.sh: npm pack, install into a fresh folder, node --test)"
+bash tests/node/run.sh || fail "Node package"
+passed "Node package"
 
 if compgen -G "tests/cpp/*.cpp" >/dev/null; then
     stage "C++ tests (tests/cpp/*.cpp)"
