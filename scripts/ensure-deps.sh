@@ -1,16 +1,11 @@
 #!/usr/bin/env bash
 # Installs what the tests need beyond the Rust toolchain, a C compiler, make
 # and python3: valgrind (C tests run under it), pkg-config (install tests),
-<<<<<<< HEAD
-# curl (downloads in shell checks), g++ (C++ tests) and gcc's ASan/UBSan
-# runtimes (the sanitizer stage). Debian/Ubuntu only,
-# through apt-get; nothing is done when every tool is already there, so the
-=======
-# curl (downloads in shell checks), g++ (C++ tests), node and npm (the Node
-# package), Python's venv module (the wheel test) and script (util-linux;
-# the wantu tool's progress-bar test runs under a pseudo-terminal with it).
-# Debian/Ubuntu only, through apt-get; nothing is done when every tool is already there, so the
->>>>>>> main
+# curl (downloads in shell checks), g++ (C++ tests), gcc's ASan/UBSan
+# runtimes (the sanitizer stage), node and npm (the Node package), Python's
+# venv module (the wheel test) and script (util-linux; the wantu tool's
+# progress-bar test runs under a pseudo-terminal with it). Debian/Ubuntu
+# only, through apt-get; nothing is done when every tool is already there, so the
 # package index is refreshed only when something is missing.
 set -euo pipefail
 
@@ -57,11 +52,7 @@ if ! sanitizers_link; then
 fi
 
 if [ "${#missing[@]}" -eq 0 ]; then
-<<<<<<< HEAD
-    echo "ensure-deps: valgrind, pkg-config, curl, g++ and gcc's sanitizers are present"
-=======
-    echo "ensure-deps: valgrind, pkg-config, curl, g++, node, npm, script and python3 -m venv are present"
->>>>>>> main
+    echo "ensure-deps: valgrind, pkg-config, curl, g++, gcc's sanitizers, node, npm, script and python3 -m venv are present"
     exit 0
 fi
 
