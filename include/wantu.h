@@ -116,6 +116,49 @@ extern "C" {
 #endif // __cplusplus
 
 /**
+ * Creates a cancel handle (never triggered yet). Returns NULL only if
+ * memory is exhausted. Release it with `wantu_cancel_free`.
+ */
+struct wantu_cancel *wantu_cancel_new(void);
+
+/**
+ * Cancels every upload running with this handle, and any later upload
+ * given it: a triggered handle stays triggered (use a new handle for the
+ * next upload). Uploads stop their parts within a second, cancel the
+ * upload on the server, and answer `{"code":0,"error":"Cancelled",…}`.
+ *
+ * Thread-safe: any thread may call it, any number of times, including
+ * from inside a progress callback. NULL, a freed handle and any other
+ * value that is not a live handle do nothing.
+ *
+ * # Safety
+ * None beyond the C types: `cancel` is only looked up, never dereferenced.
+ */
+void wantu_cancel_trigger(const struct wantu_cancel *cancel);
+
+/**
+ * 1 when the handle has been triggered, 0 when not (or when `cancel` is
+ * not a live handle).
+ *
+ * # Safety
+ * As `wantu_cancel_trigger`.
+ */
+int wantu_cancel_is_triggered(const struct wantu_cancel *cancel);
+
+/**
+ * Releases a cancel handle; later calls given it treat it as not a
+ * handle. An upload still running with it keeps its own reference, so
+ * freeing does not disturb it (but it can then no longer be cancelled
+ * through this handle). NULL, a handle freed already and any other value
+ * that is not a live handle are ignored. Refused (nothing freed, a warning
+ * logged) when called from inside a libwantu callback.
+ *
+ * # Safety
+ * As `wantu_cancel_trigger`.
+ */
+void wantu_cancel_free(struct wantu_cancel *cancel);
+
+/**
  * Creates a client from the seed's constructor arguments.
  *
  * - `ak`, `sk`: the access key and secret key (required, non-empty UTF-8).
@@ -129,9 +172,8 @@ extern "C" {
  *
  * # Safety
  * Every string argument is NULL or a NUL-terminated string readable for the
- * duration of the call; `client` is NULL or a live handle from
- * `wantu_client_new*`. Bad values are reported, not crashed on, wherever
- * they can be detected (NULL, invalid UTF-8, a freed handle's tag).
+ * duration of the call. NULL required strings and invalid UTF-8 are
+ * reported (NULL result, see `wantu_last_error`), not crashed on.
  */
 struct wantu_client *wantu_client_new(const char *ak,
                                       const char *sk,
@@ -155,9 +197,8 @@ struct wantu_client *wantu_client_new(const char *ak,
  *
  * # Safety
  * Every string argument is NULL or a NUL-terminated string readable for the
- * duration of the call; `client` is NULL or a live handle from
- * `wantu_client_new*`. Bad values are reported, not crashed on, wherever
- * they can be detected (NULL, invalid UTF-8, a freed handle's tag).
+ * duration of the call. NULL required strings and invalid UTF-8 are
+ * reported (NULL result, see `wantu_last_error`), not crashed on.
  */
 struct wantu_client *wantu_client_new_with_options(const char *ak,
                                                    const char *sk,
@@ -167,13 +208,18 @@ struct wantu_client *wantu_client_new_with_options(const char *ak,
                                                    const char *options_json);
 
 /**
- * Releases a client: finishes its connections and stops its threads.
- * NULL does nothing. No call on this client may be running or follow.
+ * Releases a client. From then on the handle is dead: every call given it
+ * answers an `InvalidArgument` error naming `client`, even after another
+ * client was created (a new handle never takes a freed one's value; see
+ * docs/handles.md). Calls already running
+ * with it on other threads finish normally; the client's connections and
+ * I/O threads are released when the last of them returns. NULL, a handle
+ * freed already and a value that never was a handle are ignored. Called
+ * from inside a libwantu callback it is refused: nothing is freed (a
+ * warning is logged) and the handle stays usable.
  *
  * # Safety
- * `client` is NULL or a handle from `wantu_client_new*` not freed yet; a
- * handle freed twice is ignored while its memory still holds the dead tag,
- * but that is a courtesy, not a guarantee.
+ * None beyond the C types: `client` is only looked up, never dereferenced.
  */
 void wantu_client_free(struct wantu_client *client);
 
@@ -305,10 +351,10 @@ char *wantu_download_dir(const struct wantu_client *client,
  * required.
  *
  * # Safety
- * `client` is NULL or a live handle from `wantu_client_new*`; each string
- * argument is NULL or points to a NUL-terminated string. A NULL required
- * argument or invalid UTF-8 answers an `InvalidArgument` JSON error (never
- * a crash). Thread-safe: any number of threads may call with one client.
+ * Each string argument is NULL or points to a NUL-terminated string.
+ * `client` is only looked up, never dereferenced. A NULL, freed or unknown
+ * `client`, a NULL required argument or invalid UTF-8 answers an
+ * `InvalidArgument` JSON error (never a crash). Thread-safe: any number of threads may call with one client.
  * The result is never NULL; free it with `wantu_string_free`.
  */
 char *wantu_file_exists(const struct wantu_client *client,
@@ -323,10 +369,10 @@ char *wantu_file_exists(const struct wantu_client *client,
  * does not exist. Arguments as `wantu_file_exists`.
  *
  * # Safety
- * `client` is NULL or a live handle from `wantu_client_new*`; each string
- * argument is NULL or points to a NUL-terminated string. A NULL required
- * argument or invalid UTF-8 answers an `InvalidArgument` JSON error (never
- * a crash). Thread-safe: any number of threads may call with one client.
+ * Each string argument is NULL or points to a NUL-terminated string.
+ * `client` is only looked up, never dereferenced. A NULL, freed or unknown
+ * `client`, a NULL required argument or invalid UTF-8 answers an
+ * `InvalidArgument` JSON error (never a crash). Thread-safe: any number of threads may call with one client.
  * The result is never NULL; free it with `wantu_string_free`.
  */
 char *wantu_file_get(const struct wantu_client *client,
@@ -339,10 +385,10 @@ char *wantu_file_get(const struct wantu_client *client,
  * exist. Arguments as `wantu_file_exists`.
  *
  * # Safety
- * `client` is NULL or a live handle from `wantu_client_new*`; each string
- * argument is NULL or points to a NUL-terminated string. A NULL required
- * argument or invalid UTF-8 answers an `InvalidArgument` JSON error (never
- * a crash). Thread-safe: any number of threads may call with one client.
+ * Each string argument is NULL or points to a NUL-terminated string.
+ * `client` is only looked up, never dereferenced. A NULL, freed or unknown
+ * `client`, a NULL required argument or invalid UTF-8 answers an
+ * `InvalidArgument` JSON error (never a crash). Thread-safe: any number of threads may call with one client.
  * The result is never NULL; free it with `wantu_string_free`.
  */
 char *wantu_file_delete(const struct wantu_client *client,
@@ -358,10 +404,10 @@ char *wantu_file_delete(const struct wantu_client *client,
  * `wantu_file_exists`.
  *
  * # Safety
- * `client` is NULL or a live handle from `wantu_client_new*`; each string
- * argument is NULL or points to a NUL-terminated string. A NULL required
- * argument or invalid UTF-8 answers an `InvalidArgument` JSON error (never
- * a crash). Thread-safe: any number of threads may call with one client.
+ * Each string argument is NULL or points to a NUL-terminated string.
+ * `client` is only looked up, never dereferenced. A NULL, freed or unknown
+ * `client`, a NULL required argument or invalid UTF-8 answers an
+ * `InvalidArgument` JSON error (never a crash). Thread-safe: any number of threads may call with one client.
  * The result is never NULL; free it with `wantu_string_free`.
  */
 char *wantu_file_rename(const struct wantu_client *client,
@@ -379,10 +425,10 @@ char *wantu_file_rename(const struct wantu_client *client,
  * the argument. `client`, `ns`, `dir` are required.
  *
  * # Safety
- * `client` is NULL or a live handle from `wantu_client_new*`; each string
- * argument is NULL or points to a NUL-terminated string. A NULL required
- * argument or invalid UTF-8 answers an `InvalidArgument` JSON error (never
- * a crash). Thread-safe: any number of threads may call with one client.
+ * Each string argument is NULL or points to a NUL-terminated string.
+ * `client` is only looked up, never dereferenced. A NULL, freed or unknown
+ * `client`, a NULL required argument or invalid UTF-8 answers an
+ * `InvalidArgument` JSON error (never a crash). Thread-safe: any number of threads may call with one client.
  * The result is never NULL; free it with `wantu_string_free`.
  */
 char *wantu_file_list(const struct wantu_client *client,
@@ -402,10 +448,10 @@ char *wantu_file_list(const struct wantu_client *client,
  * `wantu_file_list`.
  *
  * # Safety
- * `client` is NULL or a live handle from `wantu_client_new*`; each string
- * argument is NULL or points to a NUL-terminated string. A NULL required
- * argument or invalid UTF-8 answers an `InvalidArgument` JSON error (never
- * a crash). Thread-safe: any number of threads may call with one client.
+ * Each string argument is NULL or points to a NUL-terminated string.
+ * `client` is only looked up, never dereferenced. A NULL, freed or unknown
+ * `client`, a NULL required argument or invalid UTF-8 answers an
+ * `InvalidArgument` JSON error (never a crash). Thread-safe: any number of threads may call with one client.
  * The result is never NULL; free it with `wantu_string_free`.
  */
 char *wantu_file_list_all(const struct wantu_client *client,
@@ -418,26 +464,30 @@ char *wantu_file_list_all(const struct wantu_client *client,
  * `NameDuplicated` when it exists. `client`, `ns`, `dir` are required.
  *
  * # Safety
- * `client` is NULL or a live handle from `wantu_client_new*`; each string
- * argument is NULL or points to a NUL-terminated string. A NULL required
- * argument or invalid UTF-8 answers an `InvalidArgument` JSON error (never
- * a crash). Thread-safe: any number of threads may call with one client.
+ * Each string argument is NULL or points to a NUL-terminated string.
+ * `client` is only looked up, never dereferenced. A NULL, freed or unknown
+ * `client`, a NULL required argument or invalid UTF-8 answers an
+ * `InvalidArgument` JSON error (never a crash). Thread-safe: any number of threads may call with one client.
  * The result is never NULL; free it with `wantu_string_free`.
  */
-char *wantu_dir_create(const struct wantu_client *client, const char *ns, const char *dir);
+char *wantu_dir_create(const struct wantu_client *client,
+                       const char *ns,
+                       const char *dir);
 
 /**
  * Asks whether a folder exists: `{"code":200,"exist":true|false,…}`.
  * Arguments as `wantu_dir_create`.
  *
  * # Safety
- * `client` is NULL or a live handle from `wantu_client_new*`; each string
- * argument is NULL or points to a NUL-terminated string. A NULL required
- * argument or invalid UTF-8 answers an `InvalidArgument` JSON error (never
- * a crash). Thread-safe: any number of threads may call with one client.
+ * Each string argument is NULL or points to a NUL-terminated string.
+ * `client` is only looked up, never dereferenced. A NULL, freed or unknown
+ * `client`, a NULL required argument or invalid UTF-8 answers an
+ * `InvalidArgument` JSON error (never a crash). Thread-safe: any number of threads may call with one client.
  * The result is never NULL; free it with `wantu_string_free`.
  */
-char *wantu_dir_exists(const struct wantu_client *client, const char *ns, const char *dir);
+char *wantu_dir_exists(const struct wantu_client *client,
+                       const char *ns,
+                       const char *dir);
 
 /**
  * Deletes an empty folder: `{"code":200,…}`; 409 `DirNotEmpty` when it
@@ -445,13 +495,15 @@ char *wantu_dir_exists(const struct wantu_client *client, const char *ns, const 
  * as `wantu_dir_create`.
  *
  * # Safety
- * `client` is NULL or a live handle from `wantu_client_new*`; each string
- * argument is NULL or points to a NUL-terminated string. A NULL required
- * argument or invalid UTF-8 answers an `InvalidArgument` JSON error (never
- * a crash). Thread-safe: any number of threads may call with one client.
+ * Each string argument is NULL or points to a NUL-terminated string.
+ * `client` is only looked up, never dereferenced. A NULL, freed or unknown
+ * `client`, a NULL required argument or invalid UTF-8 answers an
+ * `InvalidArgument` JSON error (never a crash). Thread-safe: any number of threads may call with one client.
  * The result is never NULL; free it with `wantu_string_free`.
  */
-char *wantu_dir_delete(const struct wantu_client *client, const char *ns, const char *dir);
+char *wantu_dir_delete(const struct wantu_client *client,
+                       const char *ns,
+                       const char *dir);
 
 /**
  * Lists one page of the folders directly in `dir`, sorted by name; items
@@ -459,10 +511,10 @@ char *wantu_dir_delete(const struct wantu_client *client, const char *ns, const 
  * Paging and arguments as `wantu_file_list`.
  *
  * # Safety
- * `client` is NULL or a live handle from `wantu_client_new*`; each string
- * argument is NULL or points to a NUL-terminated string. A NULL required
- * argument or invalid UTF-8 answers an `InvalidArgument` JSON error (never
- * a crash). Thread-safe: any number of threads may call with one client.
+ * Each string argument is NULL or points to a NUL-terminated string.
+ * `client` is only looked up, never dereferenced. A NULL, freed or unknown
+ * `client`, a NULL required argument or invalid UTF-8 answers an
+ * `InvalidArgument` JSON error (never a crash). Thread-safe: any number of threads may call with one client.
  * The result is never NULL; free it with `wantu_string_free`.
  */
 char *wantu_dir_list(const struct wantu_client *client,
@@ -476,10 +528,10 @@ char *wantu_dir_list(const struct wantu_client *client,
  * `max_items`; the answer has the shape of `wantu_file_list_all`.
  *
  * # Safety
- * `client` is NULL or a live handle from `wantu_client_new*`; each string
- * argument is NULL or points to a NUL-terminated string. A NULL required
- * argument or invalid UTF-8 answers an `InvalidArgument` JSON error (never
- * a crash). Thread-safe: any number of threads may call with one client.
+ * Each string argument is NULL or points to a NUL-terminated string.
+ * `client` is only looked up, never dereferenced. A NULL, freed or unknown
+ * `client`, a NULL required argument or invalid UTF-8 answers an
+ * `InvalidArgument` JSON error (never a crash). Thread-safe: any number of threads may call with one client.
  * The result is never NULL; free it with `wantu_string_free`.
  */
 char *wantu_dir_list_all(const struct wantu_client *client,
@@ -495,10 +547,10 @@ char *wantu_dir_list_all(const struct wantu_client *client,
  * `UnsupportedOperation` after validating the request.
  *
  * # Safety
- * `client` is NULL or a live handle from `wantu_client_new*`; each string
- * argument is NULL or points to a NUL-terminated string. A NULL required
- * argument or invalid UTF-8 answers an `InvalidArgument` JSON error (never
- * a crash). Thread-safe: any number of threads may call with one client.
+ * Each string argument is NULL or points to a NUL-terminated string.
+ * `client` is only looked up, never dereferenced. A NULL, freed or unknown
+ * `client`, a NULL required argument or invalid UTF-8 answers an
+ * `InvalidArgument` JSON error (never a crash). Thread-safe: any number of threads may call with one client.
  * The result is never NULL; free it with `wantu_string_free`.
  */
 char *wantu_pts_add(const struct wantu_client *client,
@@ -515,13 +567,14 @@ char *wantu_pts_add(const struct wantu_client *client,
  * `UnsupportedOperation`.
  *
  * # Safety
- * `client` is NULL or a live handle from `wantu_client_new*`; each string
- * argument is NULL or points to a NUL-terminated string. A NULL required
- * argument or invalid UTF-8 answers an `InvalidArgument` JSON error (never
- * a crash). Thread-safe: any number of threads may call with one client.
+ * Each string argument is NULL or points to a NUL-terminated string.
+ * `client` is only looked up, never dereferenced. A NULL, freed or unknown
+ * `client`, a NULL required argument or invalid UTF-8 answers an
+ * `InvalidArgument` JSON error (never a crash). Thread-safe: any number of threads may call with one client.
  * The result is never NULL; free it with `wantu_string_free`.
  */
-char *wantu_pts_get(const struct wantu_client *client, const char *persistent_id);
+char *wantu_pts_get(const struct wantu_client *client,
+                    const char *persistent_id);
 
 /**
  * Transcodes the file `input_dir`/`input_name` into
@@ -536,10 +589,10 @@ char *wantu_pts_get(const struct wantu_client *client, const char *persistent_id
  * exist).
  *
  * # Safety
- * `client` is NULL or a live handle from `wantu_client_new*`; each string
- * argument is NULL or points to a NUL-terminated string. A NULL required
- * argument or invalid UTF-8 answers an `InvalidArgument` JSON error (never
- * a crash). Thread-safe: any number of threads may call with one client.
+ * Each string argument is NULL or points to a NUL-terminated string.
+ * `client` is only looked up, never dereferenced. A NULL, freed or unknown
+ * `client`, a NULL required argument or invalid UTF-8 answers an
+ * `InvalidArgument` JSON error (never a crash). Thread-safe: any number of threads may call with one client.
  * The result is never NULL; free it with `wantu_string_free`.
  */
 char *wantu_media_encode(const struct wantu_client *client,
@@ -557,13 +610,14 @@ char *wantu_media_encode(const struct wantu_client *client,
  * `UnsupportedOperation`.
  *
  * # Safety
- * `client` is NULL or a live handle from `wantu_client_new*`; each string
- * argument is NULL or points to a NUL-terminated string. A NULL required
- * argument or invalid UTF-8 answers an `InvalidArgument` JSON error (never
- * a crash). Thread-safe: any number of threads may call with one client.
+ * Each string argument is NULL or points to a NUL-terminated string.
+ * `client` is only looked up, never dereferenced. A NULL, freed or unknown
+ * `client`, a NULL required argument or invalid UTF-8 answers an
+ * `InvalidArgument` JSON error (never a crash). Thread-safe: any number of threads may call with one client.
  * The result is never NULL; free it with `wantu_string_free`.
  */
-char *wantu_media_encode_result(const struct wantu_client *client, const char *task_id);
+char *wantu_media_encode_result(const struct wantu_client *client,
+                                const char *task_id);
 
 /**
  * Takes a still image of the video `input_dir`/`input_name` at `time_ms`
@@ -573,10 +627,10 @@ char *wantu_media_encode_result(const struct wantu_client *client, const char *t
  * `UnsupportedOperation` after validating the request.
  *
  * # Safety
- * `client` is NULL or a live handle from `wantu_client_new*`; each string
- * argument is NULL or points to a NUL-terminated string. A NULL required
- * argument or invalid UTF-8 answers an `InvalidArgument` JSON error (never
- * a crash). Thread-safe: any number of threads may call with one client.
+ * Each string argument is NULL or points to a NUL-terminated string.
+ * `client` is only looked up, never dereferenced. A NULL, freed or unknown
+ * `client`, a NULL required argument or invalid UTF-8 answers an
+ * `InvalidArgument` JSON error (never a crash). Thread-safe: any number of threads may call with one client.
  * The result is never NULL; free it with `wantu_string_free`.
  */
 char *wantu_snapshot(const struct wantu_client *client,
@@ -594,13 +648,14 @@ char *wantu_snapshot(const struct wantu_client *client,
  * `UnsupportedOperation`.
  *
  * # Safety
- * `client` is NULL or a live handle from `wantu_client_new*`; each string
- * argument is NULL or points to a NUL-terminated string. A NULL required
- * argument or invalid UTF-8 answers an `InvalidArgument` JSON error (never
- * a crash). Thread-safe: any number of threads may call with one client.
+ * Each string argument is NULL or points to a NUL-terminated string.
+ * `client` is only looked up, never dereferenced. A NULL, freed or unknown
+ * `client`, a NULL required argument or invalid UTF-8 answers an
+ * `InvalidArgument` JSON error (never a crash). Thread-safe: any number of threads may call with one client.
  * The result is never NULL; free it with `wantu_string_free`.
  */
-char *wantu_snapshot_result(const struct wantu_client *client, const char *task_id);
+char *wantu_snapshot_result(const struct wantu_client *client,
+                            const char *task_id);
 
 /**
  * Scans images for pornography. Give exactly one of `files_json` — a JSON
@@ -612,10 +667,10 @@ char *wantu_snapshot_result(const struct wantu_client *client, const char *task_
  * exist).
  *
  * # Safety
- * `client` is NULL or a live handle from `wantu_client_new*`; each string
- * argument is NULL or points to a NUL-terminated string. A NULL required
- * argument or invalid UTF-8 answers an `InvalidArgument` JSON error (never
- * a crash). Thread-safe: any number of threads may call with one client.
+ * Each string argument is NULL or points to a NUL-terminated string.
+ * `client` is only looked up, never dereferenced. A NULL, freed or unknown
+ * `client`, a NULL required argument or invalid UTF-8 answers an
+ * `InvalidArgument` JSON error (never a crash). Thread-safe: any number of threads may call with one client.
  * The result is never NULL; free it with `wantu_string_free`.
  */
 char *wantu_scan_porn(const struct wantu_client *client,
@@ -628,10 +683,10 @@ char *wantu_scan_porn(const struct wantu_client *client,
  * `wantu_scan_porn`.
  *
  * # Safety
- * `client` is NULL or a live handle from `wantu_client_new*`; each string
- * argument is NULL or points to a NUL-terminated string. A NULL required
- * argument or invalid UTF-8 answers an `InvalidArgument` JSON error (never
- * a crash). Thread-safe: any number of threads may call with one client.
+ * Each string argument is NULL or points to a NUL-terminated string.
+ * `client` is only looked up, never dereferenced. A NULL, freed or unknown
+ * `client`, a NULL required argument or invalid UTF-8 answers an
+ * `InvalidArgument` JSON error (never a crash). Thread-safe: any number of threads may call with one client.
  * The result is never NULL; free it with `wantu_string_free`.
  */
 char *wantu_scan_advertising(const struct wantu_client *client,
@@ -649,13 +704,14 @@ char *wantu_scan_advertising(const struct wantu_client *client,
  * request.
  *
  * # Safety
- * `client` is NULL or a live handle from `wantu_client_new*`; each string
- * argument is NULL or points to a NUL-terminated string. A NULL required
- * argument or invalid UTF-8 answers an `InvalidArgument` JSON error (never
- * a crash). Thread-safe: any number of threads may call with one client.
+ * Each string argument is NULL or points to a NUL-terminated string.
+ * `client` is only looked up, never dereferenced. A NULL, freed or unknown
+ * `client`, a NULL required argument or invalid UTF-8 answers an
+ * `InvalidArgument` JSON error (never a crash). Thread-safe: any number of threads may call with one client.
  * The result is never NULL; free it with `wantu_string_free`.
  */
-char *wantu_scan_feedback(const struct wantu_client *client, const char *feedback_json);
+char *wantu_scan_feedback(const struct wantu_client *client,
+                          const char *feedback_json);
 
 /**
  * Answers `{"code":200,"resource_id":…}`: the resource id of the file
@@ -669,46 +725,6 @@ char *wantu_scan_feedback(const struct wantu_client *client, const char *feedbac
  * `wantu_string_free`.
  */
 char *wantu_resource_id(const char *ns, const char *dir, const char *name);
-
-/**
- * Creates a cancel handle (never triggered yet). Returns NULL only if
- * memory is exhausted. Release it with `wantu_cancel_free`.
- */
-struct wantu_cancel *wantu_cancel_new(void);
-
-/**
- * Cancels every upload running with this handle, and any later upload
- * given it: a triggered handle stays triggered (use a new handle for the
- * next upload). Uploads stop their parts within a second, cancel the
- * upload on the server, and answer `{"code":0,"error":"Cancelled",…}`.
- *
- * Thread-safe: any thread may call it, any number of times, including
- * from inside a progress callback. NULL does nothing.
- *
- * # Safety
- * `cancel` is NULL or a handle from `wantu_cancel_new` that is not being
- * freed concurrently.
- */
-void wantu_cancel_trigger(const struct wantu_cancel *cancel);
-
-/**
- * 1 when the handle has been triggered, 0 when not (or NULL).
- *
- * # Safety
- * As `wantu_cancel_trigger`.
- */
-int wantu_cancel_is_triggered(const struct wantu_cancel *cancel);
-
-/**
- * Releases a cancel handle. NULL does nothing. An upload still running
- * with it keeps its own reference, so freeing does not disturb it (but it
- * can then no longer be cancelled through this handle).
- *
- * # Safety
- * `cancel` is NULL or a handle from `wantu_cancel_new`, not yet freed, and
- * no other thread uses it during or after this call.
- */
-void wantu_cancel_free(struct wantu_cancel *cancel);
 
 /**
  * Uploads a local file of any size in one call: one simple request up to
@@ -752,8 +768,9 @@ void wantu_cancel_free(struct wantu_cancel *cancel);
  * server.
  *
  * # Safety
- * `client` is NULL or a live handle; string arguments are NULL or
- * NUL-terminated; `progress` is NULL or a valid function for the whole
+ * `client` and `cancel` are only looked up, never dereferenced (a freed
+ * or unknown handle is an `InvalidArgument` error); string arguments are
+ * NULL or NUL-terminated; `progress` is NULL or a valid function for the whole
  * call. Bad arguments answer an `InvalidArgument` JSON error, never a
  * crash. Blocks until the upload ends; callbacks run on this thread. Any
  * number of threads may upload with one client at once. The result is
@@ -832,9 +849,10 @@ char *wantu_transfer_stream(const struct wantu_client *client,
  *
  * # Safety
  * Every string argument is NULL or a NUL-terminated string readable for the
- * duration of the call; `client` is NULL or a live handle from
- * `wantu_client_new*`. Bad values are reported, not crashed on, wherever
- * they can be detected (NULL, invalid UTF-8, a freed handle's tag).
+ * duration of the call. `client` is only looked up, never dereferenced:
+ * NULL, a freed handle or any other value that is not a live handle
+ * answers an `InvalidArgument` error, as do NULL required strings and
+ * invalid UTF-8.
  */
 char *wantu_upload_token(const struct wantu_client *client, const char *policy_json);
 
@@ -847,9 +865,10 @@ char *wantu_upload_token(const struct wantu_client *client, const char *policy_j
  *
  * # Safety
  * Every string argument is NULL or a NUL-terminated string readable for the
- * duration of the call; `client` is NULL or a live handle from
- * `wantu_client_new*`. Bad values are reported, not crashed on, wherever
- * they can be detected (NULL, invalid UTF-8, a freed handle's tag).
+ * duration of the call. `client` is only looked up, never dereferenced:
+ * NULL, a freed handle or any other value that is not a live handle
+ * answers an `InvalidArgument` error, as do NULL required strings and
+ * invalid UTF-8.
  */
 char *wantu_upload_file(const struct wantu_client *client,
                         const char *policy_json,
@@ -867,9 +886,10 @@ char *wantu_upload_file(const struct wantu_client *client,
  *
  * # Safety
  * Every string argument is NULL or a NUL-terminated string readable for the
- * duration of the call; `client` is NULL or a live handle from
- * `wantu_client_new*`. Bad values are reported, not crashed on, wherever
- * they can be detected (NULL, invalid UTF-8, a freed handle's tag).
+ * duration of the call. `client` is only looked up, never dereferenced:
+ * NULL, a freed handle or any other value that is not a live handle
+ * answers an `InvalidArgument` error, as do NULL required strings and
+ * invalid UTF-8.
  */
 char *wantu_upload_content(const struct wantu_client *client,
                            const char *policy_json,
@@ -888,9 +908,10 @@ char *wantu_upload_content(const struct wantu_client *client,
  *
  * # Safety
  * Every string argument is NULL or a NUL-terminated string readable for the
- * duration of the call; `client` is NULL or a live handle from
- * `wantu_client_new*`. Bad values are reported, not crashed on, wherever
- * they can be detected (NULL, invalid UTF-8, a freed handle's tag).
+ * duration of the call. `client` is only looked up, never dereferenced:
+ * NULL, a freed handle or any other value that is not a live handle
+ * answers an `InvalidArgument` error, as do NULL required strings and
+ * invalid UTF-8.
  */
 char *wantu_multipart_init(const struct wantu_client *client,
                            const char *policy_json,
@@ -909,9 +930,10 @@ char *wantu_multipart_init(const struct wantu_client *client,
  *
  * # Safety
  * Every string argument is NULL or a NUL-terminated string readable for the
- * duration of the call; `client` is NULL or a live handle from
- * `wantu_client_new*`. Bad values are reported, not crashed on, wherever
- * they can be detected (NULL, invalid UTF-8, a freed handle's tag).
+ * duration of the call. `client` is only looked up, never dereferenced:
+ * NULL, a freed handle or any other value that is not a live handle
+ * answers an `InvalidArgument` error, as do NULL required strings and
+ * invalid UTF-8.
  */
 char *wantu_multipart_upload(const struct wantu_client *client,
                              const char *policy_json,
@@ -930,9 +952,10 @@ char *wantu_multipart_upload(const struct wantu_client *client,
  *
  * # Safety
  * Every string argument is NULL or a NUL-terminated string readable for the
- * duration of the call; `client` is NULL or a live handle from
- * `wantu_client_new*`. Bad values are reported, not crashed on, wherever
- * they can be detected (NULL, invalid UTF-8, a freed handle's tag).
+ * duration of the call. `client` is only looked up, never dereferenced:
+ * NULL, a freed handle or any other value that is not a live handle
+ * answers an `InvalidArgument` error, as do NULL required strings and
+ * invalid UTF-8.
  */
 char *wantu_multipart_complete(const struct wantu_client *client,
                                const char *policy_json,
@@ -946,9 +969,10 @@ char *wantu_multipart_complete(const struct wantu_client *client,
  *
  * # Safety
  * Every string argument is NULL or a NUL-terminated string readable for the
- * duration of the call; `client` is NULL or a live handle from
- * `wantu_client_new*`. Bad values are reported, not crashed on, wherever
- * they can be detected (NULL, invalid UTF-8, a freed handle's tag).
+ * duration of the call. `client` is only looked up, never dereferenced:
+ * NULL, a freed handle or any other value that is not a live handle
+ * answers an `InvalidArgument` error, as do NULL required strings and
+ * invalid UTF-8.
  */
 char *wantu_multipart_cancel(const struct wantu_client *client,
                              const char *policy_json,

@@ -6,6 +6,7 @@ pub mod client;
 pub mod download;
 pub mod error;
 pub mod ffi;
+pub mod file_identity;
 mod log;
 pub mod manage;
 pub mod multipart;

@@ -169,6 +169,7 @@ pub fn annotate(err: Error, note: &str) -> Error {
     match err {
         Error::InvalidArgument(m) => Error::InvalidArgument(join(m)),
         Error::Io(m) => Error::Io(join(m)),
+        Error::FileChanged(m) => Error::FileChanged(join(m)),
         Error::Connect(m) => Error::Connect(join(m)),
         Error::Timeout(m) => Error::Timeout(join(m)),
         Error::Cancelled(m) => Error::Cancelled(join(m)),

@@ -2,7 +2,8 @@
 //! remote folder tree. No download logic here.
 
 use super::boundary::{client, in_callback, json_call, optional_str, required_str, wantu_client};
-use super::transfer::{cancel_token, wantu_cancel, wantu_progress_fn, WANTU_SIZE_UNKNOWN};
+use super::cancel::{optional_cancel, wantu_cancel};
+use super::transfer::{wantu_progress_fn, WANTU_SIZE_UNKNOWN};
 use crate::download::{self, DownloadOptions};
 use std::ffi::{c_char, c_void};
 use std::path::Path;
@@ -86,10 +87,10 @@ pub unsafe extern "C" fn wantu_download_file(
         let name = required_str(name, "name")?;
         let local_path = required_str(local_path, "local_path")?;
         let opts = DownloadOptions::from_json(optional_str(options_json, "options_json")?)?;
-        let cancel = cancel_token(cancel)?;
+        let cancel = optional_cancel(cancel)?;
         Ok(with_progress(progress, user_data, |cb| {
             download::download_file(
-                client,
+                &client,
                 ns,
                 dir,
                 name,
@@ -154,10 +155,10 @@ pub unsafe extern "C" fn wantu_download_dir(
         let remote_dir = optional_str(remote_dir, "remote_dir")?.unwrap_or("/");
         let local_dir = required_str(local_dir, "local_dir")?;
         let opts = DownloadOptions::from_json(optional_str(options_json, "options_json")?)?;
-        let cancel = cancel_token(cancel)?;
+        let cancel = optional_cancel(cancel)?;
         Ok(with_progress(progress, user_data, |cb| {
             download::download_dir(
-                client,
+                &client,
                 ns,
                 remote_dir,
                 Path::new(local_dir),
