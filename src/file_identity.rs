@@ -85,7 +85,7 @@ pub fn open_regular(path: &Path) -> Result<(File, FileIdentity)> {
     }
     let file = options
         .open(path)
-        .map_err(|e| Error::Io(format!("cannot open file {shown}: {e}")))?;
+        .map_err(|e| crate::fs_compat::open_error(path, e))?;
     let meta = file
         .metadata()
         .map_err(|e| Error::Io(format!("cannot read the size of {shown}: {e}")))?;
