@@ -1,13 +1,18 @@
-//! The async engine: simple or multipart, parts in parallel under the
-//! concurrency bound, retries, checkpoints, completion, and clean-up when
-//! cancelled or failed. It runs on a helper thread inside the client's
-//! runtime (`Client::run`) while the calling thread reports progress.
+//! The async engine: one file's upload as a future — simple or multipart,
+//! parts in parallel, retries, checkpoints, completion, and clean-up when
+//! cancelled or failed.
+//!
+//! Every upload runs inside a `Call`: what all files of one libwantu call
+//! share (client, policy, options, progress, cancel, buffer pool) and the
+//! two bounds that hold across all of them: requests in flight
+//! (`concurrency`) and part buffers in memory. A one-file call has one
+//! upload; a folder or batch call runs many at once under the same bounds.
 
 use super::checkpoint::{Checkpoint, CheckpointFile, FileIdentity, Loaded, TargetIdentity};
 use super::options::TransferOptions;
 use super::plan::Plan;
 use super::progress::{PartMeter, Progress};
-use super::source::{md5_hex, read_at, BufferPool, StreamMsg};
+use super::source::{hash_file, md5_hex, read_at, BufferPool, StreamMsg};
 use crate::client::Client;
 use crate::error::{Error, Result};
 use crate::multipart::PartTag;
@@ -15,22 +20,26 @@ use crate::policy::Policy;
 use crate::retry::{annotate, Retrier};
 use crate::upload::{Content, Target};
 use bytes::Bytes;
+use futures_util::future::BoxFuture;
 use futures_util::stream::{FuturesUnordered, StreamExt};
 use serde_json::Value;
 use std::fs::File;
+use std::future::Future;
 use std::path::Path;
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tokio::sync::mpsc::UnboundedReceiver;
+use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
+use tokio::sync::{Semaphore, SemaphorePermit};
 use tokio_util::sync::CancellationToken;
 
-/// What the engine tells the calling thread.
+/// What the engine tells the calling thread's loop.
+#[derive(Debug)]
 pub enum Event {
     /// Another MiB went out: time to call the progress callback.
     Nudge,
     /// A stream part buffer was released: the reader may fill another.
     SlotFree,
-    Done(Result<Value>),
 }
 
 /// Figures for the result JSON.
@@ -49,52 +58,148 @@ pub struct Stats {
     pub md5: Option<String>,
 }
 
-pub struct Shared<'a> {
+/// What every upload of one libwantu call shares.
+pub struct Call<'a> {
     pub client: &'a Client,
     pub policy: &'a Policy,
-    pub target: &'a Target,
     pub opts: &'a TransferOptions,
-    pub retry: Retrier,
+    /// Bytes of the whole call.
     pub progress: Arc<Progress>,
     pub cancel: CancellationToken,
     pub pool: Arc<BufferPool>,
-    pub events: Arc<super::threads::Mailbox<Event>>,
+    /// Requests in flight across the call: one permit per HTTP attempt.
+    pub requests: Semaphore,
+    /// Part buffers of files and memory across the call: a permit is held
+    /// from reading a part until it was sent (stream parts are bounded by
+    /// the reader's slots instead).
+    pub buffers: Semaphore,
+    pub events: UnboundedSender<Event>,
+}
+
+impl<'a> Call<'a> {
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        client: &'a Client,
+        policy: &'a Policy,
+        opts: &'a TransferOptions,
+        progress: Arc<Progress>,
+        cancel: CancellationToken,
+        part_size: u64,
+        buffers: usize,
+        events: UnboundedSender<Event>,
+    ) -> Call<'a> {
+        Call {
+            client,
+            policy,
+            opts,
+            progress,
+            cancel,
+            pool: BufferPool::new(part_size as usize),
+            requests: Semaphore::new(opts.concurrency as usize),
+            buffers: Semaphore::new(buffers.max(1)),
+            events,
+        }
+    }
+
+    /// A permit for one request; the semaphore is never closed.
+    async fn request_permit(&self) -> SemaphorePermit<'_> {
+        self.requests
+            .acquire()
+            .await
+            .expect("the request semaphore is never closed")
+    }
+
+    async fn buffer_permit(&self) -> SemaphorePermit<'_> {
+        self.buffers
+            .acquire()
+            .await
+            .expect("the buffer semaphore is never closed")
+    }
+}
+
+/// One file's upload inside a call.
+pub struct Shared<'a> {
+    pub call: &'a Call<'a>,
+    pub target: &'a Target,
+    pub retry: Retrier,
     pub stats: Mutex<Stats>,
     pub part_size: u64,
     pub threshold: u64,
 }
 
-impl Shared<'_> {
+impl<'a> Shared<'a> {
+    pub fn new(call: &'a Call<'a>, target: &'a Target, part_size: u64, threshold: u64) -> Self {
+        Shared {
+            call,
+            target,
+            retry: Retrier::new(call.opts.retry_limits()),
+            stats: Mutex::new(Stats {
+                part_size,
+                checkpoint: "none",
+                ..Stats::default()
+            }),
+            part_size,
+            threshold,
+        }
+    }
+
     fn stats(&self) -> std::sync::MutexGuard<'_, Stats> {
         self.stats.lock().unwrap_or_else(|p| p.into_inner())
     }
+
+    pub fn stats_now(&self) -> Stats {
+        self.stats().clone()
+    }
 }
 
-/// The whole-file MD5 from the hashing thread, awaited at most once and
-/// kept for a restart.
+/// The whole-file MD5, computed while the parts travel (a blocking task
+/// for a file, the calling thread for memory) or known beforehand; awaited
+/// at most once and kept for a restart.
 pub struct WholeMd5 {
-    rx: Mutex<Option<tokio::sync::oneshot::Receiver<Result<String>>>>,
+    pending: Mutex<Option<BoxFuture<'static, Result<String>>>>,
     value: tokio::sync::OnceCell<Result<String>>,
 }
 
 impl WholeMd5 {
-    pub fn new(rx: tokio::sync::oneshot::Receiver<Result<String>>) -> WholeMd5 {
+    pub fn new(pending: impl Future<Output = Result<String>> + Send + 'static) -> WholeMd5 {
         WholeMd5 {
-            rx: Mutex::new(Some(rx)),
+            pending: Mutex::new(Some(Box::pin(pending))),
             value: tokio::sync::OnceCell::new(),
         }
+    }
+
+    /// The MD5 of a file, hashed on the runtime's blocking pool from now on.
+    pub fn of_file(path: PathBuf, size: u64, stop: CancellationToken) -> WholeMd5 {
+        let task = tokio::task::spawn_blocking(move || hash_file(&path, size, &stop));
+        WholeMd5::new(async move {
+            task.await
+                .map_err(|e| Error::Internal(format!("the hashing task failed: {e}")))?
+        })
+    }
+
+    /// Known already.
+    pub fn known(md5: String) -> WholeMd5 {
+        WholeMd5::new(async move { Ok(md5) })
+    }
+
+    /// From a oneshot fed by a hashing future that runs beside the engine.
+    pub fn from_channel(rx: tokio::sync::oneshot::Receiver<Result<String>>) -> WholeMd5 {
+        WholeMd5::new(async move {
+            rx.await
+                .unwrap_or_else(|_| Err(Error::Internal("the hashing stopped unexpectedly".into())))
+        })
     }
 
     async fn get(&self) -> Result<String> {
         self.value
             .get_or_init(|| async {
-                let rx = self.rx.lock().unwrap_or_else(|p| p.into_inner()).take();
-                match rx {
-                    Some(rx) => rx.await.unwrap_or_else(|_| {
-                        Err(Error::Internal(
-                            "the hashing thread stopped unexpectedly".into(),
-                        ))
-                    }),
+                let pending = self
+                    .pending
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .take();
+                match pending {
+                    Some(f) => f.await,
                     None => Err(Error::Internal("whole-file MD5 awaited twice".into())),
                 }
             })
@@ -136,7 +241,7 @@ pub async fn run(sh: &Shared<'_>, input: Input<'_>, whole: Option<WholeMd5>) -> 
     // at once, which is what makes a cancel prompt.
     let outcome = tokio::select! {
         biased;
-        _ = sh.cancel.cancelled() => Err(Error::Cancelled("the upload was cancelled by the caller".into())),
+        _ = sh.call.cancel.cancelled() => Err(Error::Cancelled("the upload was cancelled by the caller".into())),
         r = work => r,
     };
     let ids = {
@@ -179,7 +284,7 @@ pub async fn run(sh: &Shared<'_>, input: Input<'_>, whole: Option<WholeMd5>) -> 
 /// `blockCancel`, a few quick attempts; true when the server discarded it.
 async fn abort(sh: &Shared<'_>, id: &str, up: &str) -> bool {
     for attempt in 1..=3u32 {
-        let call = sh.client.multipart_cancel(sh.policy, id, up);
+        let call = sh.call.client.multipart_cancel(sh.call.policy, id, up);
         match tokio::time::timeout(Duration::from_secs(5), call).await {
             Ok(Ok(_)) => return true,
             Ok(Err(e)) if !e.is_transient() => {
@@ -236,7 +341,7 @@ async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'sta
 }
 
 async fn part_md5(sh: &Shared<'_>, bytes: &Bytes) -> Result<Option<String>> {
-    if !sh.opts.integrity {
+    if !sh.call.opts.integrity {
         return Ok(None);
     }
     let b = bytes.clone();
@@ -271,12 +376,17 @@ async fn send(
         .run(what, damaged_in_transit, |_| {
             let body = Content::Metered(Box::new(content.clone()), meter.attempt());
             async move {
-                let c = sh.client;
+                let _permit = sh.call.request_permit().await;
+                let c = sh.call.client;
                 let v = match req {
-                    Req::Simple => c.upload(sh.policy, sh.target, body, md5).await?,
-                    Req::Init => c.multipart_init(sh.policy, sh.target, body, md5).await?,
+                    Req::Simple => c.upload(sh.call.policy, sh.target, body, md5).await?,
+                    Req::Init => {
+                        c.multipart_init(sh.call.policy, sh.target, body, md5)
+                            .await?
+                    }
                     Req::Part(id, up) => {
-                        c.multipart_upload(sh.policy, id, up, n, body, md5).await?
+                        c.multipart_upload(sh.call.policy, id, up, n, body, md5)
+                            .await?
                     }
                 };
                 check_e_tag(&e_tag(&v, what)?, md5, what)?;
@@ -291,7 +401,7 @@ async fn send(
 /// slot so it can read the next part.
 async fn send_stream_part(sh: &Shared<'_>, n: u32, bytes: Bytes, req: Req<'_>) -> Result<Value> {
     let md5 = part_md5(sh, &bytes).await?;
-    let meter = PartMeter::new(sh.progress.clone());
+    let meter = PartMeter::new(sh.call.progress.clone());
     let v = send(
         sh,
         &meter,
@@ -301,8 +411,8 @@ async fn send_stream_part(sh: &Shared<'_>, n: u32, bytes: Bytes, req: Req<'_>) -
         req,
     )
     .await?;
-    sh.pool.give(bytes);
-    sh.events.send(Event::SlotFree);
+    sh.call.pool.give(bytes);
+    let _ = sh.call.events.send(Event::SlotFree);
     Ok(v)
 }
 
@@ -313,7 +423,7 @@ async fn simple(sh: &Shared<'_>, content: Content, md5: Option<String>) -> Resul
         s.parts = 1;
         s.md5 = md5.clone();
     }
-    let meter = PartMeter::new(sh.progress.clone());
+    let meter = PartMeter::new(sh.call.progress.clone());
     let v = send(sh, &meter, 1, content, md5.as_deref(), Req::Simple).await?;
     sh.stats().uploaded_parts = 1;
     Ok(v)
@@ -335,8 +445,14 @@ async fn complete(
             |_| false,
             |attempt| {
                 broke_off |= attempt > 1;
-                sh.client
-                    .multipart_complete(sh.policy, id, up, parts, md5.as_deref())
+                let md5 = md5.as_deref();
+                async move {
+                    let _permit = sh.call.request_permit().await;
+                    sh.call
+                        .client
+                        .multipart_complete(sh.call.policy, id, up, parts, md5)
+                        .await
+                }
             },
         )
         .await;
@@ -359,11 +475,11 @@ impl Known<'_> {
     /// Part `n` read into a pooled buffer, and its MD5 with integrity on.
     async fn part(&self, sh: &Shared<'_>, plan: &Plan, n: u32) -> Result<(Bytes, Option<String>)> {
         let (offset, len) = plan.range(n);
-        let mut buf = sh.pool.take(len as usize);
+        let mut buf = sh.call.pool.take(len as usize);
         match self {
             Known::File(f) => {
                 let (file, path, integrity) =
-                    (f.file.clone(), f.path.to_path_buf(), sh.opts.integrity);
+                    (f.file.clone(), f.path.to_path_buf(), sh.call.opts.integrity);
                 blocking(move || {
                     read_at(&file, &path, offset, &mut buf)?;
                     let md5 = integrity.then(|| md5_hex(&buf));
@@ -409,10 +525,10 @@ async fn known(
         s.parts = plan.count;
     }
     let meters: Vec<_> = (0..plan.count)
-        .map(|_| PartMeter::new(sh.progress.clone()))
+        .map(|_| PartMeter::new(sh.call.progress.clone()))
         .collect();
     let target = TargetIdentity {
-        namespace: sh.policy.namespace().to_string(),
+        namespace: sh.call.policy.namespace().to_string(),
         dir: sh.target.dir.clone(),
         name: sh.target.name.clone(),
     };
@@ -500,6 +616,7 @@ async fn multipart(
             if let Some(c) = file.and_then(|f| f.checkpoint.as_ref()) {
                 c.remove();
             }
+            let buffer = sh.call.buffer_permit().await;
             let (bytes, md5) = src.part(sh, plan, 1).await?;
             let v = send(
                 sh,
@@ -510,7 +627,8 @@ async fn multipart(
                 Req::Init,
             )
             .await?;
-            sh.pool.give(bytes);
+            sh.call.pool.give(bytes);
+            drop(buffer);
             let field = |k: &str| {
                 v.get(k)
                     .and_then(Value::as_str)
@@ -552,6 +670,7 @@ async fn multipart(
     let job = |n: u32| {
         let (id, up, keeper) = (&id, &up, &keeper);
         async move {
+            let _buffer = sh.call.buffer_permit().await;
             let (bytes, md5) = src.part(sh, plan, n).await?;
             let meter = &meters[n as usize - 1];
             let v = send(
@@ -563,7 +682,7 @@ async fn multipart(
                 Req::Part(id, up),
             )
             .await?;
-            sh.pool.give(bytes);
+            sh.call.pool.give(bytes);
             let tag = PartTag {
                 part_number: n,
                 e_tag: e_tag(&v, "blockUpload")?,
@@ -579,7 +698,7 @@ async fn multipart(
     let mut todo = todo.into_iter();
     let mut inflight = FuturesUnordered::new();
     loop {
-        while inflight.len() < sh.opts.concurrency as usize {
+        while inflight.len() < sh.call.opts.concurrency as usize {
             match todo.next() {
                 Some(n) => inflight.push(job(n)),
                 None => break,
@@ -667,7 +786,7 @@ async fn stream(sh: &Shared<'_>, mut rx: UnboundedReceiver<StreamMsg>) -> Result
     if let Some((n, b)) = queued {
         inflight.push(job(n, b));
     }
-    let limit = sh.opts.concurrency as usize;
+    let limit = sh.call.opts.concurrency as usize;
     while ended.is_none() || !inflight.is_empty() {
         tokio::select! {
             msg = recv(&mut rx), if ended.is_none() && inflight.len() < limit => match msg? {

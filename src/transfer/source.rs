@@ -9,9 +9,10 @@
 //!
 //! The whole-file MD5 needs the bytes in order while parts travel out of
 //! order, so files and memory are hashed in a separate sequential pass that
-//! runs concurrently with the upload (the file is read a second time, from
-//! the page cache, with a 1 MiB buffer); a stream is hashed in order as it
-//! is read.
+//! runs concurrently with the upload (a file on the runtime's blocking pool,
+//! read a second time from the page cache with a 1 MiB buffer; memory on
+//! the calling thread in 1 MiB steps); a stream is hashed in order as it is
+//! read.
 
 use crate::error::{Error, Result};
 use crate::multipart::MAX_PART_NUMBER;
@@ -122,14 +123,16 @@ pub fn hash_file(path: &Path, size: u64, stop: &CancellationToken) -> Result<Str
     Ok(hex::encode(md5.finalize()))
 }
 
-/// The MD5 of bytes in memory, in 1 MiB steps so that a stop is prompt.
-pub fn hash_slice(data: &[u8], stop: &CancellationToken) -> Result<String> {
+/// The MD5 of bytes in memory, in 1 MiB steps that yield to the other
+/// futures of the calling thread (the engine) and notice a stop promptly.
+pub async fn hash_slice(data: &[u8], stop: &CancellationToken) -> Result<String> {
     let mut md5 = Md5::new();
     for chunk in data.chunks(1 << 20) {
         if stop.is_cancelled() {
             return Err(stopped());
         }
         md5.update(chunk);
+        tokio::task::yield_now().await;
     }
     Ok(hex::encode(md5.finalize()))
 }
@@ -280,7 +283,13 @@ mod tests {
     fn hashes_match_one_shot_md5() {
         let data: Vec<u8> = (0..3_000_000u32).map(|i| (i * 7) as u8).collect();
         let stop = CancellationToken::new();
-        assert_eq!(hash_slice(&data, &stop).unwrap(), md5_hex(&data));
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        assert_eq!(
+            rt.block_on(hash_slice(&data, &stop)).unwrap(),
+            md5_hex(&data)
+        );
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("f");
         std::fs::write(&p, &data).unwrap();
@@ -290,7 +299,8 @@ mod tests {
         );
         assert!(hash_file(&p, data.len() as u64 + 1, &stop).is_err());
         stop.cancel();
-        assert_eq!(hash_slice(&data, &stop).unwrap_err().name(), "Cancelled");
+        let e = rt.block_on(hash_slice(&data, &stop)).unwrap_err();
+        assert_eq!(e.name(), "Cancelled");
     }
 
     #[test]
