@@ -2,6 +2,7 @@
 //! modules) behind a thin C surface (`ffi`).
 
 pub mod auth;
+pub mod batch;
 pub mod client;
 pub mod error;
 pub mod ffi;
@@ -12,6 +13,7 @@ pub mod policy;
 pub mod result;
 pub mod retry;
 pub mod transfer;
+pub mod tree;
 pub mod upload;
 
 pub use client::{Client, ClientConfig, ClientOptions};

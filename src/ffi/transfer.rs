@@ -147,16 +147,7 @@ unsafe fn common<'a>(
         optional_str(var_json, "var_json")?,
     )?;
     let options = TransferOptions::from_json(optional_str(options_json, "options_json")?)?;
-    let cancel = match (cancel.is_null(), cancel_ref(cancel)) {
-        (true, _) => None,
-        (false, Some(c)) => Some(c.token.clone()),
-        (false, None) => {
-            return Err(crate::Error::invalid(
-                "`cancel` is not a live cancel handle (already freed?); pass NULL or a handle \
-                 from wantu_cancel_new",
-            ))
-        }
-    };
+    let cancel = cancel_arg(cancel)?;
     Ok(Common {
         client,
         policy,
@@ -166,13 +157,27 @@ unsafe fn common<'a>(
     })
 }
 
-/// Runs the upload with the C progress callback wrapped.
-fn run(
-    c: Common<'_>,
-    source: Source<'_>,
+/// The optional `cancel` argument: NULL, or a live handle's token.
+///
+/// # Safety
+/// `cancel` is NULL or a pointer from `wantu_cancel_new`.
+pub(super) unsafe fn cancel_arg(cancel: *const wantu_cancel) -> crate::Result<Option<CancelToken>> {
+    match (cancel.is_null(), cancel_ref(cancel)) {
+        (true, _) => Ok(None),
+        (false, Some(c)) => Ok(Some(c.token.clone())),
+        (false, None) => Err(crate::Error::invalid(
+            "`cancel` is not a live cancel handle (already freed?); pass NULL or a handle \
+             from wantu_cancel_new",
+        )),
+    }
+}
+
+/// Runs `f` with the C progress callback (if any) wrapped as a Rust one.
+pub(super) fn with_progress<R>(
     progress: wantu_progress_fn,
     user_data: *mut c_void,
-) -> Outcome {
+    f: impl FnOnce(Option<transfer::Callback<'_>>) -> R,
+) -> R {
     let mut report = |sent: u64, total: Option<u64>| -> bool {
         let Some(f) = progress else { return true };
         let total = total.unwrap_or(WANTU_SIZE_UNKNOWN);
@@ -183,15 +188,27 @@ fn run(
         Some(_) => Some(&mut report),
         None => None,
     };
-    transfer::upload(
-        c.client,
-        &c.policy,
-        &c.target,
-        source,
-        &c.options,
-        callback,
-        c.cancel.as_ref(),
-    )
+    f(callback)
+}
+
+/// Runs the upload with the C progress callback wrapped.
+fn run(
+    c: Common<'_>,
+    source: Source<'_>,
+    progress: wantu_progress_fn,
+    user_data: *mut c_void,
+) -> Outcome {
+    with_progress(progress, user_data, |callback| {
+        transfer::upload(
+            c.client,
+            &c.policy,
+            &c.target,
+            source,
+            &c.options,
+            callback,
+            c.cancel.as_ref(),
+        )
+    })
 }
 
 /// Uploads a local file of any size in one call: one simple request up to

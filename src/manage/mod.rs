@@ -19,5 +19,6 @@ mod request;
 pub use files::{dir_rid, file_rid, Listing};
 pub use processing::{parse_feedback, EncodeOptions, FileRef, ScanTargets};
 pub use request::{
-    check_page, date_now, encode, encode_pairs, normalize_dir, ManageRequest, SignedRequest,
+    check_name, check_page, date_now, encode, encode_pairs, normalize_dir, ManageRequest,
+    SignedRequest,
 };

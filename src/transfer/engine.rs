@@ -182,6 +182,15 @@ impl WholeMd5 {
         WholeMd5::new(async move { Ok(md5) })
     }
 
+    /// The MD5 of bytes, hashed on the runtime's blocking pool from now on.
+    pub fn of_bytes(bytes: Bytes) -> WholeMd5 {
+        let task = tokio::task::spawn_blocking(move || md5_hex(&bytes));
+        WholeMd5::new(async move {
+            task.await
+                .map_err(|e| Error::Internal(format!("the hashing task failed: {e}")))
+        })
+    }
+
     /// From a oneshot fed by a hashing future that runs beside the engine.
     pub fn from_channel(rx: tokio::sync::oneshot::Receiver<Result<String>>) -> WholeMd5 {
         WholeMd5::new(async move {

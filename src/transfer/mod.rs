@@ -9,7 +9,7 @@
 //! runtime's worker threads; file reads and MD5s of parts and whole files
 //! run on its blocking pool (threads that are reused across calls).
 
-mod checkpoint;
+pub(crate) mod checkpoint;
 mod drive;
 pub(crate) mod engine;
 pub mod options;
