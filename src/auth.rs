@@ -96,8 +96,7 @@ pub fn dir_resource_id(namespace: &str, dir: &str) -> String {
 
 /// Lower-case hex MD5.
 pub fn md5_hex(data: &[u8]) -> String {
-    use md5::{Digest, Md5};
-    hex::encode(Md5::digest(data))
+    crate::transfer::digest::md5_hex(data)
 }
 
 #[cfg(test)]

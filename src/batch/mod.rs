@@ -26,7 +26,7 @@ use crate::client::Client;
 use crate::error::{Error, Result};
 use crate::policy::Policy;
 use crate::transfer::checkpoint::{FileIdentity, Loaded};
-use crate::transfer::engine::{self, Call, Event, FileInput, Input, Shared, WholeMd5};
+use crate::transfer::engine::{self, Call, Event, FileInput, Input, Shared};
 use crate::transfer::progress::{Progress, Reporter};
 use crate::transfer::source::{md5_hex, Producer};
 use crate::transfer::{drive, outside_runtime, plan, Callback, CancelToken};
@@ -313,14 +313,8 @@ async fn send(
     let part_size = plan::part_size(Some(size), topts).map_err(|e| done_copy(&done).failed(&e))?;
     let threshold = plan::threshold(topts, part_size, matches!(src, Opened::File { .. }));
     let sh = Shared::new(call, target, part_size, threshold);
-    let whole = match (topts.integrity, md5) {
-        (false, _) => None,
-        (true, Some(m)) => Some(WholeMd5::known(m)),
-        (true, None) => Some(match &src {
-            Opened::File { path, .. } => WholeMd5::of_file(path.clone(), size, stop.clone()),
-            Opened::Memory(b) => WholeMd5::of_bytes(b.clone()),
-        }),
-    };
+    // Hashed for the skip rule already, or by the engine as it reads.
+    let whole = md5;
     let outcome = match &src {
         Opened::File { path, file, size } => {
             let input = Input::File(Box::new(FileInput {

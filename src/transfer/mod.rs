@@ -10,9 +10,11 @@
 //! run on its blocking pool (threads that are reused across calls).
 
 pub(crate) mod checkpoint;
+pub mod digest;
 mod drive;
 pub(crate) mod engine;
 pub mod options;
+mod ordered;
 pub mod plan;
 pub mod progress;
 pub mod source;
@@ -28,7 +30,7 @@ use crate::policy::Policy;
 use crate::upload::Target;
 use checkpoint::{CheckpointFile, FileIdentity};
 pub(crate) use drive::drive;
-use engine::{Call, Event, FileInput, Input, Shared, WholeMd5};
+use engine::{Call, Event, FileInput, Input, Shared};
 use progress::{Progress, Reporter};
 use serde_json::Value;
 use source::Producer;
@@ -220,17 +222,8 @@ struct Sources<'a, 'r> {
     reader: Option<&'a mut (dyn std::io::Read + 'r)>,
 }
 
-/// Hashes memory on the calling thread, beside the engine, into `tx`.
-async fn hash_into(
-    data: &[u8],
-    stop: CancellationToken,
-    tx: tokio::sync::oneshot::Sender<Result<String>>,
-) {
-    let _ = tx.send(source::hash_slice(data, &stop).await);
-}
-
-/// The future of a one-source call: the engine, the whole-file hash, and
-/// the calling thread's loop (progress, stream reads).
+/// The future of a one-source call: the engine and the calling thread's
+/// loop (progress, stream reads).
 async fn upload_one(
     shared: &Shared<'_>,
     sources: Sources<'_, '_>,
@@ -245,18 +238,6 @@ async fn upload_one(
         memory,
         reader,
     } = sources;
-    let (hasher, whole) = match (opts.integrity, file, memory) {
-        (true, Some(f), _) => {
-            let whole = WholeMd5::of_file(f.path.clone(), f.identity.size, stop.clone());
-            (None, Some(whole))
-        }
-        (true, None, Some(d)) => {
-            let (tx, rx) = tokio::sync::oneshot::channel();
-            let hasher = hash_into(d, stop.clone(), tx);
-            (Some(hasher), Some(WholeMd5::from_channel(rx)))
-        }
-        _ => (None, None),
-    };
     let mut producer = None;
     let input = match (file, memory, reader) {
         (Some(f), _, _) => Input::File(Box::new(FileInput {
@@ -286,7 +267,7 @@ async fn upload_one(
         }
         _ => return Err(Error::Internal("no source to upload".into())),
     };
-    let work = beside(engine::run(shared, input, whole), hasher);
+    let work = engine::run(shared, input, None);
     let mut reporter = Reporter::new(progress);
     let p = &call.progress;
     let result = drive(
@@ -303,24 +284,6 @@ async fn upload_one(
         reporter.finish(p.total().unwrap_or_else(|| p.sent()));
     }
     result
-}
-
-/// Runs `main` with `helper` polled beside it until `main` ends.
-async fn beside<T>(
-    main: impl std::future::Future<Output = T>,
-    helper: Option<impl std::future::Future<Output = ()>>,
-) -> T {
-    let Some(helper) = helper else {
-        return main.await;
-    };
-    tokio::pin!(main, helper);
-    let mut helped = false;
-    loop {
-        tokio::select! {
-            r = &mut main => return r,
-            _ = &mut helper, if !helped => helped = true,
-        }
-    }
 }
 
 fn no_checkpoint(opts: &TransferOptions, what: &str) -> Result<()> {
