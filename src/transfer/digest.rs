@@ -50,7 +50,7 @@ impl Whole {
     }
 
     /// Bytes hashed so far.
-    pub fn len(&self) -> u64 {
+    pub fn hashed(&self) -> u64 {
         match &self.unaligned {
             Some(m) => m.bytes_hashed(),
             None => self.bytes,
@@ -266,7 +266,7 @@ mod tests {
                     assert_eq!(whole.add_part(part), reference(part), "round {round}");
                 }
                 at += len;
-                assert_eq!(whole.len(), at as u64);
+                assert_eq!(whole.hashed(), at as u64);
             }
             assert_eq!(whole.hex(), reference(&data), "round {round}");
         }

@@ -48,7 +48,7 @@ impl InOrder {
     /// is never left half-updated.
     pub fn hash(&self, offset: u64, data: &[u8], own: bool) -> Option<String> {
         let mut whole = self.whole();
-        if whole.len() != offset {
+        if whole.hashed() != offset {
             return own.then(|| md5_hex(data));
         }
         let md5 = if own {
@@ -57,17 +57,17 @@ impl InOrder {
             whole.add(data);
             None
         };
-        self.hashed.send_replace(whole.len());
+        self.hashed.send_replace(whole.hashed());
         md5
     }
 
     /// The whole file's MD5 (lower-case hex) once all `size` bytes are in.
     pub fn finish(&self, size: u64) -> Result<String> {
         let whole = self.whole();
-        if whole.len() != size {
+        if whole.hashed() != size {
             return Err(Error::Internal(format!(
                 "the whole-file MD5 covers {} of {size} bytes",
-                whole.len()
+                whole.hashed()
             )));
         }
         Ok(whole.hex())

@@ -55,7 +55,7 @@ impl Filters {
 
     /// Whether the file at `rel` (relative, `/`-separated) is taken.
     pub fn allows(&self, rel: &str) -> bool {
-        self.include.as_ref().map_or(true, |s| s.is_match(rel)) && !self.exclude.is_match(rel)
+        self.include.as_ref().is_none_or(|s| s.is_match(rel)) && !self.exclude.is_match(rel)
     }
 }
 
