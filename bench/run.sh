@@ -95,7 +95,7 @@ measure() {
     before="$(server_cpu)"
     /usr/bin/time -v -o "$OUT/time.txt" "$@" >"$OUT/answer.txt"
     after="$(server_cpu)"
-    got="$(grep -oE '"code":(200|"OK")' "$OUT/answer.txt" | wc -l)"
+    got="$(grep -oE '"code":(200|"OK")' "$OUT/answer.txt" | wc -l || true)"
     [ "$got" = "${EXPECT:-1}" ] || {
         echo "bench: $label did not succeed ($got of ${EXPECT:-1} answers OK):" >&2
         head -c 2000 "$OUT/answer.txt" >&2
