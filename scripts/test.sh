@@ -3,8 +3,9 @@
 #
 #   1. cargo fmt --check          5. C tests: tests/c/test_*.c, strict warnings,
 #   2. cargo clippy -D warnings      each run under valgrind against one
-#   3. cargo test --workspace        wantu-server (leaks are errors)
-#   4. cargo build (cdylib+server) 6. Python: bindings/python/test_*.py   (if any)
+#   3. cargo test --workspace        wantu-server (leaks are errors); then
+#   4. cargo build (cdylib+server)   examples-c/*.c built, sync run twice
+#                                  6. Python: bindings/python/test_*.py   (if any)
 #                                  7. Python wheel: tests/python-wheel/run.sh
 #                                  8. Node package: tests/node/run.sh
 #                                  9. C++: tests/cpp/*.cpp                (if any)
@@ -139,6 +140,37 @@ if [ "$c_failed" -ne 0 ]; then
     fail "C tests: ${failed_names[*]}"
 fi
 passed "C tests"
+
+stage "C examples (examples-c/*.c build strictly; sync runs twice under valgrind)"
+mkdir -p build/examples
+for src in examples-c/*.c; do
+    name="$(basename "$src" .c)"
+    "$CC" "${CFLAGS_STRICT[@]}" -Iinclude "$src" -o "build/examples/$name" \
+        -L"$WANTU_LIB_DIR" -Wl,-rpath,"$WANTU_LIB_DIR" -lwantu ||
+        fail "$src does not compile cleanly"
+done
+# sync: a small tree up; the second run must skip every file.
+sync_dir="$(mktemp -d)"
+mkdir -p "$sync_dir/a/b"
+printf 'one' >"$sync_dir/one.txt"
+printf 'two two' >"$sync_dir/a/two.txt"
+: >"$sync_dir/a/b/empty"
+sync_args=("$WANTU_TEST_ENDPOINT" "$WANTU_TEST_AK" "$WANTU_TEST_SK" "$WANTU_TEST_NAMESPACE"
+    "$sync_dir" "/example-sync-$$")
+"${runner[@]}" build/examples/sync "${sync_args[@]}" >build/examples/sync1.json 2>/dev/null ||
+    { rm -rf "$sync_dir"; fail "examples-c/sync (first run): $(cat build/examples/sync1.json)"; }
+"${runner[@]}" build/examples/sync "${sync_args[@]}" >build/examples/sync2.json 2>/dev/null ||
+    { rm -rf "$sync_dir"; fail "examples-c/sync (second run): $(cat build/examples/sync2.json)"; }
+rm -rf "$sync_dir"
+sync_counts() {
+    python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d["code"], d["uploaded"], d["skipped"], d["failed"])' "$1"
+}
+[ "$(sync_counts build/examples/sync1.json)" = "200 3 0 0" ] ||
+    fail "examples-c/sync: the first run did not upload 3 files: $(cat build/examples/sync1.json)"
+[ "$(sync_counts build/examples/sync2.json)" = "200 0 3 0" ] ||
+    fail "examples-c/sync: the second run did not skip all 3 files: $(cat build/examples/sync2.json)"
+echo "examples-c: $(ls examples-c/*.c | wc -l) built; sync uploaded 3 files, then skipped all 3"
+passed "C examples"
 
 if compgen -G "bindings/python/test_*.py" >/dev/null; then
     stage "Python tests (bindings/python/test_*.py)"

@@ -59,6 +59,11 @@ fn get_url(env: &TestEnv, url: &str) -> Vec<u8> {
         .unwrap()
 }
 
+/// The answer text as JSON; the text must be one valid document.
+fn parse(text: &str) -> Value {
+    serde_json::from_str(text).expect("the answer is valid JSON")
+}
+
 fn by_path(v: &Value) -> HashMap<String, Value> {
     v["results"]
         .as_array()
@@ -92,7 +97,7 @@ fn upload_dir(
         cancel,
     )
     .expect("the call runs");
-    (v, calls)
+    (parse(&v), calls)
 }
 
 fn check_progress(calls: &[(u64, Option<u64>)], total: u64) {
@@ -298,7 +303,8 @@ fn batch_of_300_survives_faults_and_fails_clearly_when_they_never_stop() {
     );
 
     env.server().set_faults(faults(0.2, 0.05));
-    let v = batch::upload_batch(&env.client, &policy, jobs.clone(), &o, None, None).unwrap();
+    let v =
+        parse(&batch::upload_batch(&env.client, &policy, jobs.clone(), &o, None, None).unwrap());
     env.server().set_faults(faults(0.0, 0.0));
     assert_eq!(
         v["code"],
@@ -330,7 +336,7 @@ fn batch_of_300_survives_faults_and_fails_clearly_when_they_never_stop() {
             j
         })
         .collect();
-    let v = batch::upload_batch(&env.client, &policy, renamed, &o, None, None).unwrap();
+    let v = parse(&batch::upload_batch(&env.client, &policy, renamed, &o, None, None).unwrap());
     env.server().set_faults(faults(0.0, 0.0));
     assert_eq!(
         (v["code"].as_u64(), v["error"].as_str()),
@@ -399,6 +405,7 @@ fn cancel_mid_folder_is_prompt_and_leaves_no_multipart_upload() {
     )
     .unwrap();
     let returned = std::time::Instant::now();
+    let v = parse(&v);
     let triggered = triggered.expect("cancelled mid-way");
     let took = returned.duration_since(triggered);
     assert!(took < std::time::Duration::from_secs(3), "prompt: {took:?}");
@@ -457,7 +464,7 @@ fn bad_input_is_named() {
         {"path": "/dev/null", "dir": "/j"},
     ]);
     let jobs = batch::parse_jobs(&jobs.to_string()).unwrap();
-    let v = batch::upload_batch(&env.client, &policy, jobs, &o, None, None).unwrap();
+    let v = parse(&batch::upload_batch(&env.client, &policy, jobs, &o, None, None).unwrap());
     assert_eq!(
         (v["uploaded"].as_u64(), v["failed"].as_u64()),
         (Some(1), Some(2)),

@@ -634,7 +634,7 @@ class Want(object):
         relative path, many at once under one scheduler. ``progress(sent,
         total)`` counts the bytes of the whole call (returning a true value
         cancels); ``cancel`` is a ``CancelToken``. Options: every ``upload``
-        option but ``checkpoint_path`` (``concurrency`` defaults to 32 here),
+        option but ``checkpoint_path`` (``concurrency`` defaults to 64 here),
         and ``include`` / ``exclude`` (lists of globs), ``follow_symlinks``,
         ``skip`` (``"none"``, ``"size"``, ``"md5"``), ``dry_run``,
         ``fail_fast``. Answers ``code`` (200 only when every file

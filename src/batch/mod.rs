@@ -1,10 +1,10 @@
 //! Many files in one call (issue 9, upload side): a local folder
 //! (`upload_dir`) or a list of jobs (`upload_batch`), under ONE scheduler.
 //!
-//! - Files are fed lazily (the folder walk runs on a blocking thread into a
-//!   bounded channel), at most `2 × concurrency` files are in progress at
-//!   once, and every file's upload is the transfer engine's future on the
-//!   calling thread: no thread per file.
+//! - Files are fed lazily (the folder walk advances `WALK_STEP` entries at
+//!   a time on the runtime's blocking pool), at most `2 × concurrency`
+//!   files are in progress at once, and every file's upload is the transfer
+//!   engine's future on the calling thread: no thread per file.
 //! - The call's `Call` bounds what all files share: `concurrency` requests
 //!   in flight (small files, parts of large files and listings alike) and
 //!   a part-buffer budget (`options::PART_BUFFER_BUDGET`), so memory does
@@ -13,7 +13,10 @@
 //! - One failing file does not stop the others unless `fail_fast`.
 //!
 //! The answer is one JSON document: counts, `bytes`, and `results`, one
-//! object per file (see `docs/folders.md`).
+//! object per file (see `docs/folders.md`). Each file's result is kept as
+//! compact JSON text from the moment the file ends (~0.3 KiB, against
+//! ~2 KiB as a `Value`), and the answer is written as text, so that 10,000
+//! files stay within the memory bound.
 
 mod jobs;
 mod options;
@@ -44,9 +47,6 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use walk::Found;
 
-/// Walked entries waiting for the scheduler.
-const WALK_QUEUE: usize = 256;
-
 /// One file for the scheduler.
 struct Item {
     /// `path` of the result: the relative path (folder) or the job's path.
@@ -65,17 +65,77 @@ enum What {
     Problem(Error),
 }
 
+/// Entries the walk produces per step on the blocking pool.
+const WALK_STEP: usize = 64;
+
+/// The folder walk as items, `WALK_STEP` at a time.
+type Walker = Box<dyn Iterator<Item = Item> + Send>;
+
 /// Where the items come from.
 enum Feed {
-    Walk(mpsc::Receiver<Item>),
+    /// The folder walk runs one step at a time on the runtime's blocking
+    /// pool, only when the scheduler wants more, so it never holds a pool
+    /// thread while it waits (a walk blocked on a full queue could starve
+    /// the bounded pool that the files' MD5s need).
+    Walk {
+        walker: Option<Walker>,
+        step: Option<JoinHandle<(Walker, Vec<Item>)>>,
+        ready: std::collections::VecDeque<Item>,
+    },
     Jobs(std::vec::IntoIter<Item>),
 }
 
 impl Feed {
+    fn walk(walker: Walker) -> Feed {
+        Feed::Walk {
+            walker: Some(walker),
+            step: None,
+            ready: Default::default(),
+        }
+    }
+
+    /// The next item, None at the end. Cancel-safe: a step in progress is
+    /// kept in `step` and awaited again by the next call.
     async fn next(&mut self) -> Option<Item> {
-        match self {
-            Feed::Walk(rx) => rx.recv().await,
-            Feed::Jobs(it) => it.next(),
+        let (walker, step, ready) = match self {
+            Feed::Jobs(it) => return it.next(),
+            Feed::Walk {
+                walker,
+                step,
+                ready,
+            } => (walker, step, ready),
+        };
+        loop {
+            if let Some(item) = ready.pop_front() {
+                return Some(item);
+            }
+            if step.is_none() {
+                let mut w = walker.take()?;
+                *step = Some(tokio::task::spawn_blocking(move || {
+                    let items: Vec<Item> = w.by_ref().take(WALK_STEP).collect();
+                    (w, items)
+                }));
+            }
+            let done = step.as_mut().expect("just set").await;
+            *step = None;
+            match done {
+                Ok((w, items)) => {
+                    if items.len() == WALK_STEP {
+                        *walker = Some(w);
+                    }
+                    ready.extend(items);
+                }
+                Err(e) => {
+                    let error = Error::Internal(format!("the folder walk failed: {e}"));
+                    return Some(Item {
+                        shown: String::new(),
+                        size_hint: 0,
+                        index: None,
+                        what: What::Problem(error),
+                        target: Target::default(),
+                    });
+                }
+            }
         }
     }
 }
@@ -390,7 +450,8 @@ struct Tally {
     attempts: u64,
     retries: u64,
     first_failure: Option<(String, String)>,
-    results: Vec<((usize, String), Value)>,
+    /// Sort key and the file's result as JSON text.
+    results: Vec<((usize, String), String)>,
 }
 
 impl Tally {
@@ -410,7 +471,8 @@ impl Tally {
         self.bytes += d.bytes;
         self.attempts += d.attempts;
         self.retries += d.retries;
-        self.results.push((d.key, Value::Object(d.result)));
+        let text = Value::Object(d.result).to_string();
+        self.results.push((d.key, text));
     }
 }
 
@@ -459,7 +521,8 @@ async fn schedule(ctx: &Ctx<'_>, mut feed: Feed, mut count: Option<JoinHandle<u6
 }
 
 /// The call's answer.
-fn answer(mut t: Tally, user_cancelled: bool, stopped: bool, dry_run: bool) -> Value {
+/// The call's answer as JSON text: the counts, then `results` last.
+fn answer(mut t: Tally, user_cancelled: bool, stopped: bool, dry_run: bool) -> String {
     t.results.sort_by(|a, b| a.0.cmp(&b.0));
     let total = t.results.len();
     let mut m = Map::new();
@@ -511,9 +574,19 @@ fn answer(mut t: Tally, user_cancelled: bool, stopped: bool, dry_run: bool) -> V
     m.insert("bytes".into(), t.bytes.into());
     m.insert("attempts".into(), t.attempts.into());
     m.insert("retries".into(), t.retries.into());
-    let results: Vec<Value> = t.results.into_iter().map(|(_, v)| v).collect();
-    m.insert("results".into(), Value::Array(results));
-    Value::Object(m)
+    let head = Value::Object(m).to_string();
+    let body: usize = t.results.iter().map(|(_, r)| r.len() + 1).sum();
+    let mut text = String::with_capacity(head.len() + body + 16);
+    text.push_str(&head[..head.len() - 1]);
+    text.push_str(",\"results\":[");
+    for (i, (_, r)) in t.results.into_iter().enumerate() {
+        if i > 0 {
+            text.push(',');
+        }
+        text.push_str(&r);
+    }
+    text.push_str("]}");
+    text
 }
 
 /// The shared frame of both calls: the `Call`, the calling thread's loop,
@@ -525,7 +598,7 @@ fn run_call(
     progress: Option<Callback<'_>>,
     cancel: Option<&CancelToken>,
     start: impl FnOnce(CancellationToken) -> (Feed, Option<JoinHandle<u64>>),
-) -> Result<Value> {
+) -> Result<String> {
     let topts = &opts.transfer;
     let part_size = plan::part_size(None, topts)?;
     let (events, mut inbox) = mpsc::unbounded_channel();
@@ -587,7 +660,7 @@ fn run_call(
 }
 
 /// Uploads every file under `local_dir` to `remote_dir` + its relative
-/// path. See `docs/folders.md`.
+/// path. Answers the call's JSON document as text (`docs/folders.md`).
 pub fn upload_dir(
     client: &Client,
     policy: &Policy,
@@ -596,7 +669,7 @@ pub fn upload_dir(
     opts: &BatchOptions,
     progress: Option<Callback<'_>>,
     cancel: Option<&CancelToken>,
-) -> Result<Value> {
+) -> Result<String> {
     outside_runtime()?;
     if policy.names_file() {
         return Err(Error::invalid(
@@ -619,18 +692,13 @@ pub fn upload_dir(
     let remote_root = remote_dir_root.to_string();
     let follow = opts.follow_symlinks;
     run_call(client, policy, opts, progress, cancel, move |stop| {
-        let (tx, rx) = mpsc::channel(WALK_QUEUE);
         let (walk_root, walk_filters) = (root.clone(), filters.clone());
-        tokio::task::spawn_blocking(move || {
-            for found in walk::walk(walk_root, walk_filters, follow) {
-                let mut item = item_of(found, &remote_root);
-                if let What::File(p) = &item.what {
-                    item.size_hint = std::fs::metadata(p).map_or(0, |m| m.len());
-                }
-                if tx.blocking_send(item).is_err() {
-                    break;
-                }
+        let walker = walk::walk(walk_root, walk_filters, follow).map(move |found| {
+            let mut item = item_of(found, &remote_root);
+            if let What::File(p) = &item.what {
+                item.size_hint = std::fs::metadata(p).map_or(0, |m| m.len());
             }
+            item
         });
         let count = tokio::task::spawn_blocking(move || {
             let mut total = 0;
@@ -644,7 +712,7 @@ pub fn upload_dir(
             }
             total
         });
-        (Feed::Walk(rx), Some(count))
+        (Feed::walk(Box::new(walker)), Some(count))
     })
 }
 
@@ -691,8 +759,8 @@ fn item_of(found: Found, remote_root: &str) -> Item {
     }
 }
 
-/// Uploads the given jobs (files or bytes, each with its own target). See
-/// `docs/folders.md`.
+/// Uploads the given jobs (files or bytes, each with its own target).
+/// Answers the call's JSON document as text (`docs/folders.md`).
 pub fn upload_batch(
     client: &Client,
     policy: &Policy,
@@ -700,7 +768,7 @@ pub fn upload_batch(
     opts: &BatchOptions,
     progress: Option<Callback<'_>>,
     cancel: Option<&CancelToken>,
-) -> Result<Value> {
+) -> Result<String> {
     outside_runtime()?;
     let items: Vec<Item> = jobs
         .into_iter()

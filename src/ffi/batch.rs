@@ -1,7 +1,7 @@
 //! C surface of the many-files uploads (`crate::batch`): a local folder
 //! and a list of jobs. No scheduling logic here.
 
-use super::boundary::{client, json_call, optional_str, required_str, wantu_client};
+use super::boundary::{client, json_text_call, optional_str, required_str, wantu_client};
 use super::transfer::{cancel_arg, wantu_cancel, wantu_progress_fn, with_progress};
 use crate::batch::{self, BatchOptions};
 use crate::policy::Policy;
@@ -17,7 +17,7 @@ use std::path::Path;
 /// - `remote_dir`: NULL or `""` for the root.
 /// - `options_json`: NULL for the defaults, or a JSON object with every
 ///   option of `wantu_transfer_file` except `checkpoint_path` (default
-///   `concurrency` here: 32 requests in flight across all files), and:
+///   `concurrency` here: 64 requests in flight across all files), and:
 ///   `include` / `exclude` (lists of globs over the relative path; `*`
 ///   crosses `/`), `follow_symlinks` (default false: links are reported as
 ///   skipped), `skip` (`"none"` (default), `"size"`, or `"md5"`: same size
@@ -50,7 +50,7 @@ pub unsafe extern "C" fn wantu_upload_dir(
     user_data: *mut c_void,
     cancel: *const wantu_cancel,
 ) -> *mut c_char {
-    json_call(|| {
+    json_text_call(|| {
         let client = self::client(client)?;
         let policy = Policy::parse(required_str(policy_json, "policy_json")?)?;
         let local_dir = required_str(local_dir, "local_dir")?;
@@ -98,7 +98,7 @@ pub unsafe extern "C" fn wantu_transfer_batch(
     user_data: *mut c_void,
     cancel: *const wantu_cancel,
 ) -> *mut c_char {
-    json_call(|| {
+    json_text_call(|| {
         let client = self::client(client)?;
         let policy = Policy::parse(required_str(policy_json, "policy_json")?)?;
         let jobs = batch::parse_jobs(required_str(jobs_json, "jobs_json")?)?;
