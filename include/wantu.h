@@ -30,12 +30,13 @@
 /**
  * Requests in flight across a many-files call when `concurrency` is not
  * given. Small files cost about one round trip each, so files per second
- * ≈ concurrency / round trip: 32 gives ~700/s through a 40 ms link (the
- * target is 500/s) and on a LAN leaves the server, not the client, as the
- * limit. Large files share the same requests, so their parts are bounded
- * by the part buffers below, not by this number.
+ * ≈ concurrency / round trip. Measured through a 40 ms link
+ * (bench/README.md): 32 gave ~600 files/s, too close to the 500/s
+ * target, 64 gave ~1160/s; on a LAN the server, not the client, is the
+ * limit either way, and memory does not depend on this number (large
+ * files' parts are bounded by the part buffers below).
  */
-#define DEFAULT_BATCH_CONCURRENCY 32
+#define DEFAULT_BATCH_CONCURRENCY 64
 
 /**
  * Memory for part buffers across the call: at most this many bytes of
@@ -44,6 +45,15 @@
  * upload uses for one large file at its defaults.
  */
 #define PART_BUFFER_BUDGET ((32 * 1024) * 1024)
+
+/**
+ * Threads of the runtime's blocking pool (file reads and MD5s), shared by
+ * every call of a client. Tokio's default is 512: a folder upload with 64
+ * files in progress grew ~100 threads, each with its own malloc arena and
+ * stack, and 75 MiB of RSS for 10,000 small files. Hashing on more
+ * threads than cores gains nothing; 16 also covers slow disks.
+ */
+#define BLOCKING_THREADS 16
 
 /**
  * The largest `page_size` the listing calls accept (1…100 is valid).
@@ -158,7 +168,7 @@ extern "C" {
  * - `remote_dir`: NULL or `""` for the root.
  * - `options_json`: NULL for the defaults, or a JSON object with every
  *   option of `wantu_transfer_file` except `checkpoint_path` (default
- *   `concurrency` here: 32 requests in flight across all files), and:
+ *   `concurrency` here: 64 requests in flight across all files), and:
  *   `include` / `exclude` (lists of globs over the relative path; `*`
  *   crosses `/`), `follow_symlinks` (default false: links are reported as
  *   skipped), `skip` (`"none"` (default), `"size"`, or `"md5"`: same size
