@@ -9,7 +9,7 @@ TARGET_DIR := $(shell $(CARGO) metadata --format-version 1 --no-deps 2>/dev/null
 LIBDIR := $(TARGET_DIR)/debug
 BUILD := build
 
-.PHONY: all build demo test header deps clean install bench wheel node-pack
+.PHONY: all build demo test header deps clean install bench bench-download wheel node-pack
 
 all: build
 
@@ -35,6 +35,11 @@ test: deps
 ## (release builds; takes a few minutes; see bench/README.md).
 bench:
 	@bench/run.sh
+
+## Download benchmark: 1 GiB against `curl -o` on loopback, and 1000 small
+## files through an emulated 40 ms link (see bench/README.md).
+bench-download:
+	@bench/download.sh
 
 ## Regenerate the committed C header from the Rust sources.
 header:
