@@ -37,12 +37,12 @@
 #define WANTU_MAX_PART_NUMBER 10000
 
 /**
- * Every part but the last must be at least this large (protocol.md §4).
+ * Every part but the last must be at least this large (docs/protocol.md §4).
  */
 #define WANTU_MIN_PART_SIZE 102400
 
 /**
- * The largest part the protocol allows (protocol.md §4, server choice).
+ * The largest part the protocol allows (docs/protocol.md §4, server choice).
  */
 #define MAX_PART_SIZE ((64 * 1024) * 1024)
 
