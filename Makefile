@@ -51,6 +51,9 @@ pkgconfigdir ?= $(libdir)/pkgconfig
 
 ## Builds the release library and installs libwantu.so.X.Y.Z (soname
 ## libwantu.so.MAJOR) with its two links, libwantu.a, both headers and wantu.pc.
+## The installed libraries are stripped (the .so keeps its exported symbols,
+## the .a its symbol table); `make install STRIP=true` keeps everything.
+STRIP ?= strip
 install:
 	$(CARGO) build --release -p wantu
 	install -d $(DESTDIR)$(libdir) $(DESTDIR)$(includedir) $(DESTDIR)$(pkgconfigdir)
@@ -58,6 +61,8 @@ install:
 	ln -sfn libwantu.so.$(VERSION) $(DESTDIR)$(libdir)/libwantu.so.$(MAJOR)
 	ln -sfn libwantu.so.$(MAJOR) $(DESTDIR)$(libdir)/libwantu.so
 	install -m 0644 $(TARGET_DIR)/release/libwantu.a $(DESTDIR)$(libdir)/libwantu.a
+	$(STRIP) --strip-unneeded $(DESTDIR)$(libdir)/libwantu.so.$(VERSION)
+	$(STRIP) --strip-debug $(DESTDIR)$(libdir)/libwantu.a
 	install -m 0644 include/wantu.h include/wantu.hpp $(DESTDIR)$(includedir)/
 	sed -e 's|@PREFIX@|$(PREFIX)|' \
 	    -e 's|@LIBDIR@|$(patsubst $(PREFIX)/%,$${prefix}/%,$(libdir))|' \

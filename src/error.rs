@@ -68,12 +68,15 @@ impl Error {
     }
 
     /// Whether repeating the same request may succeed: connection trouble,
-    /// timeouts, 429 and 5xx. Other 4xx answers are final, and so is 501:
-    /// an operation the server does not implement stays unimplemented.
+    /// timeouts, 429 and 5xx. Other 4xx answers are final, and so are 501
+    /// (an operation the server does not implement stays unimplemented) and
+    /// 507 (a full disk does not empty itself within a retry budget).
     pub fn is_transient(&self) -> bool {
         match self {
             Error::Connect(_) | Error::Timeout(_) => true,
-            Error::Server { status, .. } => *status == 429 || (*status >= 500 && *status != 501),
+            Error::Server { status, .. } => {
+                *status == 429 || (*status >= 500 && !matches!(*status, 501 | 507))
+            }
             _ => false,
         }
     }

@@ -220,7 +220,7 @@ mod tests {
         assert_eq!(out.unwrap(), 3);
         assert_eq!((r.attempts(), r.retries()), (3, 2));
 
-        for status in [400, 401, 403, 404, 409, 413, 501] {
+        for status in [400, 401, 403, 404, 409, 413, 501, 507] {
             let r = retrier(5, 10_000);
             let e = block_on(r.run("t", |_| false, |_| async { Err::<(), _>(server(status)) }));
             assert_eq!(e.unwrap_err().code(), status);

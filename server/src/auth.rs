@@ -1,5 +1,5 @@
 //! Authentication: lenient Base64, upload tokens, manage signatures and
-//! resource ids (protocol.md §2).
+//! resource ids (docs/protocol.md, authentication).
 
 use std::collections::HashMap;
 
@@ -11,9 +11,9 @@ use hmac::{Hmac, Mac};
 use sha1::Sha1;
 use subtle::ConstantTimeEq;
 
-use crate::error::{ApiError, ApiResult};
+use crate::http::error::{ApiError, ApiResult};
 use crate::paths;
-use crate::policy::Policy;
+use crate::upload::policy::Policy;
 
 /// Shipping SDKs disagree on the alphabet and on padding, so decoding maps
 /// everything onto the standard alphabet and ignores padding entirely.

@@ -2,32 +2,26 @@
 //!
 //! One port serves the upload host (`/api/proxy/*`), the manage host
 //! (`/3.0/*`, `/3.1/*`) and file delivery (`/files/*`). Metadata lives in
-//! SQLite, content in files under the data directory. See protocol.md for
-//! the wire contract and README-SERVER.md for what the server does not do.
+//! SQLite, content in files under the data directory. See docs/protocol.md
+//! for the wire contract, docs/design.md for the layers and docs/server.md
+//! for running it, its limits and what it does not do.
 //!
-//! Tests start it in-process with [`spawn`]; the binary uses [`serve`].
+//! Where a request goes: `http` reads it (accept loop, limits, timeouts)
+//! and hands it to `routes`, which picks the upload host (`upload`),
+//! the manage host (`manage`) or file delivery (`delivery`); they check
+//! it (`auth`, `paths`), store it (`storage`) and answer it
+//! (`http::error`, `upload::answer`).
+//!
+//! Tests start it in-process with `spawn`; the binary uses `serve`.
 
 mod auth;
-mod blob;
-mod body;
-mod conn;
-mod error;
-mod faults;
-mod files;
-mod finish;
-mod form;
-mod log;
+mod delivery;
+mod http;
 mod manage;
-mod multipart;
-mod parts;
 mod paths;
-mod policy;
-mod prefix;
-mod processing;
 mod routes;
-mod staging;
 mod state;
-mod store;
+mod storage;
 mod upload;
 
 use std::future::Future;
@@ -53,6 +47,44 @@ pub struct Config {
     pub public_url: Option<String>,
     /// Fault injection; the default injects nothing.
     pub faults: FaultConfig,
+    /// Connection and request limits (see docs/server.md).
+    pub limits: Limits,
+}
+
+/// What one peer can make the server spend. The defaults suit a
+/// development server that strangers may reach; tests lower them.
+#[derive(Clone, Debug)]
+pub struct Limits {
+    /// Open connections at most. When the cap is reached the longest-idle
+    /// connection with no request in flight is closed to make room (slow
+    /// or silent peers give way to new ones); when every connection has a
+    /// request in flight, new ones wait in the listen backlog. Clamped to
+    /// the descriptor limit minus a reserve for files and the database.
+    pub max_connections: usize,
+    /// A request head must be complete this long after the connection was
+    /// opened or its previous answer was sent.
+    pub header_timeout: Duration,
+    /// A connection with no request in flight that receives nothing for
+    /// this long is closed.
+    pub idle_timeout: Duration,
+    /// A request body that delivers no byte for this long is abandoned:
+    /// 408 `RequestTimeout`, nothing stored, connection closed.
+    pub body_timeout: Duration,
+    /// The largest file stored, whatever the policy says (simple upload
+    /// content and the sum of a multipart upload's parts).
+    pub max_object_size: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_connections: 1024,
+            header_timeout: Duration::from_secs(30),
+            idle_timeout: Duration::from_secs(20),
+            body_timeout: Duration::from_secs(60),
+            max_object_size: 5 << 30,
+        }
+    }
 }
 
 impl Config {
@@ -64,6 +96,7 @@ impl Config {
             keys,
             public_url: None,
             faults: FaultConfig::default(),
+            limits: Limits::default(),
         }
     }
 }
@@ -81,6 +114,10 @@ pub struct FaultConfig {
     pub delay_ms: u64,
     /// Seed for a repeatable fault sequence; random when `None`.
     pub seed: Option<u64>,
+    /// Simulates a full disk: content writes fail with ENOSPC and database
+    /// commits are rolled back, as SQLite does when it cannot write. Unlike
+    /// the rates above it applies to every request while set.
+    pub disk_full: bool,
 }
 
 /// A processing or scanning request that passed signature verification and
@@ -144,6 +181,8 @@ impl ServerHandle {
 
     /// Changes fault injection for requests from now on.
     pub fn set_faults(&self, faults: FaultConfig) {
+        use std::sync::atomic::Ordering::Relaxed;
+        self.shared.disk_full.store(faults.disk_full, Relaxed);
         self.shared.faults.set(faults);
     }
 
@@ -188,7 +227,7 @@ pub fn spawn(config: Config) -> io::Result<ServerHandle> {
         .spawn(move || {
             let result = runtime.block_on(async move {
                 let listener = tokio::net::TcpListener::from_std(listener)?;
-                conn::run(state, listener, async {
+                run(state, listener, async {
                     let _ = rx.await;
                 })
                 .await
@@ -216,5 +255,17 @@ pub async fn serve(
     let addr = listener.local_addr()?;
     let shared = Arc::new(Shared::new(&config));
     let state = Arc::new(AppState::new(&config, addr, shared)?);
-    conn::run(state, listener, shutdown).await
+    run(state, listener, shutdown).await
+}
+
+/// Serves with the background expiry of abandoned multipart uploads.
+async fn run(
+    state: Arc<AppState>,
+    listener: tokio::net::TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> io::Result<()> {
+    let sweeper = tokio::spawn(upload::multipart::sweep_loop(state.clone()));
+    let served = http::accept::run(state, listener, shutdown).await;
+    sweeper.abort();
+    served
 }

@@ -6,7 +6,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
-use wantu_server::{Config, FaultConfig};
+use std::time::Duration;
+
+use wantu_server::{Config, FaultConfig, Limits};
 
 /// A local Wantu media-storage service: upload host, manage host and file
 /// delivery on one port, with durable storage under --data.
@@ -32,13 +34,60 @@ struct Cli {
 
     /// Inject faults on upload and manage requests, e.g.
     /// `error=0.2,reset=0.05,delay=0.1:200`: 503 answers, connection resets,
-    /// and delays (rate:milliseconds). File delivery is never faulted.
+    /// and delays (rate:milliseconds); `disk-full` behaves as if the disk
+    /// were full. File delivery is never faulted.
     #[arg(long, value_name = "SPEC")]
     faults: Option<String>,
 
     /// Seed for the fault sequence, for repeatable runs.
     #[arg(long, value_name = "N")]
     seed: Option<u64>,
+
+    /// Open connections at most; at the cap the longest-idle connection
+    /// gives way to a new one.
+    #[arg(long, value_name = "N", default_value_t = Limits::default().max_connections)]
+    max_connections: usize,
+
+    /// Seconds a request head may take, from connect or the previous answer.
+    #[arg(long, value_name = "SECS", default_value_t = Limits::default().header_timeout.as_secs())]
+    header_timeout: u64,
+
+    /// Seconds a connection without a request may stay silent.
+    #[arg(long, value_name = "SECS", default_value_t = Limits::default().idle_timeout.as_secs())]
+    idle_timeout: u64,
+
+    /// Seconds a request body may send nothing before it is abandoned (408).
+    #[arg(long, value_name = "SECS", default_value_t = Limits::default().body_timeout.as_secs())]
+    body_timeout: u64,
+
+    /// The largest file stored, in bytes or with a K, M, G or T suffix
+    /// (powers of 1024).
+    #[arg(long, value_name = "SIZE", default_value = "5G", value_parser = parse_size)]
+    max_object_size: u64,
+}
+
+fn parse_size(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let (digits, shift) = match t.char_indices().last() {
+        Some((i, c)) if c.is_ascii_alphabetic() => {
+            let shift = match c.to_ascii_uppercase() {
+                'K' => 10,
+                'M' => 20,
+                'G' => 30,
+                'T' => 40,
+                _ => return Err(format!("unknown size suffix in '{s}': use K, M, G or T")),
+            };
+            (&t[..i], shift)
+        }
+        _ => (t, 0),
+    };
+    let n: u64 = digits
+        .trim()
+        .parse()
+        .map_err(|_| format!("'{s}' is not a size such as 1048576, 512M or 5G"))?;
+    n.checked_mul(1 << shift)
+        .filter(|n| *n > 0)
+        .ok_or_else(|| format!("size '{s}' is out of range"))
 }
 
 fn parse_key(s: &str) -> Result<(String, String), String> {
@@ -78,6 +127,18 @@ fn run(cli: Cli) -> Result<(), String> {
     config.listen = cli.listen;
     config.public_url = cli.public_url;
     config.faults = faults;
+    let secs = |name: &str, n: u64| {
+        (n > 0)
+            .then(|| Duration::from_secs(n))
+            .ok_or_else(|| format!("--{name} must be at least 1 second"))
+    };
+    config.limits = Limits {
+        max_connections: cli.max_connections.max(1),
+        header_timeout: secs("header-timeout", cli.header_timeout)?,
+        idle_timeout: secs("idle-timeout", cli.idle_timeout)?,
+        body_timeout: secs("body-timeout", cli.body_timeout)?,
+        max_object_size: cli.max_object_size,
+    };
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -9,9 +9,10 @@ use axum::body::Body;
 use axum::http::{Method, Request};
 use axum::response::Response;
 
-use crate::error::{ApiError, ApiResult};
+use crate::http::error::{ApiError, ApiResult};
 use crate::state::AppState;
-use crate::{files, manage, multipart, upload};
+use crate::upload::{multipart, simple};
+use crate::{delivery, manage};
 
 pub async fn dispatch(state: &Arc<AppState>, req: Request<Body>, rid: &str) -> Response {
     let path = req.uri().path().to_string();
@@ -20,7 +21,7 @@ pub async fn dispatch(state: &Arc<AppState>, req: Request<Body>, rid: &str) -> R
     } else if path.starts_with("/3.0/") || path.starts_with("/3.1/") {
         manage::handle(state, req, rid).await
     } else if let Some(rest) = path.strip_prefix("/files/") {
-        files::serve(state, req.method(), req.headers(), rest).await
+        delivery::serve(state, req.method(), req.headers(), rest).await
     } else {
         Err(ApiError::no_such_endpoint(format!(
             "no such endpoint: {} {path}",
@@ -54,7 +55,7 @@ async fn upload_host(
         )));
     }
     match op {
-        "upload" => upload::simple(state, req, rid).await,
+        "upload" => simple::upload(state, req, rid).await,
         "blockInit" => multipart::init(state, req, rid).await,
         "blockUpload" => multipart::upload_part(state, req, rid).await,
         "blockComplete" => multipart::complete(state, req, rid).await,

@@ -3,15 +3,15 @@
 use std::collections::HashMap;
 use std::io;
 use std::net::SocketAddr;
-use std::sync::atomic::AtomicU64;
+use std::sync::atomic::{AtomicBool, AtomicU64};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use crate::error::{ApiError, ApiResult};
-use crate::faults::Faults;
-use crate::prefix::UploadLocks;
-use crate::store::Store;
-use crate::{Config, RecordedRequest};
+use crate::http::error::{ApiError, ApiResult};
+use crate::http::faults::Faults;
+use crate::storage::Store;
+use crate::upload::multipart::locks::UploadLocks;
+use crate::{Config, Limits, RecordedRequest};
 
 /// The part of the state that the [`crate::ServerHandle`] also holds. It
 /// deliberately excludes the store, so that stopping the server closes the
@@ -22,6 +22,8 @@ pub struct Shared {
     /// How blockComplete built files, for tests and diagnostics.
     pub completed_in_place: AtomicU64,
     pub completed_by_copy: AtomicU64,
+    /// [`crate::FaultConfig::disk_full`], shared with the store.
+    pub disk_full: Arc<AtomicBool>,
 }
 
 impl Shared {
@@ -31,6 +33,7 @@ impl Shared {
             faults: Faults::new(&config.faults),
             completed_in_place: AtomicU64::new(0),
             completed_by_copy: AtomicU64::new(0),
+            disk_full: Arc::new(AtomicBool::new(config.faults.disk_full)),
         }
     }
 
@@ -51,6 +54,7 @@ pub struct AppState {
     /// For upload callbacks.
     pub http: reqwest::Client,
     pub uploads: UploadLocks,
+    pub limits: Limits,
 }
 
 /// `addr` with an unspecified IP (0.0.0.0, ::) replaced by loopback.
@@ -71,7 +75,8 @@ pub fn now_ms() -> i64 {
 impl AppState {
     pub fn new(config: &Config, addr: SocketAddr, shared: Arc<Shared>) -> io::Result<Self> {
         std::fs::create_dir_all(&config.data_dir)?;
-        let store = Store::open(&config.data_dir, now_ms())?;
+        let store =
+            Store::open(&config.data_dir, now_ms())?.simulate_disk_full(shared.disk_full.clone());
         let base_url = match &config.public_url {
             Some(u) => u.trim_end_matches('/').to_string(),
             None => format!("http://{}", connectable(addr)),
@@ -91,6 +96,7 @@ impl AppState {
             shared,
             http,
             uploads: UploadLocks::default(),
+            limits: config.limits.clone(),
         })
     }
 

@@ -1,4 +1,4 @@
-//! Upload tokens and manage signatures (protocol.md §2).
+//! Upload tokens and manage signatures (docs/protocol.md, authentication).
 
 mod common;
 

@@ -1,4 +1,4 @@
-//! Manage host: files, folders, paging, processing (protocol.md §6).
+//! Manage host: files, folders, paging, processing (docs/protocol.md, manage host).
 
 mod common;
 

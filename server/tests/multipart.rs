@@ -1,4 +1,4 @@
-//! Multipart uploads (protocol.md §4).
+//! Multipart uploads (docs/protocol.md, multipart upload).
 
 mod common;
 

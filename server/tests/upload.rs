@@ -1,4 +1,4 @@
-//! Simple upload, policy enforcement and file delivery (protocol.md §3–§5).
+//! Simple upload, policy enforcement and file delivery (docs/protocol.md, simple upload).
 
 mod common;
 

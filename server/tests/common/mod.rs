@@ -29,8 +29,15 @@ pub struct TestServer {
 
 impl TestServer {
     pub fn start() -> Self {
+        Self::start_with(|_| {})
+    }
+
+    /// Starts with a configuration changed by `adjust` (limits, faults).
+    pub fn start_with(adjust: impl FnOnce(&mut Config)) -> Self {
         let dir = tempfile::tempdir().unwrap();
-        let handle = wantu_server::spawn(Config::new(dir.path().join("data"), keys())).unwrap();
+        let mut config = Config::new(dir.path().join("data"), keys());
+        adjust(&mut config);
+        let handle = wantu_server::spawn(config).unwrap();
         TestServer {
             base: handle.base_url(),
             dir,

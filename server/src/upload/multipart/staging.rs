@@ -14,12 +14,12 @@
 use std::fs::OpenOptions;
 use std::sync::Arc;
 
-use crate::blob::{RangeSink, Source};
-use crate::form::Form;
-use crate::multipart::parse_part_number;
-use crate::prefix::Claim;
+use super::parts::parse_part_number;
 use crate::state::{now_ms, AppState};
-use crate::store::{PartRecord, Store, UploadRecord, UPLOAD_TTL_MS};
+use crate::storage::blob::{RangeSink, Source};
+use crate::storage::{PartRecord, Store, UploadRecord, UPLOAD_TTL_MS};
+use crate::upload::form::Form;
+use crate::upload::multipart::locks::Claim;
 
 /// The blockUpload fields that say which range a part would go to.
 pub struct PartTarget {

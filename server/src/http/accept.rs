@@ -8,43 +8,57 @@
 use std::convert::Infallible;
 use std::future::Future;
 use std::io;
-use std::os::fd::AsFd;
+use std::os::fd::{AsRawFd, BorrowedFd};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::body::{Body, HttpBody};
 use axum::http::{header, Request, Response};
 use hyper::body::Incoming;
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{watch, Notify};
 use tokio::task::JoinSet;
 
-use crate::body::SharedBody;
-use crate::error::ApiError;
+use super::log;
+use crate::http::activity::{InFlight, Registered, Registry, TrackedBody, TrackedIo};
+use crate::http::body::SharedBody;
+use crate::http::error::ApiError;
+use crate::routes;
 use crate::state::AppState;
-use crate::{log, routes};
 
 /// How long a graceful stop waits for requests in flight.
 const STOP_GRACE: Duration = Duration::from_secs(10);
-/// How often abandoned multipart uploads are looked for.
-const SWEEP_EVERY: Duration = Duration::from_secs(600);
 
 pub async fn run(
     state: Arc<AppState>,
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> io::Result<()> {
-    let sweeper = tokio::spawn(sweep_loop(state.clone()));
     let (stop_tx, stop_rx) = watch::channel(false);
     let mut conns = JoinSet::new();
+    let registry = Arc::new(Registry::default());
+    let cap = connection_cap(state.limits.max_connections);
     tokio::pin!(shutdown);
-    loop {
+    'serve: loop {
+        // At the cap, accept only when an idle connection can give way;
+        // otherwise new connections wait in the listen backlog.
+        while registry.len() >= cap && !registry.has_idle() {
+            tokio::select! {
+                _ = &mut shutdown => break 'serve,
+                Some(_) = conns.join_next(), if !conns.is_empty() => {}
+                _ = tokio::time::sleep(Duration::from_millis(20)) => {}
+            }
+        }
         tokio::select! {
             _ = &mut shutdown => break,
             accepted = listener.accept() => match accepted {
                 Ok((stream, _)) => {
-                    conns.spawn(connection(stream, state.clone(), stop_rx.clone()));
+                    let conn = registry.register();
+                    if registry.len() > cap {
+                        registry.evict_longest_idle();
+                    }
+                    conns.spawn(connection(stream, state.clone(), conn, stop_rx.clone()));
                 }
                 Err(e) => {
                     // Typically EMFILE: back off instead of spinning.
@@ -62,43 +76,92 @@ pub async fn run(
         conns.abort_all();
         while conns.join_next().await.is_some() {}
     }
-    sweeper.abort();
     Ok(())
 }
 
-async fn sweep_loop(state: Arc<AppState>) {
-    loop {
-        tokio::time::sleep(SWEEP_EVERY).await;
-        crate::multipart::expire_abandoned(&state).await;
+/// Descriptors kept free for content files, the database and the listener.
+const FD_RESERVE: u64 = 64;
+
+/// `wanted`, lowered so that every connection (one descriptor each) fits
+/// under the process's descriptor limit with [`FD_RESERVE`] to spare.
+fn connection_cap(wanted: usize) -> usize {
+    let mut lim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit writes only into the struct it is given.
+    let soft = if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) } == 0 {
+        lim.rlim_cur
+    } else {
+        u64::MAX
+    };
+    let fits = soft.saturating_sub(FD_RESERVE).max(1);
+    if (wanted as u64) > fits {
+        log::note(&format!(
+            "connection cap lowered from {wanted} to {fits}: the descriptor limit is {soft}"
+        ));
+        return fits as usize;
     }
+    wanted.max(1)
 }
 
-async fn connection(stream: TcpStream, state: Arc<AppState>, mut stop: watch::Receiver<bool>) {
+async fn connection(
+    stream: TcpStream,
+    state: Arc<AppState>,
+    conn: Registered,
+    mut stop: watch::Receiver<bool>,
+) {
     let _ = stream.set_nodelay(true);
-    // A second descriptor for the same socket, so that SO_LINGER can be set
-    // after the stream moved into hyper (socket options are per socket).
-    let dup = stream.as_fd().try_clone_to_owned().ok();
+    // Kept to set SO_LINGER after the stream moved into hyper; valid as
+    // long as `served` (which owns the stream) is alive.
+    let raw_fd = stream.as_raw_fd();
+    let activity = conn.activity.clone();
+    let idle_timeout = state.limits.idle_timeout;
+    let header_timeout = state.limits.header_timeout;
+    let body_timeout = state.limits.body_timeout;
     let kill = Arc::new(Notify::new());
     let killer = kill.clone();
-    let service = hyper::service::service_fn(move |req| handle(req, state.clone(), killer.clone()));
-    let conn =
-        hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), service);
-    tokio::pin!(conn);
+    let tracked = activity.clone();
+    let service = hyper::service::service_fn(move |req| {
+        let in_flight = tracked.start_request();
+        handle(req, state.clone(), killer.clone(), in_flight, body_timeout)
+    });
+    let mut builder = hyper::server::conn::http1::Builder::new();
+    builder
+        .timer(TokioTimer::new())
+        .header_read_timeout(header_timeout);
+    let served = builder.serve_connection(TokioIo::new(TrackedIo::new(stream, activity)), service);
+    tokio::pin!(served);
     let mut stopping = false;
+    let tick = (idle_timeout / 4).clamp(Duration::from_millis(10), Duration::from_secs(1));
+    let mut ticker = tokio::time::interval(tick);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {
-            _ = conn.as_mut() => return,
+            _ = served.as_mut() => return,
             _ = kill.notified() => {
                 // Linger 0 turns the close into an RST: the client sees a
                 // reset connection, not an orderly end.
-                if let Some(fd) = &dup {
-                    let _ = socket2::SockRef::from(fd).set_linger(Some(Duration::ZERO));
-                }
+                // SAFETY: `served` still owns the open socket.
+                let fd = unsafe { BorrowedFd::borrow_raw(raw_fd) };
+                let _ = socket2::SockRef::from(&fd).set_linger(Some(Duration::ZERO));
                 return;
+            }
+            _ = conn.activity.evict.notified() => {
+                // A request that started since the choice is served (the
+                // connection then lives on uncounted, a rare overshoot).
+                if !conn.activity.busy() {
+                    return;
+                }
+            }
+            _ = ticker.tick() => {
+                if conn.activity.idle_for().is_some_and(|d| d >= idle_timeout) {
+                    return;
+                }
             }
             _ = stop.changed(), if !stopping => {
                 stopping = true;
-                conn.as_mut().graceful_shutdown();
+                served.as_mut().graceful_shutdown();
             }
         }
     }
@@ -112,6 +175,8 @@ async fn handle(
     req: Request<Incoming>,
     state: Arc<AppState>,
     kill: Arc<Notify>,
+    in_flight: InFlight,
+    body_timeout: Duration,
 ) -> Result<Response<Body>, Infallible> {
     let started = Instant::now();
     let rid = uuid::Uuid::new_v4().to_string();
@@ -125,7 +190,7 @@ async fn handle(
         .get(header::EXPECT)
         .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"100-continue"));
     let (parts, incoming) = req.into_parts();
-    let body = SharedBody::new(Body::new(incoming));
+    let body = SharedBody::new(Body::new(incoming), body_timeout);
     let req = Request::from_parts(parts, body.body());
 
     let mut injected = None;
@@ -157,10 +222,23 @@ async fn handle(
             std::future::pending::<()>().await;
         }
     }
-    let resp = match injected {
+    let mut resp = match injected {
         Some(r) => r,
         None => routes::dispatch(&state, req, &rid).await,
     };
+    if body.timed_out() {
+        // Whatever the handler made of the cut-off body, nothing was
+        // stored; say why, and end the connection (the body never ended).
+        resp = ApiError::request_timeout(format!(
+            "the request body sent nothing for {} ms (the server's body timeout); nothing was stored",
+            body_timeout.as_millis()
+        ))
+        .into_response(&rid);
+        resp.headers_mut().insert(
+            header::CONNECTION,
+            header::HeaderValue::from_static("close"),
+        );
+    }
     // A client waiting for "100 Continue" that we never asked for will not
     // send the body, so there is nothing to drain.
     if !expects_continue || body.was_polled() {
@@ -179,5 +257,9 @@ async fn handle(
         out,
         started.elapsed(),
     );
-    Ok(resp)
+    let (parts, out_body) = resp.into_parts();
+    Ok(Response::from_parts(
+        parts,
+        TrackedBody::wrap(out_body, in_flight),
+    ))
 }

@@ -1,4 +1,4 @@
-//! Upload policy parsing and magic-variable rendering (protocol.md §3).
+//! Upload policy parsing and magic-variable rendering (docs/protocol.md, upload policy).
 
 use std::collections::HashMap;
 

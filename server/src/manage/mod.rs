@@ -1,5 +1,7 @@
-//! Manage host: files, folders and paging (protocol.md §6); processing and
+//! Manage host: files, folders and paging (docs/protocol.md, manage host); processing and
 //! scanning are handed to [`crate::processing`].
+
+mod processing;
 
 use std::sync::Arc;
 
@@ -9,12 +11,12 @@ use axum::response::Response;
 use serde_json::{json, Value};
 
 use crate::auth::{decode_file_rid, decode_folder_rid, verify_manage_token};
-use crate::error::{json_response, ApiError, ApiResult};
-use crate::form::read_limited;
+use crate::http::error::{json_response, ApiError, ApiResult};
 use crate::paths;
-use crate::processing::{self, Kind};
 use crate::state::{now_ms, AppState};
-use crate::store::{FileRecord, FolderRecord};
+use crate::storage::{FileRecord, FolderRecord};
+use crate::upload::form::read_limited;
+use processing::Kind;
 
 const MAX_BODY: usize = 1 << 20;
 const MAX_PAGE_SIZE: u64 = 100;

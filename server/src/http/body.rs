@@ -5,6 +5,8 @@
 //! the client instead of being lost in a reset) and knows how many bytes
 //! came in, for the log.
 
+use std::future::Future;
+use std::io;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
@@ -20,6 +22,10 @@ const DRAIN_MAX_TIME: Duration = Duration::from_secs(30);
 
 struct State {
     stream: BodyDataStream,
+    /// No byte for this long ends the body with an error.
+    timeout: Duration,
+    deadline: Option<Pin<Box<tokio::time::Sleep>>>,
+    timed_out: bool,
     bytes: u64,
     polled: bool,
     done: bool,
@@ -41,18 +47,37 @@ impl Stream for SharedStream {
         s.polled = true;
         let r = s.stream.poll_next_unpin(cx);
         match &r {
-            Poll::Ready(Some(Ok(b))) => s.bytes += b.len() as u64,
+            Poll::Ready(Some(Ok(b))) => {
+                s.bytes += b.len() as u64;
+                s.deadline = None;
+            }
             Poll::Ready(None) | Poll::Ready(Some(Err(_))) => s.done = true,
-            Poll::Pending => {}
+            Poll::Pending => {
+                let timeout = s.timeout;
+                let deadline = s
+                    .deadline
+                    .get_or_insert_with(|| Box::pin(tokio::time::sleep(timeout)));
+                if deadline.as_mut().poll(cx).is_ready() {
+                    s.done = true;
+                    s.timed_out = true;
+                    return Poll::Ready(Some(Err(axum::Error::new(io::Error::new(
+                        io::ErrorKind::TimedOut,
+                        "the request body stalled past the body timeout",
+                    )))));
+                }
+            }
         }
         r
     }
 }
 
 impl SharedBody {
-    pub fn new(body: Body) -> Self {
+    pub fn new(body: Body, timeout: Duration) -> Self {
         SharedBody(Arc::new(Mutex::new(State {
             stream: body.into_data_stream(),
+            timeout,
+            deadline: None,
+            timed_out: false,
             bytes: 0,
             polled: false,
             done: false,
@@ -70,6 +95,11 @@ impl SharedBody {
 
     pub fn bytes_read(&self) -> u64 {
         self.lock().bytes
+    }
+
+    /// The body stalled past its timeout (and was abandoned).
+    pub fn timed_out(&self) -> bool {
+        self.lock().timed_out
     }
 
     pub fn was_polled(&self) -> bool {

@@ -1,11 +1,25 @@
-//! The `parts` field of blockComplete: Base64 (any alphabet, padded or not)
+//! Part numbers, and the `parts` field of blockComplete: Base64 (any alphabet, padded or not)
 //! of a JSON array of `{"partNumber","eTag"}` objects, or the JSON itself.
 //! Key spellings and number-or-string values vary between SDKs.
 
 use serde_json::Value;
 
 use crate::auth::b64_decode_lenient;
-use crate::error::{ApiError, ApiResult};
+use crate::http::error::{ApiError, ApiResult};
+
+pub const MAX_PART_NUMBER: u32 = 10_000;
+
+pub fn parse_part_number(raw: &str) -> ApiResult<u32> {
+    raw.trim()
+        .parse()
+        .ok()
+        .filter(|n| (1..=MAX_PART_NUMBER).contains(n))
+        .ok_or_else(|| {
+            ApiError::invalid_argument(format!(
+                "partNumber must be an integer from 1 to {MAX_PART_NUMBER}"
+            ))
+        })
+}
 
 const NUMBER_KEYS: [&str; 4] = ["partNumber", "part_number", "PartNumber", "partnumber"];
 const ETAG_KEYS: [&str; 5] = ["eTag", "e_tag", "etag", "ETag", "Etag"];
@@ -40,10 +54,10 @@ pub fn parse_parts(raw: &str) -> ApiResult<Vec<(u32, String)>> {
             Value::String(s) => s.trim().parse().ok(),
             _ => None,
         }
-        .filter(|n| (1..=10_000).contains(n))
+        .filter(|n| (1..=u64::from(MAX_PART_NUMBER)).contains(n))
         .ok_or_else(|| {
             bad(format!(
-                "partNumber {number} is not an integer from 1 to 10000"
+                "partNumber {number} is not an integer from 1 to {MAX_PART_NUMBER}"
             ))
         })?;
         let etag = ETAG_KEYS

@@ -1,4 +1,4 @@
-//! Media processing and scanning endpoints (protocol.md §6). wantu-server
+//! Media processing and scanning endpoints (docs/protocol.md, manage host). wantu-server
 //! processes no media: it validates each request like the service would,
 //! records it in the journal (so client tests can check what was sent),
 //! and answers 501 `UnsupportedOperation`.
@@ -6,7 +6,7 @@
 use axum::response::Response;
 
 use crate::auth::decode_file_rid;
-use crate::error::{ApiError, ApiResult};
+use crate::http::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use crate::RecordedRequest;
 

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use rusqlite::{params, Connection, TransactionBehavior};
 
 use super::Store;
-use crate::error::{ApiError, ApiResult};
+use crate::http::error::{ApiError, ApiResult};
 use crate::paths::below_range;
 
 #[derive(Debug, Clone)]

@@ -12,10 +12,10 @@ use percent_encoding::percent_decode_str;
 use tokio::io::{AsyncReadExt, AsyncSeekExt};
 use tokio_util::io::ReaderStream;
 
-use crate::error::{ApiError, ApiResult};
+use crate::http::error::{ApiError, ApiResult};
 use crate::paths;
 use crate::state::AppState;
-use crate::store::FileRecord;
+use crate::storage::FileRecord;
 
 /// Splits `{namespace}/{dir…}/{name}` and percent-decodes each segment.
 fn locate(rest: &str) -> ApiResult<(String, String, String)> {

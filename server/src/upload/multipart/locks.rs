@@ -1,21 +1,13 @@
-//! Per-upload locks, staging claims and the incremental whole-file MD5.
-//!
-//! The MD5 of the contiguous prefix of stored parts (1, 2, …) is extended in
-//! the background as parts arrive, so blockComplete does not read the data
-//! again.
-//! The state lives in memory; after a restart (or if parts were replaced in
-//! a way the prefix cannot follow) blockComplete hashes while it copies.
+//! Per-upload locks, staging claims and the state of the incremental
+//! whole-file MD5 (extended by `prefix.rs`). All of it lives in memory.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
 use md5::Md5;
 
-use crate::blob::hash_range;
-use crate::state::AppState;
-
 /// MD5 over parts 1..=covered.len(); `covered[i]` is the
-/// [`crate::store::PartRecord::key`] of part i+1.
+/// [`crate::storage::PartRecord::key`] of part i+1.
 #[derive(Default)]
 pub struct PrefixHash {
     pub hasher: Md5,
@@ -119,56 +111,5 @@ impl UploadLocks {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .remove(id);
-    }
-}
-
-/// Extends the prefix hash of upload `id` over newly contiguous parts.
-pub async fn advance(state: Arc<AppState>, id: String) {
-    let lock = state.uploads.get(&id);
-    let mut prefix = lock.prefix.lock().await;
-    let pid = id.clone();
-    let Ok(parts) = state.blocking(move |s| s.parts(&pid)).await else {
-        return;
-    };
-    if parts.is_empty() {
-        // Completed or cancelled meanwhile.
-        drop(prefix);
-        state.uploads.forget(&id);
-        return;
-    }
-    let still_valid = prefix.covered.iter().enumerate().all(|(i, key)| {
-        parts
-            .get(i)
-            .is_some_and(|p| p.part_number as usize == i + 1 && &p.key() == key)
-    });
-    if !still_valid {
-        *prefix = PrefixHash::default();
-    }
-    let next: Vec<_> = parts
-        .into_iter()
-        .enumerate()
-        .skip(prefix.covered.len())
-        .take_while(|(i, p)| p.part_number as usize == i + 1)
-        .map(|(_, p)| p)
-        .collect();
-    if next.is_empty() {
-        return;
-    }
-    let mut hasher = std::mem::take(&mut prefix.hasher);
-    let keys: Vec<String> = next.iter().map(|p| p.key()).collect();
-    let hashed = state
-        .blocking(move |s| {
-            for p in &next {
-                hash_range(&mut hasher, &s.source(p))?;
-            }
-            Ok(hasher)
-        })
-        .await;
-    match hashed {
-        Ok(h) => {
-            prefix.hasher = h;
-            prefix.covered.extend(keys);
-        }
-        Err(_) => *prefix = PrefixHash::default(),
     }
 }

@@ -3,7 +3,7 @@
 use rusqlite::{params, OptionalExtension, Row, TransactionBehavior};
 
 use super::Store;
-use crate::error::{ApiError, ApiResult};
+use crate::http::error::{ApiError, ApiResult};
 
 /// One stored file. `blob` names its content object; `meta` is a JSON
 /// object text of the user's `meta-*` fields.
@@ -120,16 +120,28 @@ impl Store {
     }
 
     /// Deletes a file row; returns its object for removal.
+    /// Deletes the row and answers the object to remove once this has
+    /// returned: the deletion is committed first, so a failed commit (a
+    /// full disk) leaves the file whole. (`DELETE … RETURNING` through
+    /// `query_row` would lose a failed autocommit: it happens when the
+    /// statement is reset, after the row was read.)
     pub fn delete_file(&self, ns: &str, dir: &str, name: &str) -> ApiResult<String> {
-        let conn = self.conn();
-        let blob: Option<String> = conn
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let blob: Option<String> = tx
             .query_row(
-                "DELETE FROM files WHERE namespace=?1 AND dir=?2 AND name=?3 RETURNING blob",
+                "SELECT blob FROM files WHERE namespace=?1 AND dir=?2 AND name=?3",
                 params![ns, dir, name],
                 |r| r.get(0),
             )
             .optional()?;
-        blob.ok_or_else(|| not_found(ns, dir, name))
+        let blob = blob.ok_or_else(|| not_found(ns, dir, name))?;
+        tx.execute(
+            "DELETE FROM files WHERE namespace=?1 AND dir=?2 AND name=?3",
+            params![ns, dir, name],
+        )?;
+        tx.commit()?;
+        Ok(blob)
     }
 
     /// Renames/moves a file within its namespace. An existing target is

@@ -1,7 +1,7 @@
 //! API errors and JSON response helpers.
 //!
 //! Every error leaves the server as `{"code","message","requestId"}` with the
-//! status from protocol.md's table, so clients can map them mechanically.
+//! status from the error table in docs/protocol.md, so clients can map them mechanically.
 
 use axum::body::Body;
 use axum::http::{header, HeaderValue, StatusCode};
@@ -57,12 +57,17 @@ impl ApiError {
         mime_limit => UNSUPPORTED_MEDIA_TYPE, "MimeLimitExceeded";
         unsupported => NOT_IMPLEMENTED, "UnsupportedOperation";
         internal => INTERNAL_SERVER_ERROR, "InternalError";
-        // Not in protocol.md's table ([server choice] codes for cases it does
+        // Not in docs/protocol.md's table ([server choice] codes for cases it does
         // not cover); clients only rely on "200 means success".
         no_such_endpoint => NOT_FOUND, "NoSuchEndpoint";
         method_not_allowed => METHOD_NOT_ALLOWED, "MethodNotAllowed";
         service_unavailable => SERVICE_UNAVAILABLE, "ServiceUnavailable";
         callback_failed => BAD_GATEWAY, "CallbackFailed";
+        request_timeout => REQUEST_TIMEOUT, "RequestTimeout";
+        insufficient_storage => INSUFFICIENT_STORAGE, "InsufficientStorage";
+        part_header_too_large => BAD_REQUEST, "PartHeaderTooLarge";
+        fields_too_large => PAYLOAD_TOO_LARGE, "FormFieldsTooLarge";
+        metadata_too_large => BAD_REQUEST, "MetadataTooLarge";
     }
 
     pub fn into_response(self, request_id: &str) -> Response {
@@ -75,15 +80,38 @@ impl ApiError {
     }
 }
 
+/// A full disk (or quota) is not a passing fault: 507, which clients do not
+/// retry, instead of 500.
+fn disk_full(what: &str) -> ApiError {
+    ApiError::insufficient_storage(format!(
+        "{what}: no space left on the server's disk; nothing was stored"
+    ))
+}
+
 impl From<std::io::Error> for ApiError {
     fn from(e: std::io::Error) -> Self {
-        ApiError::internal(format!("storage I/O error: {e}"))
+        match e.raw_os_error() {
+            Some(libc::ENOSPC | libc::EDQUOT) => disk_full(&format!("storage I/O error ({e})")),
+            _ => ApiError::internal(format!("storage I/O error: {e}")),
+        }
     }
 }
 
 impl From<rusqlite::Error> for ApiError {
     fn from(e: rusqlite::Error) -> Self {
-        ApiError::internal(format!("metadata database error: {e}"))
+        use rusqlite::ffi;
+        match e.sqlite_error() {
+            Some(f) if f.code == rusqlite::ErrorCode::DiskFull => {
+                disk_full(&format!("metadata database error ({e})"))
+            }
+            // The only commit hook installed is the simulated full disk,
+            // which rolls back every commit as SQLite does when it cannot
+            // write its journal.
+            Some(f) if f.extended_code == ffi::SQLITE_CONSTRAINT_COMMITHOOK => {
+                disk_full("metadata database error (simulated full disk)")
+            }
+            _ => ApiError::internal(format!("metadata database error: {e}")),
+        }
     }
 }
 

@@ -5,7 +5,7 @@ use rusqlite::{params, OptionalExtension, TransactionBehavior};
 
 use super::files::{commit_in, FileRecord};
 use super::Store;
-use crate::error::{ApiError, ApiResult};
+use crate::http::error::{ApiError, ApiResult};
 
 /// An upload that is neither completed nor cancelled expires after 24 hours.
 pub const UPLOAD_TTL_MS: i64 = 24 * 60 * 60 * 1000;

@@ -1,4 +1,4 @@
-//! Simple upload: `POST /api/proxy/upload` (protocol.md §3–§5).
+//! Simple upload: `POST /api/proxy/upload` (docs/protocol.md, simple upload).
 
 use std::sync::Arc;
 
@@ -6,45 +6,44 @@ use axum::body::Body;
 use axum::http::Request;
 use axum::response::Response;
 
-use crate::error::{ApiError, ApiResult};
-use crate::finish::{self, upper};
-use crate::form::{read_form, Content, Limit};
-use crate::policy::extension;
+use super::answer::{file_result, respond, upper};
+use super::fields::{meta_of, take_checked_content};
+use super::form::{content_type, read_form, Content, Limit};
+use super::mime::detect_mime;
+use super::policy::extension;
+use super::target::{
+    base_vars, check_final_name_and_type, original_name, resolve_target, set_content_vars, vars_of,
+};
+use super::token::authenticate;
+use crate::http::error::{ApiError, ApiResult};
 use crate::state::{now_ms, AppState};
-use crate::store::FileRecord;
+use crate::storage::FileRecord;
 
-pub async fn simple(state: &Arc<AppState>, req: Request<Body>, rid: &str) -> ApiResult<Response> {
+pub async fn upload(state: &Arc<AppState>, req: Request<Body>, rid: &str) -> ApiResult<Response> {
     // The token is checked before a single body byte is read.
-    let auth = finish::authenticate(state, &req)?;
+    let auth = authenticate(state, &req)?;
     let policy = auth.policy;
-    let limit = if policy.size_limit > 0 {
-        Limit {
-            max: policy.size_limit,
-            what: "the policy's sizeLimit",
-        }
-    } else {
-        Limit::NONE
-    };
-    let ctype = finish::content_type(&req);
+    let limit = Limit::for_upload(state.limits.max_object_size, policy.size_limit, None);
+    let ctype = content_type(&req);
     let mut form = read_form(req.into_body(), ctype.as_deref(), &state.store, limit).await?;
     let Content {
         written: w,
         filename,
-    } = finish::take_checked_content(&mut form, "the content")?;
+    } = take_checked_content(&mut form, "the content")?;
 
     // Name for `${ext}` and extension-based MIME guessing before the target
     // name is rendered.
-    let orig = finish::original_name(&form, filename.as_deref(), &policy);
+    let orig = original_name(&form, filename.as_deref(), &policy);
     let etag = upper(&w.md5);
-    let mut vars = finish::base_vars(&policy.namespace, finish::vars_of(&form));
+    let mut vars = base_vars(&policy.namespace, vars_of(&form));
     vars.set("ext", extension(&orig));
-    let pre_mime = finish::detect_mime(policy.detect_mime, &w.head, &[&orig]);
-    finish::set_content_vars(&mut vars, w.size, &etag, &pre_mime);
+    let pre_mime = detect_mime(policy.detect_mime, &w.head, &[&orig]);
+    set_content_vars(&mut vars, w.size, &etag, &pre_mime);
     let fallback_name = form.get("name").or(filename.as_deref());
-    let (dir, name) = finish::resolve_target(&policy, form.get("dir"), fallback_name, &mut vars)?;
-    let mime = finish::detect_mime(policy.detect_mime, &w.head, &[&name, &orig]);
-    finish::set_content_vars(&mut vars, w.size, &etag, &mime);
-    finish::check_final_name_and_type(&policy, &mut vars, &name, &mime)?;
+    let (dir, name) = resolve_target(&policy, form.get("dir"), fallback_name, &mut vars)?;
+    let mime = detect_mime(policy.detect_mime, &w.head, &[&name, &orig]);
+    set_content_vars(&mut vars, w.size, &etag, &mime);
+    check_final_name_and_type(&policy, &mut vars, &name, &mime)?;
 
     let now = now_ms();
     let rec = FileRecord {
@@ -57,7 +56,7 @@ pub async fn simple(state: &Arc<AppState>, req: Request<Body>, rid: &str) -> Api
         mime,
         create_time: now,
         modify_time: now,
-        meta: serde_json::Value::Object(finish::meta_of(&form)).to_string(),
+        meta: serde_json::Value::Object(meta_of(&form)?).to_string(),
     };
     let tmp = w
         .tmp
@@ -82,6 +81,6 @@ pub async fn simple(state: &Arc<AppState>, req: Request<Body>, rid: &str) -> Api
             }
         })
         .await?;
-    let result = finish::file_result(state, rid, &committed);
-    finish::respond(state, rid, &policy, &vars, result).await
+    let result = file_result(state, rid, &committed);
+    respond(state, rid, &policy, &vars, result).await
 }

@@ -6,6 +6,7 @@
 //! unreferenced object (collected at the next start) but never a visible
 //! partial file. User-supplied names are database values only.
 
+pub mod blob;
 mod files;
 mod folders;
 mod uploads;
@@ -14,7 +15,8 @@ use std::collections::HashSet;
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use rusqlite::Connection;
@@ -27,6 +29,8 @@ pub struct Store {
     conn: Mutex<Connection>,
     objects: PathBuf,
     tmp: PathBuf,
+    /// Fault injection: behave as if the disk were full.
+    full: Arc<AtomicBool>,
 }
 
 const SCHEMA: &str = "
@@ -98,9 +102,29 @@ impl Store {
             conn: Mutex::new(conn),
             objects,
             tmp,
+            full: Arc::new(AtomicBool::new(false)),
         };
         store.startup_cleanup(now_ms)?;
         Ok(store)
+    }
+
+    /// Simulates a full disk while `flag` is set: every database commit is
+    /// rolled back (the commit hook's answer) and [`Store::check_space`]
+    /// fails with ENOSPC.
+    pub fn simulate_disk_full(mut self, flag: Arc<AtomicBool>) -> Self {
+        let f = flag.clone();
+        self.conn().commit_hook(Some(move || f.load(Relaxed)));
+        self.full = flag;
+        self
+    }
+
+    /// Fails with ENOSPC while a full disk is simulated; called where
+    /// content starts to be written.
+    pub fn check_space(&self) -> io::Result<()> {
+        if self.full.load(Relaxed) {
+            return Err(io::Error::from_raw_os_error(libc::ENOSPC));
+        }
+        Ok(())
     }
 
     fn conn(&self) -> MutexGuard<'_, Connection> {
@@ -114,9 +138,9 @@ impl Store {
     }
 
     /// Where a part's bytes are (its own object or a staging range).
-    pub fn source(&self, p: &PartRecord) -> crate::blob::Source {
+    pub fn source(&self, p: &PartRecord) -> blob::Source {
         let (blob, offset, len) = p.range();
-        crate::blob::Source {
+        blob::Source {
             path: self.blob_path(blob),
             offset,
             len,
@@ -130,6 +154,10 @@ impl Store {
     /// Moves a complete, fsynced temporary file into `objects/` under a new
     /// id and makes the rename durable.
     pub fn promote(&self, tmp: &Path) -> io::Result<String> {
+        if let Err(e) = self.check_space() {
+            let _ = fs::remove_file(tmp);
+            return Err(e);
+        }
         let blob = uuid::Uuid::new_v4().simple().to_string();
         if let Err(e) = fs::rename(tmp, self.blob_path(&blob)) {
             let _ = fs::remove_file(tmp);

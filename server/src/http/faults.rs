@@ -60,8 +60,9 @@ impl Faults {
 }
 
 impl FaultConfig {
-    /// Parses `error=0.2,reset=0.05,delay=0.1:200` (rates in 0..=1, the
-    /// delay in milliseconds after the colon, 100 ms when omitted).
+    /// Parses `error=0.2,reset=0.05,delay=0.1:200,disk-full` (rates in
+    /// 0..=1, the delay in milliseconds after the colon, 100 ms when
+    /// omitted; `disk-full` simulates a full disk).
     pub fn parse(spec: &str) -> Result<FaultConfig, String> {
         let mut cfg = FaultConfig::default();
         let rate = |key: &str, v: &str| -> Result<f64, String> {
@@ -77,6 +78,10 @@ impl FaultConfig {
             Ok(r)
         };
         for item in spec.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+            if item == "disk-full" {
+                cfg.disk_full = true;
+                continue;
+            }
             let (key, value) = item
                 .split_once('=')
                 .ok_or_else(|| format!("fault '{item}' must look like name=rate"))?;
@@ -93,7 +98,7 @@ impl FaultConfig {
                 }
                 other => {
                     return Err(format!(
-                        "unknown fault '{other}': expected error, reset or delay"
+                        "unknown fault '{other}': expected error, reset, delay or disk-full"
                     ))
                 }
             }
@@ -116,6 +121,7 @@ mod tests {
         assert!(FaultConfig::parse("error=2").is_err());
         assert!(FaultConfig::parse("boom=0.1").is_err());
         assert_eq!(FaultConfig::parse("delay=1").unwrap().delay_ms, 100);
+        assert!(FaultConfig::parse("error=0.1,disk-full").unwrap().disk_full);
     }
 
     #[test]
