@@ -9,7 +9,7 @@ TARGET_DIR := $(shell $(CARGO) metadata --format-version 1 --no-deps 2>/dev/null
 LIBDIR := $(TARGET_DIR)/debug
 BUILD := build
 
-.PHONY: all build demo test header deps clean install bench
+.PHONY: all build demo test header deps clean install bench fuzz
 
 all: build
 
@@ -35,6 +35,12 @@ test: deps
 ## (release builds; takes a few minutes; see bench/README.md).
 bench:
 	@bench/run.sh
+
+## Fuzzing: each cargo-fuzz target in fuzz/ for FUZZ_SECONDS (default 30)
+## on the nightly toolchain; installs cargo-fuzz if missing, fails loudly
+## without nightly, and fails on any crash (see scripts/fuzz.sh).
+fuzz:
+	@scripts/fuzz.sh
 
 ## Regenerate the committed C header from the Rust sources.
 header:
