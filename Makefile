@@ -9,7 +9,7 @@ TARGET_DIR := $(shell $(CARGO) metadata --format-version 1 --no-deps 2>/dev/null
 LIBDIR := $(TARGET_DIR)/debug
 BUILD := build
 
-.PHONY: all build demo test header deps clean install bench fuzz
+.PHONY: all build demo test header deps clean install bench fuzz wheel node-pack
 
 all: build
 
@@ -52,17 +52,20 @@ header:
 VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n 1)
 MAJOR := $(firstword $(subst ., ,$(VERSION)))
 libdir ?= $(PREFIX)/lib
+bindir ?= $(PREFIX)/bin
 includedir ?= $(PREFIX)/include
 pkgconfigdir ?= $(libdir)/pkgconfig
 
 ## Builds the release library and installs libwantu.so.X.Y.Z (soname
-## libwantu.so.MAJOR) with its two links, libwantu.a, both headers and wantu.pc.
+## libwantu.so.MAJOR) with its two links, libwantu.a, both headers, wantu.pc
+## and the command-line tool bin/wantu (docs/cli.md).
 ## The installed libraries are stripped (the .so keeps its exported symbols,
 ## the .a its symbol table); `make install STRIP=true` keeps everything.
 STRIP ?= strip
 install:
-	$(CARGO) build --release -p wantu
-	install -d $(DESTDIR)$(libdir) $(DESTDIR)$(includedir) $(DESTDIR)$(pkgconfigdir)
+	$(CARGO) build --release -p wantu -p wantu-cli
+	install -d $(DESTDIR)$(libdir) $(DESTDIR)$(includedir) $(DESTDIR)$(pkgconfigdir) $(DESTDIR)$(bindir)
+	install -m 0755 $(TARGET_DIR)/release/wantu $(DESTDIR)$(bindir)/wantu
 	install -m 0755 $(TARGET_DIR)/release/libwantu.so $(DESTDIR)$(libdir)/libwantu.so.$(VERSION)
 	ln -sfn libwantu.so.$(VERSION) $(DESTDIR)$(libdir)/libwantu.so.$(MAJOR)
 	ln -sfn libwantu.so.$(MAJOR) $(DESTDIR)$(libdir)/libwantu.so
@@ -76,6 +79,23 @@ install:
 	    -e 's|@VERSION@|$(VERSION)|' wantu.pc.in > $(DESTDIR)$(pkgconfigdir)/wantu.pc
 	@echo "installed libwantu $(VERSION) into $(DESTDIR)$(PREFIX)"
 
+## Python wheel: builds the release library and leaves
+## dist/wantu-VERSION-py3-none-PLATFORM.whl holding want.py and libwantu.so
+## (bindings/python/pyproject.toml; docs/python.md).
+## pip comes from a virtual environment of its own (build/wheel-venv), as
+## Debian's python3 has no pip; pip fetches the build backend (hatchling).
+WHEEL_VENV := $(BUILD)/wheel-venv
+wheel:
+	mkdir -p dist $(BUILD)
+	[ -x $(WHEEL_VENV)/bin/python ] || python3 -m venv $(WHEEL_VENV)
+	$(WHEEL_VENV)/bin/python -m pip wheel --no-deps --disable-pip-version-check -w dist ./bindings/python
+
+## Node package: builds the release library and leaves dist/libwantu-VERSION.tgz
+## holding it (bindings/node; docs/node.md). `npm install dist/libwantu-*.tgz`.
+node-pack:
+	mkdir -p dist
+	cd bindings/node && npm pack --pack-destination ../../dist
+
 clean:
 	$(CARGO) clean
-	rm -rf $(BUILD)
+	rm -rf $(BUILD) dist bindings/node/native

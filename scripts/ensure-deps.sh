@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Installs what the tests need beyond the Rust toolchain, a C compiler, make
 # and python3: valgrind (C tests run under it), pkg-config (install tests),
-# curl (downloads in shell checks) and g++ (C++ tests). Debian/Ubuntu only,
-# through apt-get; nothing is done when every tool is already there, so the
+# curl (downloads in shell checks), g++ (C++ tests), node and npm (the Node
+# package), Python's venv module (the wheel test) and script (util-linux;
+# the wantu tool's progress-bar test runs under a pseudo-terminal with it).
+# Debian/Ubuntu only, through apt-get; nothing is done when every tool is already there, so the
 # package index is refreshed only when something is missing.
 set -euo pipefail
 
@@ -12,6 +14,9 @@ declare -A PACKAGE=(
     [pkg-config]=pkg-config
     [curl]=curl
     [g++]=g++
+    [node]=nodejs
+    [npm]=npm
+    [script]=bsdutils
 )
 
 # rustfmt and clippy come with rustup's default profile; they cannot be
@@ -24,12 +29,14 @@ for component in fmt clippy; do
 done
 
 missing=()
-for tool in valgrind pkg-config curl g++; do
+for tool in valgrind pkg-config curl g++ node npm script; do
     command -v "$tool" >/dev/null 2>&1 || missing+=("${PACKAGE[$tool]}")
 done
+# Debian's python3 keeps venv (ensurepip) in a package of its own.
+python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || missing+=(python3-venv)
 
 if [ "${#missing[@]}" -eq 0 ]; then
-    echo "ensure-deps: valgrind, pkg-config, curl and g++ are present"
+    echo "ensure-deps: valgrind, pkg-config, curl, g++, node, npm, script and python3 -m venv are present"
     exit 0
 fi
 

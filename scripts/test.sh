@@ -5,10 +5,12 @@
 #   2. cargo clippy -D warnings      each run under valgrind against one
 #   3. cargo test --workspace        wantu-server (leaks are errors)
 #   4. cargo build (cdylib+server) 6. Python: bindings/python/test_*.py   (if any)
-#                                  7. C++: tests/cpp/*.cpp                (if any)
-#                                  8. install: tests/install/run.sh       (if present)
+#                                  7. Python wheel: tests/python-wheel/run.sh
+#                                  8. Node package: tests/node/run.sh
+#                                  9. C++: tests/cpp/*.cpp                (if any)
+#                                 10. install: tests/install/run.sh       (if present)
 #
-# Stages 5-8 run with a wantu-server up and these variables exported:
+# Stages 5-10 run with a wantu-server up and these variables exported:
 #   WANTU_TEST_ENDPOINT, WANTU_TEST_AK, WANTU_TEST_SK, WANTU_TEST_NAMESPACE
 #       (see scripts/server.sh and tests/c/common.h)
 #   WANTU_LIB        the built target/debug/libwantu.so
@@ -143,6 +145,14 @@ if compgen -G "bindings/python/test_*.py" >/dev/null; then
     python3 -m unittest discover -s bindings/python -p 'test_*.py' || fail "Python tests"
     passed "Python tests"
 fi
+
+stage "Python wheel (tests/python-wheel/run.sh: make wheel, pip install into a fresh venv)"
+bash tests/python-wheel/run.sh || fail "Python wheel"
+passed "Python wheel"
+
+stage "Node package (tests/node/run.sh: npm pack, install into a fresh folder, node --test)"
+bash tests/node/run.sh || fail "Node package"
+passed "Node package"
 
 if compgen -G "tests/cpp/*.cpp" >/dev/null; then
     stage "C++ tests (tests/cpp/*.cpp)"

@@ -386,7 +386,8 @@ class Packaging(unittest.TestCase):
         lib = want.load_library()._name
         d = tempfile.mkdtemp(prefix="wantu-py-copy-")
         try:
-            shutil.copy(os.path.join(HERE, "want.py"), d)
+            # want.py itself: in the repository, or as installed (want/__init__.py).
+            shutil.copy(want.__file__, os.path.join(d, "want.py"))
             shutil.copy(lib, os.path.join(d, os.path.basename(lib)))
             env = {"WANTU_LIB": "", "PYTHONPATH": d}
             r = run_python("import want; print(want.load_library()._name, want.version())", env, "/")

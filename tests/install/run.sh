@@ -47,7 +47,7 @@ make -s install PREFIX="$prefix" >"$work/install.log" 2>&1 || {
     die "make install failed"
 }
 for f in "lib/libwantu.so.$version" "lib/libwantu.a" include/wantu.h include/wantu.hpp \
-    lib/pkgconfig/wantu.pc; do
+    lib/pkgconfig/wantu.pc bin/wantu; do
     [ -f "$prefix/$f" ] || die "$f is not installed"
 done
 [ "$(readlink "$prefix/lib/libwantu.so.$major")" = "libwantu.so.$version" ] ||
@@ -142,5 +142,18 @@ want.load_library()
 print([l.split()[-1] for l in open("/proc/self/maps") if "libwantu" in l][0])')"
 [[ "$loaded" == "$prefix/lib/libwantu.so"* ]] || die "want.py loaded $loaded, not the installed library"
 ok "want.py loads the installed library ($loaded) and runs the seed demo"
+
+# The command-line tool, installed with the library, against the server.
+printf 'installed tool\n' >"$work/cli.txt"
+WANTU_AK="$WANTU_TEST_AK" WANTU_SK="$WANTU_TEST_SK" WANTU_ENDPOINT="$WANTU_TEST_ENDPOINT" \
+    WANTU_CONFIG="$work/cli.conf" "$prefix/bin/wantu" -q cp "$work/cli.txt" \
+    "wantu://$WANTU_TEST_NAMESPACE/install-test/" >"$work/cli.out" 2>&1 || {
+    cat "$work/cli.out" >&2
+    die "the installed wantu cp failed"
+}
+listed="$(WANTU_AK="$WANTU_TEST_AK" WANTU_SK="$WANTU_TEST_SK" WANTU_ENDPOINT="$WANTU_TEST_ENDPOINT" \
+    WANTU_CONFIG="$work/cli.conf" "$prefix/bin/wantu" ls "wantu://$WANTU_TEST_NAMESPACE/install-test/")"
+[ "$listed" = "cli.txt" ] || die "the installed wantu ls shows '$listed', not cli.txt"
+ok "bin/wantu $("$prefix/bin/wantu" --version | cut -d' ' -f2) copies and lists against wantu-server"
 
 echo "install test: $checks checks passed"

@@ -1,0 +1,173 @@
+# Type information for want.py (installed as want/__init__.pyi next to the
+# PEP 561 marker want/py.typed). Every call answers a dict with an integer
+# "code" (200 on success), a "message" and a "request_id"; see want.py.
+# `make test` checks this stub against the module with mypy's stubtest.
+
+import ctypes
+import os
+from typing import IO, Any, Callable, Dict, List, Mapping, Optional, Sequence, Union
+
+_Result = Dict[str, Any]
+_Text = Union[str, bytes, bytearray]
+_JsonObject = Union[Mapping[str, Any], _Text]
+_JsonList = Union[Sequence[Any], Mapping[str, Any], _Text]
+_Content = Union[bytes, bytearray, memoryview, str, IO[bytes]]
+_Parts = Union[_Text, Sequence[Mapping[str, Any]]]
+_Path = Union[str, "os.PathLike[str]"]
+_Progress = Callable[[int, Optional[int]], Any]
+
+__all__ = ["Want", "WantError", "CancelToken", "load_library", "resource_id", "version"]
+
+class WantError(ValueError):
+    result: _Result
+    def __init__(self, result: _Result) -> None: ...
+
+def load_library() -> ctypes.CDLL: ...
+def version() -> str: ...
+def resource_id(namespace: _Text, dir: _Text, name: Optional[_Text] = None) -> _Result: ...
+
+class CancelToken(object):
+    def __init__(self) -> None: ...
+    def cancel(self) -> None: ...
+    @property
+    def cancelled(self) -> bool: ...
+    def close(self) -> None: ...
+    def __del__(self) -> None: ...
+
+class Want(object):
+    def __init__(
+        self,
+        ak: _Text,
+        sk: _Text,
+        type: Optional[_Text] = None,
+        upload_endpoint: Optional[_Text] = None,
+        manage_endpoint: Optional[_Text] = None,
+    ) -> None: ...
+    @classmethod
+    def with_options(
+        cls,
+        ak: _Text,
+        sk: _Text,
+        type: Optional[_Text] = None,
+        upload_endpoint: Optional[_Text] = None,
+        manage_endpoint: Optional[_Text] = None,
+        **options: Any,
+    ) -> "Want": ...
+    def close(self) -> None: ...
+    def __enter__(self) -> "Want": ...
+    def __exit__(self, *exc: object) -> None: ...
+    def __del__(self) -> None: ...
+
+    # the seed's calls
+    def upload_token(self, policy: _JsonObject) -> _Result: ...
+    def upload_file(
+        self,
+        policy: _JsonObject,
+        dir: Optional[_Text],
+        name: Optional[_Text],
+        file_path: _Path,
+        md5: Optional[_Text] = None,
+        meta: Optional[_JsonObject] = ...,
+        var: Optional[_JsonObject] = ...,
+    ) -> _Result: ...
+    def upload_content(
+        self,
+        policy: _JsonObject,
+        dir: Optional[_Text],
+        name: Optional[_Text],
+        content: _Content,
+        md5: Optional[_Text] = None,
+        meta: Optional[_JsonObject] = ...,
+        var: Optional[_JsonObject] = ...,
+    ) -> _Result: ...
+    def multipart_init(
+        self,
+        policy: _JsonObject,
+        dir: Optional[_Text],
+        name: Optional[_Text],
+        content: _Content,
+        md5: Optional[_Text] = None,
+        meta: Optional[_JsonObject] = ...,
+        var: Optional[_JsonObject] = ...,
+    ) -> _Result: ...
+    def multipart_upload(
+        self,
+        policy: _JsonObject,
+        id: _Text,
+        upload_id: _Text,
+        part_number: int,
+        content: _Content,
+        md5: Optional[_Text] = None,
+    ) -> _Result: ...
+    def multipart_complete(
+        self, policy: _JsonObject, id: _Text, upload_id: _Text, parts: _Parts, md5: Optional[_Text] = None
+    ) -> _Result: ...
+    def multipart_cancel(self, policy: _JsonObject, id: _Text, upload_id: _Text) -> _Result: ...
+
+    # one call, any size
+    def upload(
+        self,
+        policy: _JsonObject,
+        dir: Optional[_Text],
+        name: Optional[_Text],
+        source: Union[_Path, bytes, bytearray, memoryview, IO[bytes]],
+        meta: Optional[_JsonObject] = None,
+        var: Optional[_JsonObject] = None,
+        progress: Optional[_Progress] = None,
+        cancel: Optional[CancelToken] = None,
+        **options: Any,
+    ) -> _Result: ...
+
+    # management
+    def file_exists(self, namespace: _Text, dir: _Text, name: _Text) -> _Result: ...
+    def file_get(self, namespace: _Text, dir: _Text, name: _Text) -> _Result: ...
+    def file_delete(self, namespace: _Text, dir: _Text, name: _Text) -> _Result: ...
+    def file_rename(
+        self, namespace: _Text, dir: _Text, name: _Text, new_dir: Optional[_Text], new_name: _Text
+    ) -> _Result: ...
+    def file_list(self, namespace: _Text, dir: _Text, page: int = 1, page_size: int = 100) -> _Result: ...
+    def file_list_all(self, namespace: _Text, dir: _Text, max_items: int = 10000) -> _Result: ...
+    def dir_create(self, namespace: _Text, dir: _Text) -> _Result: ...
+    def dir_exists(self, namespace: _Text, dir: _Text) -> _Result: ...
+    def dir_delete(self, namespace: _Text, dir: _Text) -> _Result: ...
+    def dir_list(self, namespace: _Text, dir: _Text, page: int = 1, page_size: int = 100) -> _Result: ...
+    def dir_list_all(self, namespace: _Text, dir: _Text, max_items: int = 10000) -> _Result: ...
+    def pts_add(
+        self,
+        namespace: _Text,
+        dir: _Text,
+        name: _Text,
+        fops: _Text,
+        notify_url: Optional[_Text] = None,
+        force: bool = False,
+    ) -> _Result: ...
+    def pts_get(self, persistent_id: _Text) -> _Result: ...
+    def media_encode(
+        self,
+        namespace: _Text,
+        input_dir: _Text,
+        input_name: _Text,
+        output_dir: _Text,
+        output_name: _Text,
+        encode_template: _Text,
+        **options: Any,
+    ) -> _Result: ...
+    def media_encode_result(self, task_id: _Text) -> _Result: ...
+    def snapshot(
+        self,
+        namespace: _Text,
+        input_dir: _Text,
+        input_name: _Text,
+        output_dir: _Text,
+        output_name: _Text,
+        time_ms: int,
+        notify_url: Optional[_Text] = None,
+    ) -> _Result: ...
+    def snapshot_result(self, task_id: _Text) -> _Result: ...
+    def scan_porn(
+        self, namespace: Optional[_Text] = None, files: Optional[_JsonList] = None, urls: Optional[_JsonList] = None
+    ) -> _Result: ...
+    def scan_advertising(
+        self, namespace: Optional[_Text] = None, files: Optional[_JsonList] = None, urls: Optional[_JsonList] = None
+    ) -> _Result: ...
+    def scan_feedback(self, feedback: _JsonList) -> _Result: ...

@@ -1,0 +1,7 @@
+// Must NOT compile: each line misuses the API.
+import WANTU = require('libwantu');
+
+const wantu = new WANTU('ak', 'sk');
+wantu.listFiles('demo', '/', '1', 10);
+wantu.noSuchCall();
+wantu.upload({ namespace: 'demo' }, '/tmp/a.bin', '/d', { partSise: 1 });
