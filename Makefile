@@ -9,7 +9,7 @@ TARGET_DIR := $(shell $(CARGO) metadata --format-version 1 --no-deps 2>/dev/null
 LIBDIR := $(TARGET_DIR)/debug
 BUILD := build
 
-.PHONY: all build demo test header deps clean install bench bench-download wheel node-pack
+.PHONY: all build demo test header deps clean install bench bench-download fuzz wheel node-pack
 
 all: build
 
@@ -40,6 +40,12 @@ bench:
 ## files through an emulated 40 ms link (see bench/README.md).
 bench-download:
 	@bench/download.sh
+
+## Fuzzing: each cargo-fuzz target in fuzz/ for FUZZ_SECONDS (default 30)
+## on the nightly toolchain; installs cargo-fuzz if missing, fails loudly
+## without nightly, and fails on any crash (see scripts/fuzz.sh).
+fuzz:
+	@scripts/fuzz.sh
 
 ## Regenerate the committed C header from the Rust sources.
 header:

@@ -52,7 +52,7 @@ echo "== starting wantu-server (release)"
 wantu_server_start
 EP="$WANTU_TEST_ENDPOINT"
 
-# An upload token for {"namespace":NS,"expiration":-1} (protocol.md §2).
+# An upload token for {"namespace":NS,"expiration":-1} (docs/protocol.md §2).
 TOKEN="$(python3 - <<'PY'
 import base64, hashlib, hmac, json, os
 ak, sk, ns = (os.environ[k] for k in ("WANTU_TEST_AK", "WANTU_TEST_SK", "WANTU_TEST_NAMESPACE"))
