@@ -9,7 +9,7 @@ TARGET_DIR := $(shell $(CARGO) metadata --format-version 1 --no-deps 2>/dev/null
 LIBDIR := $(TARGET_DIR)/debug
 BUILD := build
 
-.PHONY: all build demo test header deps clean install bench fuzz wheel node-pack
+.PHONY: all build demo test header deps clean install bench bench-download fuzz wheel node-pack
 
 all: build
 
@@ -41,6 +41,11 @@ bench:
 ## without nightly, and fails on any crash (see scripts/fuzz.sh).
 fuzz:
 	@scripts/fuzz.sh
+
+## Download benchmark: 1 GiB against `curl -o` on loopback, and 1000 small
+## files through an emulated 40 ms link (see bench/README.md).
+bench-download:
+	@bench/download.sh
 
 ## Regenerate the committed C header from the Rust sources.
 header:

@@ -3,8 +3,10 @@
 
 pub mod auth;
 pub mod client;
+pub mod download;
 pub mod error;
 pub mod ffi;
+pub mod file_identity;
 mod log;
 pub mod manage;
 pub mod multipart;

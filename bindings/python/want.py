@@ -177,6 +177,9 @@ _OPTIONAL_SIGNATURES.update({
     "wantu_transfer_file": (_P, [_P, _C, _C, _C, _C] + _TAIL),
     "wantu_transfer_content": (_P, [_P, _C, _C, _C, _C, _SIZE] + _TAIL),
     "wantu_transfer_stream": (_P, [_P, _C, _C, _C, _READ_FN, _P] + _TAIL),
+    # options, progress, user_data, cancel
+    "wantu_download_file": (_P, [_P, _C, _C, _C, _C, _C, _PROGRESS_FN, _P, _P]),
+    "wantu_download_dir": (_P, [_P, _C, _C, _C, _C, _PROGRESS_FN, _P, _P]),
 })
 
 
@@ -605,6 +608,45 @@ class Want(object):
             return self._call(fn, *(head + tail))
 
         return callbacks.finish(self._guard(build))
+
+    # -- downloads (docs/downloads.md) -----------------------------------
+
+    def _download(self, fn, head, progress, cancel, options):
+        if cancel is not None and not isinstance(cancel, CancelToken):
+            raise TypeError("`cancel` must be a CancelToken, not %s" % type(cancel).__name__)
+        if progress is not None and not callable(progress):
+            raise TypeError("`progress` must be callable")
+        callbacks = _Callbacks(progress)
+
+        def build():
+            tail = [_json_arg(options or None, "options"), callbacks.progress, None,
+                    cancel._handle if cancel is not None else None]
+            return self._call(fn, *(head() + tail))
+
+        return callbacks.finish(self._guard(build))
+
+    def download(self, namespace, dir, name, local_path, progress=None, cancel=None, **options):
+        """Downloads the stored file ``dir``/``name`` to ``local_path``: in
+        parallel ranges when large, MD5 checked, renamed into place only when
+        complete. ``progress(done, total)`` and ``cancel`` as for ``upload``.
+        Options: ``concurrency``, ``part_size``, ``max_attempts``,
+        ``retry_budget_ms``, ``backoff_base_ms``, ``backoff_max_ms``,
+        ``resume`` (default True: an interrupted download continues).
+        Answers the result dict (``size``, ``md5``, ``parts``, ...)."""
+        return self._download("wantu_download_file", lambda: [
+            _text(namespace, "namespace", False), _text(dir, "dir"), _text(name, "name", False),
+            _text(os.fspath(local_path), "local_path", False)], progress, cancel, options)
+
+    def download_dir(self, namespace, remote_dir, local_dir, progress=None, cancel=None, **options):
+        """Downloads every file under ``remote_dir`` into ``local_dir``,
+        keeping the folders. Options of ``download`` plus ``skip``
+        (``"none"``, ``"size"``, ``"md5"``), ``include``/``exclude`` (glob
+        lists), ``dry_run``, ``fail_fast``, ``max_files``. Answers one dict:
+        ``code`` 200 only if every file succeeded, ``downloaded``,
+        ``skipped``, ``failed``, ``bytes`` and per-file ``results``."""
+        return self._download("wantu_download_dir", lambda: [
+            _text(namespace, "namespace", False), _text(remote_dir, "remote_dir"),
+            _text(os.fspath(local_dir), "local_dir", False)], progress, cancel, options)
 
     # -- management (manage_endpoint) -------------------------------------
     # `namespace` is the space; `dir` starts with "/" (the root is "/").

@@ -3,7 +3,10 @@
 //! logic lives here.
 
 pub mod boundary;
+pub mod cancel;
 pub mod client;
+pub mod download;
+mod handles;
 pub mod manage;
 pub mod transfer;
 pub mod upload;

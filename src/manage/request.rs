@@ -174,11 +174,15 @@ impl Client {
                         .header(reqwest::header::AUTHORIZATION, &signed.authorization)
                         .header(reqwest::header::DATE, &signed.date);
                     if request.method == Method::POST {
+                        // Stated even when 0 (createDir, rename…): the HTTP
+                        // stack omits it for an empty body, and strict
+                        // front ends answer a POST without it with 411.
                         builder = builder
                             .header(
                                 reqwest::header::CONTENT_TYPE,
                                 "application/x-www-form-urlencoded",
                             )
+                            .header(reqwest::header::CONTENT_LENGTH, signed.body.len())
                             .body(signed.body);
                     }
                     self.send(builder, request.what)
