@@ -7,6 +7,7 @@ pub mod download;
 pub mod error;
 pub mod ffi;
 pub mod file_identity;
+mod fs_compat;
 mod log;
 pub mod manage;
 pub mod multipart;

@@ -25,9 +25,10 @@ Errors, precisely:
   type or endpoints are unusable, since there is no client to answer with.
 
 Only the standard library is used. The library is found through, in order:
-``WANTU_LIB`` (a path to libwantu.so), a ``libwantu`` next to this file, the
-system's library path, and -- for work inside the repository -- its
-``target/release`` or ``target/debug`` build, the newer first.
+``WANTU_LIB`` (a path to libwantu.so or wantu.dll), a ``libwantu`` (on
+Windows ``wantu.dll``) next to this file, the system's library path, and --
+for work inside the repository -- its ``target/release`` or ``target/debug``
+build (on Windows the ``build/windows`` of ``make dll``), the newer first.
 """
 
 import ctypes
@@ -75,12 +76,15 @@ def _candidates():
         yield name  # the dynamic loader's own search path (LD_LIBRARY_PATH, ld.so.cache)
     repo = os.path.dirname(os.path.dirname(here))
     target = os.environ.get("CARGO_TARGET_DIR") or os.path.join(repo, "target")
-    # A developer convenience: the newer of the two builds.
+    dirs = [os.path.join(target, profile) for profile in ("release", "debug")]
+    if os.name == "nt":
+        dirs.append(os.path.join(repo, "build", "windows"))  # `make dll` (docs/windows.md)
+    # A developer convenience: the newest of the builds.
     built = [
-        os.path.join(target, profile, name)
-        for profile in ("release", "debug")
+        os.path.join(d, name)
+        for d in dirs
         for name in _lib_file_names()
-        if os.path.exists(os.path.join(target, profile, name))
+        if os.path.exists(os.path.join(d, name))
     ]
     for path in sorted(built, key=os.path.getmtime, reverse=True):
         yield path

@@ -21,6 +21,7 @@ use std::ptr::{null, null_mut};
 use std::sync::OnceLock;
 use std::time::Duration;
 use wantu::ffi::boundary::wantu_client;
+use wantu::ffi::cancel::*;
 use wantu::ffi::client::*;
 use wantu::ffi::manage::*;
 use wantu::ffi::transfer::*;
