@@ -9,7 +9,7 @@ TARGET_DIR := $(shell $(CARGO) metadata --format-version 1 --no-deps 2>/dev/null
 LIBDIR := $(TARGET_DIR)/debug
 BUILD := build
 
-.PHONY: all build demo test header deps clean install bench bench-folders wheel node-pack
+.PHONY: all build demo test header deps clean install bench bench-folders bench-download fuzz wheel node-pack dll dist-windows test-windows
 
 all: build
 
@@ -41,6 +41,34 @@ bench:
 ## (release builds; about two minutes; see bench/README.md).
 bench-folders:
 	@bench/folders.sh
+
+## Fuzzing: each cargo-fuzz target in fuzz/ for FUZZ_SECONDS (default 30)
+## on the nightly toolchain; installs cargo-fuzz if missing, fails loudly
+## without nightly, and fails on any crash (see scripts/fuzz.sh).
+fuzz:
+	@scripts/fuzz.sh
+
+## Download benchmark: 1 GiB against `curl -o` on loopback, and 1000 small
+## files through an emulated 40 ms link (see bench/README.md).
+bench-download:
+	@bench/download.sh
+
+## Windows (x86_64-pc-windows-gnu, docs/windows.md). Each installs its
+## toolchain with apt-get first (scripts/windows/ensure-deps.sh) and builds
+## in target/windows with Debian's cargo-web, apart from the Linux build.
+## dll: build/windows/wantu.dll, wantu.dll.a (import library), libwantu.a.
+dll:
+	@scripts/windows/build.sh
+
+## dist-windows: build/windows/wantu-VERSION-x86_64-pc-windows-gnu.zip
+## (the DLL, both libraries, wantu.h, wantu.hpp and a README).
+dist-windows: dll
+	@scripts/windows/dist.sh
+
+## test-windows: the C tests built with MinGW-w64 and run under Wine
+## against a wantu-server on Linux (slow: a cold run builds std and the DLL).
+test-windows:
+	@scripts/windows/test.sh
 
 ## Regenerate the committed C header from the Rust sources.
 header:

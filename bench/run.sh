@@ -28,6 +28,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/server.sh
+source bench/lib.sh
 
 ROUNDS="${ROUNDS:-3}"
 SMALL_COUNT="${SMALL_COUNT:-1000}"
@@ -35,11 +36,7 @@ LARGE="${LARGE:-1}"
 OUT=build/bench
 mkdir -p "$OUT"
 
-if [ ! -x /usr/bin/time ]; then
-    echo "== installing GNU time (apt-get install time)"
-    if [ "$(id -u)" = 0 ]; then apt-get install -y -q time >/dev/null; else sudo apt-get install -y -q time >/dev/null; fi
-fi
-command -v curl >/dev/null || { echo "bench: curl is needed" >&2; exit 1; }
+bench_tools
 
 echo "== building release libwantu and wantu-server"
 cargo build --release -q -p wantu --lib
@@ -75,7 +72,7 @@ echo "== starting wantu-server (release)"
 wantu_server_start
 EP="$WANTU_TEST_ENDPOINT"
 
-# An upload token for {"namespace":NS,"expiration":-1} (protocol.md §2).
+# An upload token for {"namespace":NS,"expiration":-1} (docs/protocol.md §2).
 TOKEN="$(python3 - <<'PY'
 import base64, hashlib, hmac, json, os
 ak, sk, ns = (os.environ[k] for k in ("WANTU_TEST_AK", "WANTU_TEST_SK", "WANTU_TEST_NAMESPACE"))
@@ -104,19 +101,7 @@ measure() {
         head -c 2000 "$OUT/answer.txt" >&2
         exit 1
     }
-    python3 - "$label" "$before" "$after" "$OUT/time.txt" >>"$OUT/raw" <<'PY'
-import sys
-label, before, after, path = sys.argv[1], float(sys.argv[2]), float(sys.argv[3]), sys.argv[4]
-v = {}
-for line in open(path):
-    k, _, val = line.strip().rpartition(": ")
-    v[k] = val
-wall = 0.0
-for part in v["Elapsed (wall clock) time (h:mm:ss or m:ss)"].split(":"):
-    wall = wall * 60 + float(part)
-cpu = float(v["User time (seconds)"]) + float(v["System time (seconds)"])
-print(label, f"{wall:.2f}", f"{cpu:.2f}", v["Maximum resident set size (kbytes)"], f"{after - before:.2f}")
-PY
+    echo "$label $(time_figures "$OUT/time.txt") $(awk -v a="$after" -v b="$before" 'BEGIN { printf "%.2f", a - b }')" >>"$OUT/raw"
     tail -n 1 "$OUT/raw" | awk '{printf "   %-14s wall %6.2f s  client CPU %6.2f s  peak RSS %7.1f MiB  server CPU %6.2f s\n", $1, $2, $3, $4 / 1024, $5}'
 }
 

@@ -70,12 +70,17 @@
 #define WANTU_MAX_PART_NUMBER 10000
 
 /**
- * Every part but the last must be at least this large (protocol.md §4).
+ * Every part but the last must be at least this large (docs/protocol.md §4).
  */
 #define WANTU_MIN_PART_SIZE 102400
 
 /**
- * The largest part the protocol allows (protocol.md §4, server choice).
+ * The most attempts per request an option may ask for.
+ */
+#define MAX_ATTEMPTS_LIMIT 100
+
+/**
+ * The largest part the protocol allows (docs/protocol.md §4, server choice).
  */
 #define MAX_PART_SIZE ((64 * 1024) * 1024)
 
@@ -88,8 +93,6 @@
 #define DEFAULT_CONCURRENCY 4
 
 #define MAX_CONCURRENCY 64
-
-#define MAX_ATTEMPTS_LIMIT 100
 
 /**
  * `total` while a stream's length is not known yet.
@@ -225,6 +228,49 @@ char *wantu_transfer_batch(const struct wantu_client *client,
                            const struct wantu_cancel *cancel);
 
 /**
+ * Creates a cancel handle (never triggered yet). Returns NULL only if
+ * memory is exhausted. Release it with `wantu_cancel_free`.
+ */
+struct wantu_cancel *wantu_cancel_new(void);
+
+/**
+ * Cancels every upload running with this handle, and any later upload
+ * given it: a triggered handle stays triggered (use a new handle for the
+ * next upload). Uploads stop their parts within a second, cancel the
+ * upload on the server, and answer `{"code":0,"error":"Cancelled",…}`.
+ *
+ * Thread-safe: any thread may call it, any number of times, including
+ * from inside a progress callback. NULL, a freed handle and any other
+ * value that is not a live handle do nothing.
+ *
+ * # Safety
+ * None beyond the C types: `cancel` is only looked up, never dereferenced.
+ */
+void wantu_cancel_trigger(const struct wantu_cancel *cancel);
+
+/**
+ * 1 when the handle has been triggered, 0 when not (or when `cancel` is
+ * not a live handle).
+ *
+ * # Safety
+ * As `wantu_cancel_trigger`.
+ */
+int wantu_cancel_is_triggered(const struct wantu_cancel *cancel);
+
+/**
+ * Releases a cancel handle; later calls given it treat it as not a
+ * handle. An upload still running with it keeps its own reference, so
+ * freeing does not disturb it (but it can then no longer be cancelled
+ * through this handle). NULL, a handle freed already and any other value
+ * that is not a live handle are ignored. Refused (nothing freed, a warning
+ * logged) when called from inside a libwantu callback.
+ *
+ * # Safety
+ * As `wantu_cancel_trigger`.
+ */
+void wantu_cancel_free(struct wantu_cancel *cancel);
+
+/**
  * Creates a client from the seed's constructor arguments.
  *
  * - `ak`, `sk`: the access key and secret key (required, non-empty UTF-8).
@@ -238,9 +284,8 @@ char *wantu_transfer_batch(const struct wantu_client *client,
  *
  * # Safety
  * Every string argument is NULL or a NUL-terminated string readable for the
- * duration of the call; `client` is NULL or a live handle from
- * `wantu_client_new*`. Bad values are reported, not crashed on, wherever
- * they can be detected (NULL, invalid UTF-8, a freed handle's tag).
+ * duration of the call. NULL required strings and invalid UTF-8 are
+ * reported (NULL result, see `wantu_last_error`), not crashed on.
  */
 struct wantu_client *wantu_client_new(const char *ak,
                                       const char *sk,
@@ -264,9 +309,8 @@ struct wantu_client *wantu_client_new(const char *ak,
  *
  * # Safety
  * Every string argument is NULL or a NUL-terminated string readable for the
- * duration of the call; `client` is NULL or a live handle from
- * `wantu_client_new*`. Bad values are reported, not crashed on, wherever
- * they can be detected (NULL, invalid UTF-8, a freed handle's tag).
+ * duration of the call. NULL required strings and invalid UTF-8 are
+ * reported (NULL result, see `wantu_last_error`), not crashed on.
  */
 struct wantu_client *wantu_client_new_with_options(const char *ak,
                                                    const char *sk,
@@ -276,13 +320,18 @@ struct wantu_client *wantu_client_new_with_options(const char *ak,
                                                    const char *options_json);
 
 /**
- * Releases a client: finishes its connections and stops its threads.
- * NULL does nothing. No call on this client may be running or follow.
+ * Releases a client. From then on the handle is dead: every call given it
+ * answers an `InvalidArgument` error naming `client`, even after another
+ * client was created (a new handle never takes a freed one's value; see
+ * docs/handles.md). Calls already running
+ * with it on other threads finish normally; the client's connections and
+ * I/O threads are released when the last of them returns. NULL, a handle
+ * freed already and a value that never was a handle are ignored. Called
+ * from inside a libwantu callback it is refused: nothing is freed (a
+ * warning is logged) and the handle stays usable.
  *
  * # Safety
- * `client` is NULL or a handle from `wantu_client_new*` not freed yet; a
- * handle freed twice is ignored while its memory still holds the dead tag,
- * but that is a courtesy, not a guarantee.
+ * None beyond the C types: `client` is only looked up, never dereferenced.
  */
 void wantu_client_free(struct wantu_client *client);
 
@@ -309,15 +358,115 @@ void wantu_string_free(char *s);
 const char *wantu_version(void);
 
 /**
+ * Downloads the stored file `dir`/`name` of namespace `ns` to
+ * `local_path`, in one call.
+ *
+ * The file's `url`, `size` and `md5` come from the manage API; its bytes
+ * from a GET of that URL — for files larger than `part_size`, several
+ * `Range` requests in parallel. Bytes go into a temporary file beside
+ * `local_path` (`.NAME.wantu-part`), the MD5 of the whole file is checked
+ * against the stored one, and only then is the file renamed to
+ * `local_path` (replacing a file there): a partial or damaged download
+ * never sits under the final name.
+ *
+ * - `client`, `ns`, `name`, `local_path`: required. `dir`: NULL or `""` is
+ *   the root folder. `local_path`'s folder must exist.
+ * - `options_json`: NULL for the defaults, or an object with any of
+ *   `concurrency` (requests in flight, 1…256, default 32), `part_size`
+ *   (bytes per range, 102400…67108864, default 8 MiB), `max_attempts`
+ *   (per request, 1…100, default 10), `retry_budget_ms` (default
+ *   120000), `backoff_base_ms` (100), `backoff_max_ms` (10000), `resume`
+ *   (default true). Unknown keys, and the folder-only keys, are refused.
+ * - `progress`, `user_data`: optional, see `wantu_progress_fn`; `total` is
+ *   the file's size once its metadata arrived (`WANTU_SIZE_UNKNOWN`
+ *   before).
+ * - `cancel`: optional handle from `wantu_cancel_new`; a cancel stops the
+ *   requests within about 50 ms.
+ *
+ * Resume: with `resume` on, a file of several ranges keeps a sidecar
+ * (`.NAME.wantu-part.json`) listing the finished ranges; after a failure,
+ * cancel or crash, the same call again fetches only the ranges not
+ * finished. If the stored file changed (size or MD5), it starts over.
+ * Transient failures (connection trouble, timeouts, 429, 5xx) are retried
+ * with backoff, continuing after the bytes already received.
+ *
+ * Answers `{"code":200,"path","size","md5","url","parts","part_size",
+ * "fetched_parts","resumed_parts","attempts","retries","checkpoint",…}`;
+ * an error carries the same fields when the download had begun, and
+ * `partial_kept: true` when its partial file was kept for a resume.
+ *
+ * # Safety
+ * `client` is NULL or a live handle; strings are NULL or NUL-terminated;
+ * `progress` is NULL or valid for the whole call. Blocks until done;
+ * callbacks run on this thread. The result is never NULL; free it with
+ * `wantu_string_free`.
+ */
+char *wantu_download_file(const struct wantu_client *client,
+                          const char *ns,
+                          const char *dir,
+                          const char *name,
+                          const char *local_path,
+                          const char *options_json,
+                          wantu_progress_fn progress,
+                          void *user_data,
+                          const struct wantu_cancel *cancel);
+
+/**
+ * Downloads every file under `remote_dir` of namespace `ns` into
+ * `local_dir`, keeping the folder structure: the inverse of a folder
+ * upload.
+ *
+ * The remote tree is listed recursively (pages and folders in parallel);
+ * local folders are created (`local_dir` too, if missing); each file is
+ * downloaded as by `wantu_download_file`. One scheduler serves the whole
+ * call: at most `concurrency` requests (listing pages, whole small files
+ * and ranges of large ones alike) are in flight, and at most
+ * `concurrency` files are in progress, whatever the size of the tree.
+ *
+ * Remote names are untrusted: a file or folder whose name is empty, `.`,
+ * `..`, or holds `/`, `\` or NUL is refused (listed as failed) and
+ * nothing is written for it; a symbolic link or file in the way of a
+ * local folder is not followed.
+ *
+ * - `options_json`: the options of `wantu_download_file`, plus `skip`
+ *   (`"none"` default, `"size"`: a local file of the same size is kept,
+ *   `"md5"`: same size and MD5), `include` and `exclude` (lists of globs
+ *   on the relative path; a pattern without `/` matches the file name in
+ *   any folder), `dry_run` (list what would be downloaded), `fail_fast`
+ *   (stop at the first failure), `max_files` (default 1000000).
+ * - `progress`: bytes of the whole call; `total` is the size of all the
+ *   selected files once the listing is done; skipped files count as done.
+ *
+ * Answers one document: `code` 200 only when every file succeeded (else
+ * `code` 0 and `error` `"SomeFilesFailed"`, or `"Cancelled"`), counts
+ * `downloaded`, `skipped`, `failed`, `bytes`, and `results`: one object
+ * per file (sorted by `path`, relative to `local_dir`) with `code`,
+ * `action` (`"downloaded"`, `"skipped"`, `"would_download"`), `size`,
+ * `md5` and the download figures, or the error. A missing `remote_dir`,
+ * a `local_dir` that is not a folder, or bad options answer a plain error.
+ *
+ * # Safety
+ * As `wantu_download_file`.
+ */
+char *wantu_download_dir(const struct wantu_client *client,
+                         const char *ns,
+                         const char *remote_dir,
+                         const char *local_dir,
+                         const char *options_json,
+                         wantu_progress_fn progress,
+                         void *user_data,
+                         const struct wantu_cancel *cancel);
+
+/**
  * Asks whether a file exists: `{"code":200,"exist":true|false,…}` (a
  * missing file is not an error). `client`, `ns`, `dir`, `name` are
  * required.
  *
  * # Safety
- * `client` is NULL or a live handle from `wantu_client_new*`; each string
- * argument is NULL or points to a NUL-terminated string. A NULL required
- * argument or invalid UTF-8 answers an `InvalidArgument` JSON error (never
- * a crash). Thread-safe: any number of threads may call with one client.
+ * Each string argument is NULL or points to a NUL-terminated string.
+ * `client` is only looked up, never dereferenced. A NULL, freed or unknown
+ * `client`, a NULL required argument or invalid UTF-8 answers an
+ * `InvalidArgument` JSON error (never a crash). Thread-safe: any number of threads may call with one client.
  * The result is never NULL; free it with `wantu_string_free`.
  */
 char *wantu_file_exists(const struct wantu_client *client,
@@ -332,10 +481,10 @@ char *wantu_file_exists(const struct wantu_client *client,
  * does not exist. Arguments as `wantu_file_exists`.
  *
  * # Safety
- * `client` is NULL or a live handle from `wantu_client_new*`; each string
- * argument is NULL or points to a NUL-terminated string. A NULL required
- * argument or invalid UTF-8 answers an `InvalidArgument` JSON error (never
- * a crash). Thread-safe: any number of threads may call with one client.
+ * Each string argument is NULL or points to a NUL-terminated string.
+ * `client` is only looked up, never dereferenced. A NULL, freed or unknown
+ * `client`, a NULL required argument or invalid UTF-8 answers an
+ * `InvalidArgument` JSON error (never a crash). Thread-safe: any number of threads may call with one client.
  * The result is never NULL; free it with `wantu_string_free`.
  */
 char *wantu_file_get(const struct wantu_client *client,
@@ -348,10 +497,10 @@ char *wantu_file_get(const struct wantu_client *client,
  * exist. Arguments as `wantu_file_exists`.
  *
  * # Safety
- * `client` is NULL or a live handle from `wantu_client_new*`; each string
- * argument is NULL or points to a NUL-terminated string. A NULL required
- * argument or invalid UTF-8 answers an `InvalidArgument` JSON error (never
- * a crash). Thread-safe: any number of threads may call with one client.
+ * Each string argument is NULL or points to a NUL-terminated string.
+ * `client` is only looked up, never dereferenced. A NULL, freed or unknown
+ * `client`, a NULL required argument or invalid UTF-8 answers an
+ * `InvalidArgument` JSON error (never a crash). Thread-safe: any number of threads may call with one client.
  * The result is never NULL; free it with `wantu_string_free`.
  */
 char *wantu_file_delete(const struct wantu_client *client,
@@ -367,10 +516,10 @@ char *wantu_file_delete(const struct wantu_client *client,
  * `wantu_file_exists`.
  *
  * # Safety
- * `client` is NULL or a live handle from `wantu_client_new*`; each string
- * argument is NULL or points to a NUL-terminated string. A NULL required
- * argument or invalid UTF-8 answers an `InvalidArgument` JSON error (never
- * a crash). Thread-safe: any number of threads may call with one client.
+ * Each string argument is NULL or points to a NUL-terminated string.
+ * `client` is only looked up, never dereferenced. A NULL, freed or unknown
+ * `client`, a NULL required argument or invalid UTF-8 answers an
+ * `InvalidArgument` JSON error (never a crash). Thread-safe: any number of threads may call with one client.
  * The result is never NULL; free it with `wantu_string_free`.
  */
 char *wantu_file_rename(const struct wantu_client *client,
@@ -388,10 +537,10 @@ char *wantu_file_rename(const struct wantu_client *client,
  * the argument. `client`, `ns`, `dir` are required.
  *
  * # Safety
- * `client` is NULL or a live handle from `wantu_client_new*`; each string
- * argument is NULL or points to a NUL-terminated string. A NULL required
- * argument or invalid UTF-8 answers an `InvalidArgument` JSON error (never
- * a crash). Thread-safe: any number of threads may call with one client.
+ * Each string argument is NULL or points to a NUL-terminated string.
+ * `client` is only looked up, never dereferenced. A NULL, freed or unknown
+ * `client`, a NULL required argument or invalid UTF-8 answers an
+ * `InvalidArgument` JSON error (never a crash). Thread-safe: any number of threads may call with one client.
  * The result is never NULL; free it with `wantu_string_free`.
  */
 char *wantu_file_list(const struct wantu_client *client,
@@ -411,10 +560,10 @@ char *wantu_file_list(const struct wantu_client *client,
  * `wantu_file_list`.
  *
  * # Safety
- * `client` is NULL or a live handle from `wantu_client_new*`; each string
- * argument is NULL or points to a NUL-terminated string. A NULL required
- * argument or invalid UTF-8 answers an `InvalidArgument` JSON error (never
- * a crash). Thread-safe: any number of threads may call with one client.
+ * Each string argument is NULL or points to a NUL-terminated string.
+ * `client` is only looked up, never dereferenced. A NULL, freed or unknown
+ * `client`, a NULL required argument or invalid UTF-8 answers an
+ * `InvalidArgument` JSON error (never a crash). Thread-safe: any number of threads may call with one client.
  * The result is never NULL; free it with `wantu_string_free`.
  */
 char *wantu_file_list_all(const struct wantu_client *client,
@@ -427,26 +576,30 @@ char *wantu_file_list_all(const struct wantu_client *client,
  * `NameDuplicated` when it exists. `client`, `ns`, `dir` are required.
  *
  * # Safety
- * `client` is NULL or a live handle from `wantu_client_new*`; each string
- * argument is NULL or points to a NUL-terminated string. A NULL required
- * argument or invalid UTF-8 answers an `InvalidArgument` JSON error (never
- * a crash). Thread-safe: any number of threads may call with one client.
+ * Each string argument is NULL or points to a NUL-terminated string.
+ * `client` is only looked up, never dereferenced. A NULL, freed or unknown
+ * `client`, a NULL required argument or invalid UTF-8 answers an
+ * `InvalidArgument` JSON error (never a crash). Thread-safe: any number of threads may call with one client.
  * The result is never NULL; free it with `wantu_string_free`.
  */
-char *wantu_dir_create(const struct wantu_client *client, const char *ns, const char *dir);
+char *wantu_dir_create(const struct wantu_client *client,
+                       const char *ns,
+                       const char *dir);
 
 /**
  * Asks whether a folder exists: `{"code":200,"exist":true|false,…}`.
  * Arguments as `wantu_dir_create`.
  *
  * # Safety
- * `client` is NULL or a live handle from `wantu_client_new*`; each string
- * argument is NULL or points to a NUL-terminated string. A NULL required
- * argument or invalid UTF-8 answers an `InvalidArgument` JSON error (never
- * a crash). Thread-safe: any number of threads may call with one client.
+ * Each string argument is NULL or points to a NUL-terminated string.
+ * `client` is only looked up, never dereferenced. A NULL, freed or unknown
+ * `client`, a NULL required argument or invalid UTF-8 answers an
+ * `InvalidArgument` JSON error (never a crash). Thread-safe: any number of threads may call with one client.
  * The result is never NULL; free it with `wantu_string_free`.
  */
-char *wantu_dir_exists(const struct wantu_client *client, const char *ns, const char *dir);
+char *wantu_dir_exists(const struct wantu_client *client,
+                       const char *ns,
+                       const char *dir);
 
 /**
  * Deletes an empty folder: `{"code":200,…}`; 409 `DirNotEmpty` when it
@@ -454,13 +607,15 @@ char *wantu_dir_exists(const struct wantu_client *client, const char *ns, const 
  * as `wantu_dir_create`.
  *
  * # Safety
- * `client` is NULL or a live handle from `wantu_client_new*`; each string
- * argument is NULL or points to a NUL-terminated string. A NULL required
- * argument or invalid UTF-8 answers an `InvalidArgument` JSON error (never
- * a crash). Thread-safe: any number of threads may call with one client.
+ * Each string argument is NULL or points to a NUL-terminated string.
+ * `client` is only looked up, never dereferenced. A NULL, freed or unknown
+ * `client`, a NULL required argument or invalid UTF-8 answers an
+ * `InvalidArgument` JSON error (never a crash). Thread-safe: any number of threads may call with one client.
  * The result is never NULL; free it with `wantu_string_free`.
  */
-char *wantu_dir_delete(const struct wantu_client *client, const char *ns, const char *dir);
+char *wantu_dir_delete(const struct wantu_client *client,
+                       const char *ns,
+                       const char *dir);
 
 /**
  * Lists one page of the folders directly in `dir`, sorted by name; items
@@ -468,10 +623,10 @@ char *wantu_dir_delete(const struct wantu_client *client, const char *ns, const 
  * Paging and arguments as `wantu_file_list`.
  *
  * # Safety
- * `client` is NULL or a live handle from `wantu_client_new*`; each string
- * argument is NULL or points to a NUL-terminated string. A NULL required
- * argument or invalid UTF-8 answers an `InvalidArgument` JSON error (never
- * a crash). Thread-safe: any number of threads may call with one client.
+ * Each string argument is NULL or points to a NUL-terminated string.
+ * `client` is only looked up, never dereferenced. A NULL, freed or unknown
+ * `client`, a NULL required argument or invalid UTF-8 answers an
+ * `InvalidArgument` JSON error (never a crash). Thread-safe: any number of threads may call with one client.
  * The result is never NULL; free it with `wantu_string_free`.
  */
 char *wantu_dir_list(const struct wantu_client *client,
@@ -485,10 +640,10 @@ char *wantu_dir_list(const struct wantu_client *client,
  * `max_items`; the answer has the shape of `wantu_file_list_all`.
  *
  * # Safety
- * `client` is NULL or a live handle from `wantu_client_new*`; each string
- * argument is NULL or points to a NUL-terminated string. A NULL required
- * argument or invalid UTF-8 answers an `InvalidArgument` JSON error (never
- * a crash). Thread-safe: any number of threads may call with one client.
+ * Each string argument is NULL or points to a NUL-terminated string.
+ * `client` is only looked up, never dereferenced. A NULL, freed or unknown
+ * `client`, a NULL required argument or invalid UTF-8 answers an
+ * `InvalidArgument` JSON error (never a crash). Thread-safe: any number of threads may call with one client.
  * The result is never NULL; free it with `wantu_string_free`.
  */
 char *wantu_dir_list_all(const struct wantu_client *client,
@@ -504,10 +659,10 @@ char *wantu_dir_list_all(const struct wantu_client *client,
  * `UnsupportedOperation` after validating the request.
  *
  * # Safety
- * `client` is NULL or a live handle from `wantu_client_new*`; each string
- * argument is NULL or points to a NUL-terminated string. A NULL required
- * argument or invalid UTF-8 answers an `InvalidArgument` JSON error (never
- * a crash). Thread-safe: any number of threads may call with one client.
+ * Each string argument is NULL or points to a NUL-terminated string.
+ * `client` is only looked up, never dereferenced. A NULL, freed or unknown
+ * `client`, a NULL required argument or invalid UTF-8 answers an
+ * `InvalidArgument` JSON error (never a crash). Thread-safe: any number of threads may call with one client.
  * The result is never NULL; free it with `wantu_string_free`.
  */
 char *wantu_pts_add(const struct wantu_client *client,
@@ -524,13 +679,14 @@ char *wantu_pts_add(const struct wantu_client *client,
  * `UnsupportedOperation`.
  *
  * # Safety
- * `client` is NULL or a live handle from `wantu_client_new*`; each string
- * argument is NULL or points to a NUL-terminated string. A NULL required
- * argument or invalid UTF-8 answers an `InvalidArgument` JSON error (never
- * a crash). Thread-safe: any number of threads may call with one client.
+ * Each string argument is NULL or points to a NUL-terminated string.
+ * `client` is only looked up, never dereferenced. A NULL, freed or unknown
+ * `client`, a NULL required argument or invalid UTF-8 answers an
+ * `InvalidArgument` JSON error (never a crash). Thread-safe: any number of threads may call with one client.
  * The result is never NULL; free it with `wantu_string_free`.
  */
-char *wantu_pts_get(const struct wantu_client *client, const char *persistent_id);
+char *wantu_pts_get(const struct wantu_client *client,
+                    const char *persistent_id);
 
 /**
  * Transcodes the file `input_dir`/`input_name` into
@@ -545,10 +701,10 @@ char *wantu_pts_get(const struct wantu_client *client, const char *persistent_id
  * exist).
  *
  * # Safety
- * `client` is NULL or a live handle from `wantu_client_new*`; each string
- * argument is NULL or points to a NUL-terminated string. A NULL required
- * argument or invalid UTF-8 answers an `InvalidArgument` JSON error (never
- * a crash). Thread-safe: any number of threads may call with one client.
+ * Each string argument is NULL or points to a NUL-terminated string.
+ * `client` is only looked up, never dereferenced. A NULL, freed or unknown
+ * `client`, a NULL required argument or invalid UTF-8 answers an
+ * `InvalidArgument` JSON error (never a crash). Thread-safe: any number of threads may call with one client.
  * The result is never NULL; free it with `wantu_string_free`.
  */
 char *wantu_media_encode(const struct wantu_client *client,
@@ -566,13 +722,14 @@ char *wantu_media_encode(const struct wantu_client *client,
  * `UnsupportedOperation`.
  *
  * # Safety
- * `client` is NULL or a live handle from `wantu_client_new*`; each string
- * argument is NULL or points to a NUL-terminated string. A NULL required
- * argument or invalid UTF-8 answers an `InvalidArgument` JSON error (never
- * a crash). Thread-safe: any number of threads may call with one client.
+ * Each string argument is NULL or points to a NUL-terminated string.
+ * `client` is only looked up, never dereferenced. A NULL, freed or unknown
+ * `client`, a NULL required argument or invalid UTF-8 answers an
+ * `InvalidArgument` JSON error (never a crash). Thread-safe: any number of threads may call with one client.
  * The result is never NULL; free it with `wantu_string_free`.
  */
-char *wantu_media_encode_result(const struct wantu_client *client, const char *task_id);
+char *wantu_media_encode_result(const struct wantu_client *client,
+                                const char *task_id);
 
 /**
  * Takes a still image of the video `input_dir`/`input_name` at `time_ms`
@@ -582,10 +739,10 @@ char *wantu_media_encode_result(const struct wantu_client *client, const char *t
  * `UnsupportedOperation` after validating the request.
  *
  * # Safety
- * `client` is NULL or a live handle from `wantu_client_new*`; each string
- * argument is NULL or points to a NUL-terminated string. A NULL required
- * argument or invalid UTF-8 answers an `InvalidArgument` JSON error (never
- * a crash). Thread-safe: any number of threads may call with one client.
+ * Each string argument is NULL or points to a NUL-terminated string.
+ * `client` is only looked up, never dereferenced. A NULL, freed or unknown
+ * `client`, a NULL required argument or invalid UTF-8 answers an
+ * `InvalidArgument` JSON error (never a crash). Thread-safe: any number of threads may call with one client.
  * The result is never NULL; free it with `wantu_string_free`.
  */
 char *wantu_snapshot(const struct wantu_client *client,
@@ -603,13 +760,14 @@ char *wantu_snapshot(const struct wantu_client *client,
  * `UnsupportedOperation`.
  *
  * # Safety
- * `client` is NULL or a live handle from `wantu_client_new*`; each string
- * argument is NULL or points to a NUL-terminated string. A NULL required
- * argument or invalid UTF-8 answers an `InvalidArgument` JSON error (never
- * a crash). Thread-safe: any number of threads may call with one client.
+ * Each string argument is NULL or points to a NUL-terminated string.
+ * `client` is only looked up, never dereferenced. A NULL, freed or unknown
+ * `client`, a NULL required argument or invalid UTF-8 answers an
+ * `InvalidArgument` JSON error (never a crash). Thread-safe: any number of threads may call with one client.
  * The result is never NULL; free it with `wantu_string_free`.
  */
-char *wantu_snapshot_result(const struct wantu_client *client, const char *task_id);
+char *wantu_snapshot_result(const struct wantu_client *client,
+                            const char *task_id);
 
 /**
  * Scans images for pornography. Give exactly one of `files_json` — a JSON
@@ -621,10 +779,10 @@ char *wantu_snapshot_result(const struct wantu_client *client, const char *task_
  * exist).
  *
  * # Safety
- * `client` is NULL or a live handle from `wantu_client_new*`; each string
- * argument is NULL or points to a NUL-terminated string. A NULL required
- * argument or invalid UTF-8 answers an `InvalidArgument` JSON error (never
- * a crash). Thread-safe: any number of threads may call with one client.
+ * Each string argument is NULL or points to a NUL-terminated string.
+ * `client` is only looked up, never dereferenced. A NULL, freed or unknown
+ * `client`, a NULL required argument or invalid UTF-8 answers an
+ * `InvalidArgument` JSON error (never a crash). Thread-safe: any number of threads may call with one client.
  * The result is never NULL; free it with `wantu_string_free`.
  */
 char *wantu_scan_porn(const struct wantu_client *client,
@@ -637,10 +795,10 @@ char *wantu_scan_porn(const struct wantu_client *client,
  * `wantu_scan_porn`.
  *
  * # Safety
- * `client` is NULL or a live handle from `wantu_client_new*`; each string
- * argument is NULL or points to a NUL-terminated string. A NULL required
- * argument or invalid UTF-8 answers an `InvalidArgument` JSON error (never
- * a crash). Thread-safe: any number of threads may call with one client.
+ * Each string argument is NULL or points to a NUL-terminated string.
+ * `client` is only looked up, never dereferenced. A NULL, freed or unknown
+ * `client`, a NULL required argument or invalid UTF-8 answers an
+ * `InvalidArgument` JSON error (never a crash). Thread-safe: any number of threads may call with one client.
  * The result is never NULL; free it with `wantu_string_free`.
  */
 char *wantu_scan_advertising(const struct wantu_client *client,
@@ -658,13 +816,14 @@ char *wantu_scan_advertising(const struct wantu_client *client,
  * request.
  *
  * # Safety
- * `client` is NULL or a live handle from `wantu_client_new*`; each string
- * argument is NULL or points to a NUL-terminated string. A NULL required
- * argument or invalid UTF-8 answers an `InvalidArgument` JSON error (never
- * a crash). Thread-safe: any number of threads may call with one client.
+ * Each string argument is NULL or points to a NUL-terminated string.
+ * `client` is only looked up, never dereferenced. A NULL, freed or unknown
+ * `client`, a NULL required argument or invalid UTF-8 answers an
+ * `InvalidArgument` JSON error (never a crash). Thread-safe: any number of threads may call with one client.
  * The result is never NULL; free it with `wantu_string_free`.
  */
-char *wantu_scan_feedback(const struct wantu_client *client, const char *feedback_json);
+char *wantu_scan_feedback(const struct wantu_client *client,
+                          const char *feedback_json);
 
 /**
  * Answers `{"code":200,"resource_id":…}`: the resource id of the file
@@ -678,46 +837,6 @@ char *wantu_scan_feedback(const struct wantu_client *client, const char *feedbac
  * `wantu_string_free`.
  */
 char *wantu_resource_id(const char *ns, const char *dir, const char *name);
-
-/**
- * Creates a cancel handle (never triggered yet). Returns NULL only if
- * memory is exhausted. Release it with `wantu_cancel_free`.
- */
-struct wantu_cancel *wantu_cancel_new(void);
-
-/**
- * Cancels every upload running with this handle, and any later upload
- * given it: a triggered handle stays triggered (use a new handle for the
- * next upload). Uploads stop their parts within a second, cancel the
- * upload on the server, and answer `{"code":0,"error":"Cancelled",…}`.
- *
- * Thread-safe: any thread may call it, any number of times, including
- * from inside a progress callback. NULL does nothing.
- *
- * # Safety
- * `cancel` is NULL or a handle from `wantu_cancel_new` that is not being
- * freed concurrently.
- */
-void wantu_cancel_trigger(const struct wantu_cancel *cancel);
-
-/**
- * 1 when the handle has been triggered, 0 when not (or NULL).
- *
- * # Safety
- * As `wantu_cancel_trigger`.
- */
-int wantu_cancel_is_triggered(const struct wantu_cancel *cancel);
-
-/**
- * Releases a cancel handle. NULL does nothing. An upload still running
- * with it keeps its own reference, so freeing does not disturb it (but it
- * can then no longer be cancelled through this handle).
- *
- * # Safety
- * `cancel` is NULL or a handle from `wantu_cancel_new`, not yet freed, and
- * no other thread uses it during or after this call.
- */
-void wantu_cancel_free(struct wantu_cancel *cancel);
 
 /**
  * Uploads a local file of any size in one call: one simple request up to
@@ -761,8 +880,9 @@ void wantu_cancel_free(struct wantu_cancel *cancel);
  * server.
  *
  * # Safety
- * `client` is NULL or a live handle; string arguments are NULL or
- * NUL-terminated; `progress` is NULL or a valid function for the whole
+ * `client` and `cancel` are only looked up, never dereferenced (a freed
+ * or unknown handle is an `InvalidArgument` error); string arguments are
+ * NULL or NUL-terminated; `progress` is NULL or a valid function for the whole
  * call. Bad arguments answer an `InvalidArgument` JSON error, never a
  * crash. Blocks until the upload ends; callbacks run on this thread. Any
  * number of threads may upload with one client at once. The result is
@@ -841,9 +961,10 @@ char *wantu_transfer_stream(const struct wantu_client *client,
  *
  * # Safety
  * Every string argument is NULL or a NUL-terminated string readable for the
- * duration of the call; `client` is NULL or a live handle from
- * `wantu_client_new*`. Bad values are reported, not crashed on, wherever
- * they can be detected (NULL, invalid UTF-8, a freed handle's tag).
+ * duration of the call. `client` is only looked up, never dereferenced:
+ * NULL, a freed handle or any other value that is not a live handle
+ * answers an `InvalidArgument` error, as do NULL required strings and
+ * invalid UTF-8.
  */
 char *wantu_upload_token(const struct wantu_client *client, const char *policy_json);
 
@@ -856,9 +977,10 @@ char *wantu_upload_token(const struct wantu_client *client, const char *policy_j
  *
  * # Safety
  * Every string argument is NULL or a NUL-terminated string readable for the
- * duration of the call; `client` is NULL or a live handle from
- * `wantu_client_new*`. Bad values are reported, not crashed on, wherever
- * they can be detected (NULL, invalid UTF-8, a freed handle's tag).
+ * duration of the call. `client` is only looked up, never dereferenced:
+ * NULL, a freed handle or any other value that is not a live handle
+ * answers an `InvalidArgument` error, as do NULL required strings and
+ * invalid UTF-8.
  */
 char *wantu_upload_file(const struct wantu_client *client,
                         const char *policy_json,
@@ -876,9 +998,10 @@ char *wantu_upload_file(const struct wantu_client *client,
  *
  * # Safety
  * Every string argument is NULL or a NUL-terminated string readable for the
- * duration of the call; `client` is NULL or a live handle from
- * `wantu_client_new*`. Bad values are reported, not crashed on, wherever
- * they can be detected (NULL, invalid UTF-8, a freed handle's tag).
+ * duration of the call. `client` is only looked up, never dereferenced:
+ * NULL, a freed handle or any other value that is not a live handle
+ * answers an `InvalidArgument` error, as do NULL required strings and
+ * invalid UTF-8.
  */
 char *wantu_upload_content(const struct wantu_client *client,
                            const char *policy_json,
@@ -897,9 +1020,10 @@ char *wantu_upload_content(const struct wantu_client *client,
  *
  * # Safety
  * Every string argument is NULL or a NUL-terminated string readable for the
- * duration of the call; `client` is NULL or a live handle from
- * `wantu_client_new*`. Bad values are reported, not crashed on, wherever
- * they can be detected (NULL, invalid UTF-8, a freed handle's tag).
+ * duration of the call. `client` is only looked up, never dereferenced:
+ * NULL, a freed handle or any other value that is not a live handle
+ * answers an `InvalidArgument` error, as do NULL required strings and
+ * invalid UTF-8.
  */
 char *wantu_multipart_init(const struct wantu_client *client,
                            const char *policy_json,
@@ -918,9 +1042,10 @@ char *wantu_multipart_init(const struct wantu_client *client,
  *
  * # Safety
  * Every string argument is NULL or a NUL-terminated string readable for the
- * duration of the call; `client` is NULL or a live handle from
- * `wantu_client_new*`. Bad values are reported, not crashed on, wherever
- * they can be detected (NULL, invalid UTF-8, a freed handle's tag).
+ * duration of the call. `client` is only looked up, never dereferenced:
+ * NULL, a freed handle or any other value that is not a live handle
+ * answers an `InvalidArgument` error, as do NULL required strings and
+ * invalid UTF-8.
  */
 char *wantu_multipart_upload(const struct wantu_client *client,
                              const char *policy_json,
@@ -939,9 +1064,10 @@ char *wantu_multipart_upload(const struct wantu_client *client,
  *
  * # Safety
  * Every string argument is NULL or a NUL-terminated string readable for the
- * duration of the call; `client` is NULL or a live handle from
- * `wantu_client_new*`. Bad values are reported, not crashed on, wherever
- * they can be detected (NULL, invalid UTF-8, a freed handle's tag).
+ * duration of the call. `client` is only looked up, never dereferenced:
+ * NULL, a freed handle or any other value that is not a live handle
+ * answers an `InvalidArgument` error, as do NULL required strings and
+ * invalid UTF-8.
  */
 char *wantu_multipart_complete(const struct wantu_client *client,
                                const char *policy_json,
@@ -955,9 +1081,10 @@ char *wantu_multipart_complete(const struct wantu_client *client,
  *
  * # Safety
  * Every string argument is NULL or a NUL-terminated string readable for the
- * duration of the call; `client` is NULL or a live handle from
- * `wantu_client_new*`. Bad values are reported, not crashed on, wherever
- * they can be detected (NULL, invalid UTF-8, a freed handle's tag).
+ * duration of the call. `client` is only looked up, never dereferenced:
+ * NULL, a freed handle or any other value that is not a live handle
+ * answers an `InvalidArgument` error, as do NULL required strings and
+ * invalid UTF-8.
  */
 char *wantu_multipart_cancel(const struct wantu_client *client,
                              const char *policy_json,

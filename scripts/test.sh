@@ -3,21 +3,24 @@
 #
 #   1. cargo fmt --check          5. C tests: tests/c/test_*.c, strict warnings,
 #   2. cargo clippy -D warnings      each run under valgrind against one
-#   3. cargo test --workspace        wantu-server (leaks are errors); then
-#   4. cargo build (cdylib+server)   examples-c/*.c built, sync run twice
-#                                  6. Python: bindings/python/test_*.py   (if any)
-#                                  7. Python wheel: tests/python-wheel/run.sh
-#                                  8. Node package: tests/node/run.sh
-#                                  9. C++: tests/cpp/*.cpp                (if any)
-#                                 10. install: tests/install/run.sh       (if present)
+#   3. cargo test --workspace        wantu-server (leaks are errors)
+#   4. cargo build (cdylib+server) 6. C tests again, built with gcc's
+#                                     -fsanitize=address,undefined
+#                                  7. C examples: examples-c/*.c built, sync
+#                                     run twice under valgrind
+#                                  8. Python: bindings/python/test_*.py   (if any)
+#                                  9. Python wheel: tests/python-wheel/run.sh
+#                                 10. Node package: tests/node/run.sh
+#                                 11. C++: tests/cpp/*.cpp                (if any)
+#                                 12. install: tests/install/run.sh       (if present)
 #
-# Stages 5-10 run with a wantu-server up and these variables exported:
+# Stages 5-12 run with a wantu-server up and these variables exported:
 #   WANTU_TEST_ENDPOINT, WANTU_TEST_AK, WANTU_TEST_SK, WANTU_TEST_NAMESPACE
 #       (see scripts/server.sh and tests/c/common.h)
 #   WANTU_LIB        the built target/debug/libwantu.so
 #   WANTU_LIB_DIR    its directory (also prepended to LD_LIBRARY_PATH)
 #
-# Environment knobs, for debugging: CC, CXX; VALGRIND=0 runs the C tests
+# Environment knobs, for debugging: CC, CXX, SAN_CC (gcc); VALGRIND=0 runs the C tests
 # without valgrind; WANTU_C_TESTS="test_core test_threads" runs only those;
 # SKIP_RUST=1 skips stages 1-3 (a run with it does not count as a full run).
 set -euo pipefail
@@ -91,58 +94,87 @@ trap 'exit 143' TERM
 stage "wantu-server"
 wantu_server_start || fail "wantu-server did not start"
 
+# Compiles every tests/c/test_*.c (or those in WANTU_C_TESTS) into $2 with
+# "${C_BUILD[@]}" and runs each with "${C_RUN[@]}" in front; reports each
+# test and fails the stage named $1 if any test fails.
+run_c_tests() {
+    local label="$1" out="$2" src name log t0 secs status checks why
+    local c_tests=() failed_names=() c_passed=0 c_failed=0
+    mkdir -p "$out"
+    for src in tests/c/test_*.c; do
+        [ -e "$src" ] || continue
+        name="$(basename "$src" .c)"
+        if [ -n "${WANTU_C_TESTS:-}" ] && [[ " $WANTU_C_TESTS " != *" $name "* ]]; then
+            continue
+        fi
+        echo "compile $src"
+        "${C_BUILD[@]}" -Iinclude -Itests/c "$src" -o "$out/$name" \
+            -L"$WANTU_LIB_DIR" -Wl,-rpath,"$WANTU_LIB_DIR" -lwantu ||
+            fail "$src does not compile cleanly"
+        c_tests+=("$name")
+    done
+    [ "${#c_tests[@]}" -gt 0 ] || fail "no C tests found in tests/c"
+    for name in "${c_tests[@]}"; do
+        log="$out/$name.log"
+        t0=$(date +%s)
+        status=0
+        "${C_RUN[@]}" "$out/$name" >"$log" 2>&1 || status=$?
+        secs=$(($(date +%s) - t0))
+        checks="$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$log" | tail -n 1 | cut -d' ' -f1 || true)"
+        # A sanitizer that reports but lets the test pass would go unseen.
+        if [ "$status" -eq 0 ] && grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$log"; then
+            status=96
+        fi
+        if [ "$status" -eq 0 ]; then
+            c_passed=$((c_passed + 1))
+            echo "ok     $name: ${checks:-?} checks passed (${secs} s)"
+        else
+            c_failed=$((c_failed + 1))
+            failed_names+=("$name")
+            case "$status" in
+            99) why="valgrind found memory errors or leaks" ;;
+            98) why="AddressSanitizer found a memory error" ;;
+            97) why="UndefinedBehaviorSanitizer found undefined behaviour" ;;
+            96) why="a sanitizer reported a problem" ;;
+            23) why="LeakSanitizer found leaks" ;;
+            *) why="exit status $status" ;;
+            esac
+            echo "FAILED $name: $why (${secs} s); its output:"
+            sed 's/^/    /' "$log"
+        fi
+    done
+    echo "$c_passed passed, $c_failed failed"
+    if [ "$c_failed" -ne 0 ]; then
+        echo "last lines of the server log ($WANTU_SERVER_LOG):"
+        tail -n 15 "$WANTU_SERVER_LOG" | sed 's/^/    /'
+        fail "$label: ${failed_names[*]}"
+    fi
+    passed "$label"
+}
+
 stage "C tests (tests/c/test_*.c, under valgrind)"
-mkdir -p build/c
-c_tests=()
-for src in tests/c/test_*.c; do
-    [ -e "$src" ] || continue
-    name="$(basename "$src" .c)"
-    if [ -n "${WANTU_C_TESTS:-}" ] && [[ " $WANTU_C_TESTS " != *" $name "* ]]; then
-        continue
-    fi
-    echo "compile $src"
-    "$CC" "${CFLAGS_STRICT[@]}" -Iinclude -Itests/c "$src" -o "build/c/$name" \
-        -L"$WANTU_LIB_DIR" -Wl,-rpath,"$WANTU_LIB_DIR" -lwantu ||
-        fail "$src does not compile cleanly"
-    c_tests+=("$name")
-done
-[ "${#c_tests[@]}" -gt 0 ] || fail "no C tests found in tests/c"
-runner=("${VALGRIND_ARGS[@]}")
-[ "${VALGRIND:-1}" = 0 ] && runner=()
-c_passed=0
-c_failed=0
-failed_names=()
-for name in "${c_tests[@]}"; do
-    log="build/c/$name.log"
-    t0=$(date +%s)
-    status=0
-    "${runner[@]}" "build/c/$name" >"$log" 2>&1 || status=$?
-    secs=$(($(date +%s) - t0))
-    checks="$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$log" | tail -n 1 | cut -d' ' -f1 || true)"
-    if [ "$status" -eq 0 ]; then
-        c_passed=$((c_passed + 1))
-        echo "ok     $name: ${checks:-?} checks passed (${secs} s)"
-    else
-        c_failed=$((c_failed + 1))
-        failed_names+=("$name")
-        case "$status" in
-        99) why="valgrind found memory errors or leaks" ;;
-        *) why="exit status $status" ;;
-        esac
-        echo "FAILED $name: $why (${secs} s); its output:"
-        sed 's/^/    /' "$log"
-    fi
-done
-echo "$c_passed passed, $c_failed failed"
-if [ "$c_failed" -ne 0 ]; then
-    echo "last lines of the server log ($WANTU_SERVER_LOG):"
-    tail -n 15 "$WANTU_SERVER_LOG" | sed 's/^/    /'
-    fail "C tests: ${failed_names[*]}"
-fi
-passed "C tests"
+C_BUILD=("$CC" "${CFLAGS_STRICT[@]}")
+C_RUN=("${VALGRIND_ARGS[@]}")
+[ "${VALGRIND:-1}" = 0 ] && C_RUN=()
+run_c_tests "C tests" build/c
+
+# The same programs built with gcc's AddressSanitizer and
+# UndefinedBehaviorSanitizer (the library itself is not instrumented: ASan
+# still sees every allocation it makes through malloc and free, and checks
+# everything the C side does with what it gets). Any report ends the
+# program with a distinct status, and fails the stage.
+stage "C tests under AddressSanitizer + UndefinedBehaviorSanitizer"
+C_BUILD=("${SAN_CC:-gcc}" "${CFLAGS_STRICT[@]}" -fsanitize=address,undefined
+    -fno-omit-frame-pointer -fno-sanitize-recover=all)
+C_RUN=(env ASAN_OPTIONS="detect_leaks=1:halt_on_error=1:exitcode=98:${ASAN_OPTIONS:-}"
+    UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:exitcode=97:${UBSAN_OPTIONS:-}"
+    LSAN_OPTIONS="exitcode=23:${LSAN_OPTIONS:-}")
+run_c_tests "C tests (sanitizers)" build/c-san
 
 stage "C examples (examples-c/*.c build strictly; sync runs twice under valgrind)"
 mkdir -p build/examples
+runner=("${VALGRIND_ARGS[@]}")
+[ "${VALGRIND:-1}" = 0 ] && runner=()
 for src in examples-c/*.c; do
     name="$(basename "$src" .c)"
     "$CC" "${CFLAGS_STRICT[@]}" -Iinclude "$src" -o "build/examples/$name" \

@@ -1,4 +1,4 @@
-//! Tokens and resource ids, exactly as protocol.md §2 specifies.
+//! Tokens and resource ids, exactly as docs/protocol.md §2 specifies.
 
 use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
 use base64::Engine;

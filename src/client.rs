@@ -173,6 +173,14 @@ impl Client {
             };
             format!("ALIMEDIASDK_C_{flavour}/{}", crate::VERSION)
         });
+        // Checked here so that the caller hears which option is wrong, not
+        // that the HTTP client could not be built.
+        if reqwest::header::HeaderValue::from_str(&user_agent).is_err() {
+            return Err(Error::invalid(format!(
+                "option `user_agent` {user_agent:?} is not a valid HTTP header value \
+                 (control characters are not allowed)"
+            )));
+        }
         let mut builder = reqwest::Client::builder()
             .user_agent(user_agent.clone())
             .connect_timeout(Duration::from_millis(opts.connect_timeout_ms.max(1)))
@@ -343,7 +351,7 @@ fn with_request_id(outcome: Result<Value>, header_id: &str) -> Result<Value> {
     }
 }
 
-/// Interprets one HTTP answer (protocol.md §5).
+/// Interprets one HTTP answer (docs/protocol.md §5).
 pub fn answer(status: u16, location: Option<&str>, body: &[u8], what: &str) -> Result<Value> {
     let json: Option<Value> = serde_json::from_slice(body).ok();
     match status {
@@ -446,6 +454,21 @@ mod tests {
         assert!(ClientOptions::from_json(Some(r#"{"timeout":1}"#)).is_err());
         let o = ClientOptions::from_json(Some(r#"{"connect_timeout_ms":5}"#)).unwrap();
         assert_eq!(o.connect_timeout_ms, 5);
+    }
+
+    #[test]
+    fn unusable_user_agent_is_an_invalid_argument() {
+        // A User-Agent that is no HTTP header value ("\n", DEL) used to fail
+        // as `Internal` ("cannot build the HTTP client"), as if a bug.
+        for ua in ["a\nb", "\u{7f}", "caf\u{e9}\r"] {
+            let mut config = ClientConfig::new("ak", "sk", None, None, None).unwrap();
+            config.options.user_agent = Some(ua.to_string());
+            let Err(err) = Client::new(config) else {
+                panic!("{ua:?} was accepted");
+            };
+            assert_eq!(err.name(), "InvalidArgument", "{ua:?}: {err}");
+            assert!(err.message().contains("user_agent"), "{err}");
+        }
     }
 
     #[test]

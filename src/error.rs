@@ -1,8 +1,8 @@
 //! The error model shared by every call.
 //!
-//! Two families, as design.md's result contract says: the server answered with
-//! a non-200 status (`Server`), or no usable HTTP answer exists (everything
-//! else, reported with `code` 0 and a stable `error` name).
+//! Two families, as docs/design.md ("The result contract") says: the server
+//! answered with a non-200 status (`Server`), or no usable HTTP answer exists
+//! (everything else, reported with `code` 0 and a stable `error` name).
 
 use std::fmt;
 
@@ -12,6 +12,9 @@ pub enum Error {
     InvalidArgument(String),
     /// A local file could not be read (missing, a directory, no permission).
     Io(String),
+    /// A local file changed (size, content or times) while it was being
+    /// uploaded; nothing was stored.
+    FileChanged(String),
     /// The connection could not be made or broke off.
     Connect(String),
     /// A connect or request timeout elapsed.
@@ -37,6 +40,7 @@ impl Error {
         match self {
             Error::InvalidArgument(_) => "InvalidArgument",
             Error::Io(_) => "IoError",
+            Error::FileChanged(_) => "FileChanged",
             Error::Connect(_) => "ConnectError",
             Error::Timeout(_) => "Timeout",
             Error::Cancelled(_) => "Cancelled",
@@ -58,6 +62,7 @@ impl Error {
         match self {
             Error::InvalidArgument(m)
             | Error::Io(m)
+            | Error::FileChanged(m)
             | Error::Connect(m)
             | Error::Timeout(m)
             | Error::Cancelled(m)

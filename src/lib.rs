@@ -4,8 +4,11 @@
 pub mod auth;
 pub mod batch;
 pub mod client;
+pub mod download;
 pub mod error;
 pub mod ffi;
+pub mod file_identity;
+mod fs_compat;
 mod log;
 pub mod manage;
 pub mod multipart;

@@ -1,15 +1,17 @@
 //! Multipart uploads driven by the caller, as the seed exposes them
-//! (protocol.md §4: blockInit, blockUpload, blockComplete, blockCancel).
+//! (docs/protocol.md §4: blockInit, blockUpload, blockComplete, blockCancel).
 
-use crate::auth::{b64_decode_lenient, b64u};
+use crate::auth::b64_decode_lenient;
 use crate::client::Client;
 use crate::error::{Error, Result};
 use crate::policy::Policy;
 use crate::upload::{check_md5, push, Content, Fields, Target};
+use base64::engine::general_purpose::URL_SAFE;
+use base64::Engine;
 use serde_json::Value;
 
 pub const MAX_PART_NUMBER: u32 = 10_000;
-/// Every part but the last must be at least this large (protocol.md §4).
+/// Every part but the last must be at least this large (docs/protocol.md §4).
 pub const MIN_PART_SIZE: u64 = 102_400;
 
 /// One finished part: what `blockComplete` checks.
@@ -64,13 +66,23 @@ pub fn parse_parts(text: &str) -> Result<Vec<PartTag>> {
         .collect()
 }
 
-/// The wire form: b64u of `[{"partNumber":1,"eTag":"…"},…]`.
+/// The wire form, exactly as the seed's manual builds it and its Python SDK
+/// sends it: `base64.urlsafe_b64encode(json.dumps([{"e_tag": …,
+/// "part_number": 1}, …]))` — snake_case keys in that order, json.dumps'
+/// spacing, URL-safe Base64 with padding. (wantu-server reads this and the
+/// camelCase form alike; see docs and `parse_parts`.)
 pub fn encode_parts(parts: &[PartTag]) -> String {
-    let wire: Vec<Value> = parts
+    let items: Vec<String> = parts
         .iter()
-        .map(|p| serde_json::json!({"partNumber": p.part_number, "eTag": p.e_tag}))
+        .map(|p| {
+            format!(
+                r#"{{"e_tag": {}, "part_number": {}}}"#,
+                Value::from(p.e_tag.as_str()),
+                p.part_number
+            )
+        })
         .collect();
-    b64u(Value::Array(wire).to_string().as_bytes())
+    URL_SAFE.encode(format!("[{}]", items.join(", ")))
 }
 
 fn check_ids(id: &str, upload_id: &str) -> Result<()> {
@@ -241,14 +253,21 @@ mod tests {
     }
 
     #[test]
-    fn wire_form_round_trips() {
+    fn wire_form_is_the_seeds() {
+        // What the seed's manual builds: base64.urlsafe_b64encode(json.dumps(
+        // [{'e_tag': …, 'part_number': 1}, …])), padded, json.dumps spacing.
+        let seed_json = r#"[{"e_tag": "A", "part_number": 1}, {"e_tag": "B", "part_number": 2}]"#;
         let wire = encode_parts(&tags());
-        assert!(!wire.contains('='));
-        let decoded = String::from_utf8(b64_decode_lenient(&wire).unwrap()).unwrap();
         assert_eq!(
-            decoded,
-            r#"[{"eTag":"A","partNumber":1},{"eTag":"B","partNumber":2}]"#
+            wire,
+            base64::engine::general_purpose::URL_SAFE.encode(seed_json)
         );
+        let odd = vec![PartTag {
+            part_number: 10_000,
+            e_tag: "ABC".into(),
+        }];
+        assert!(encode_parts(&odd).ends_with('='), "padded");
         assert_eq!(parse_parts(&wire).unwrap(), tags());
+        assert_eq!(parse_parts(&encode_parts(&odd)).unwrap(), odd);
     }
 }

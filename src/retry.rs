@@ -24,6 +24,42 @@ pub struct RetryLimits {
     pub budget_ms: u64,
 }
 
+/// The most attempts per request an option may ask for.
+pub const MAX_ATTEMPTS_LIMIT: u32 = 100;
+
+impl RetryLimits {
+    /// Refuses values that cannot work, naming the option (the same keys
+    /// in every options JSON that has them) and its range.
+    pub fn validate(&self) -> Result<(), Error> {
+        let bad = |m: String| Err(Error::invalid(m));
+        if !(1..=MAX_ATTEMPTS_LIMIT).contains(&self.max_attempts) {
+            return bad(format!(
+                "option `max_attempts` must be from 1 to {MAX_ATTEMPTS_LIMIT}, not {}",
+                self.max_attempts
+            ));
+        }
+        if self.base_ms == 0 || self.base_ms > 600_000 {
+            return bad(format!(
+                "option `backoff_base_ms` must be from 1 to 600000, not {}",
+                self.base_ms
+            ));
+        }
+        if self.max_ms < self.base_ms || self.max_ms > 3_600_000 {
+            return bad(format!(
+                "option `backoff_max_ms` must be from `backoff_base_ms` ({}) to 3600000, not {}",
+                self.base_ms, self.max_ms
+            ));
+        }
+        if self.budget_ms > 86_400_000 {
+            return bad(format!(
+                "option `retry_budget_ms` must be at most 86400000 (a day), not {}",
+                self.budget_ms
+            ));
+        }
+        Ok(())
+    }
+}
+
 pub struct Retrier {
     max_attempts: u32,
     base_ms: u64,
@@ -133,6 +169,7 @@ pub fn annotate(err: Error, note: &str) -> Error {
     match err {
         Error::InvalidArgument(m) => Error::InvalidArgument(join(m)),
         Error::Io(m) => Error::Io(join(m)),
+        Error::FileChanged(m) => Error::FileChanged(join(m)),
         Error::Connect(m) => Error::Connect(join(m)),
         Error::Timeout(m) => Error::Timeout(join(m)),
         Error::Cancelled(m) => Error::Cancelled(join(m)),

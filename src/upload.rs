@@ -1,13 +1,16 @@
-//! Simple uploads (protocol.md §4, `/api/proxy/upload`) and the form
+//! Simple uploads (docs/protocol.md §4, `/api/proxy/upload`) and the form
 //! building that every upload-host request shares.
 
 use crate::client::Client;
 use crate::error::{Error, Result};
+use crate::file_identity::{file_changed, open_regular, FileIdentity};
 use crate::policy::Policy;
 use bytes::Bytes;
+use md5_simd::Md5;
 use reqwest::multipart::{Form, Part};
 use serde_json::{Map, Value};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
 
 /// Where an upload goes and what travels with it.
 #[derive(Debug, Clone, Default)]
@@ -112,74 +115,176 @@ impl std::fmt::Debug for Meter {
 const METER_CHUNK: usize = 128 * 1024;
 
 impl Content {
-    /// The `content` part and its size. A file is streamed from disk, so a
-    /// file of any size costs a small read buffer, not its size in memory.
-    async fn into_part(self, file_name: &str) -> Result<(Part, u64)> {
-        let (part, len) = match self {
+    /// The `content` part, its size, and for a file the watch that says
+    /// whether the file stayed the same while it was sent. A file is
+    /// streamed from disk, so a file of any size costs a small read buffer,
+    /// not its size in memory.
+    async fn into_part(self, file_name: &str) -> Result<(Part, u64, Option<FileWatch>)> {
+        use futures_util::{StreamExt, TryStreamExt};
+        let (stream, len, watch): (Chunks, u64, Option<FileWatch>) = match self {
             Content::Bytes(b) => {
                 let len = b.len() as u64;
-                (Part::stream_with_length(reqwest::Body::from(b), len), len)
+                let part = Part::stream_with_length(reqwest::Body::from(b), len);
+                return Ok((with_type(part, file_name)?, len, None));
             }
             Content::File(path) => {
-                let (file, len) = open_regular_file(&path).await?;
-                let stream = tokio_util::io::ReaderStream::with_capacity(file, 64 * 1024);
-                (
-                    Part::stream_with_length(reqwest::Body::wrap_stream(stream), len),
-                    len,
-                )
+                let (stream, len, watch) = file_body(path, FILE_CHUNK)?;
+                (stream, len, Some(watch))
             }
             Content::Metered(inner, meter) => {
-                use futures_util::{StreamExt, TryStreamExt};
-                type Chunks = futures_util::stream::BoxStream<'static, std::io::Result<Bytes>>;
-                let (stream, len): (Chunks, u64) = match *inner {
+                let (stream, len, watch): (Chunks, u64, Option<FileWatch>) = match *inner {
                     Content::Bytes(b) => {
                         let len = b.len();
                         let chunks = (0..len)
                             .step_by(METER_CHUNK)
                             .map(move |at| Ok(b.slice(at..(at + METER_CHUNK).min(len))));
-                        (futures_util::stream::iter(chunks).boxed(), len as u64)
+                        (futures_util::stream::iter(chunks).boxed(), len as u64, None)
                     }
                     Content::File(path) => {
-                        let (file, len) = open_regular_file(&path).await?;
-                        let s = tokio_util::io::ReaderStream::with_capacity(file, METER_CHUNK);
-                        (s.boxed(), len)
+                        let (stream, len, watch) = file_body(path, METER_CHUNK)?;
+                        (stream, len, Some(watch))
                     }
                     Content::Metered(..) => {
                         return Err(Error::Internal("metered content nested in itself".into()))
                     }
                 };
                 let stream = stream.inspect_ok(move |chunk| (meter.0)(chunk.len() as u64));
-                (
-                    Part::stream_with_length(reqwest::Body::wrap_stream(stream), len),
-                    len,
-                )
+                (stream.boxed(), len, watch)
             }
         };
-        let part = part
-            .file_name(file_name.to_string())
-            .mime_str("application/octet-stream")
-            .map_err(|e| Error::Internal(format!("content type: {e}")))?;
-        Ok((part, len))
+        let part = Part::stream_with_length(reqwest::Body::wrap_stream(stream), len);
+        Ok((with_type(part, file_name)?, len, watch))
     }
 }
 
-/// Opens a file for upload, refusing what cannot be uploaded with a message
-/// that names the file.
-pub async fn open_regular_file(path: &Path) -> Result<(tokio::fs::File, u64)> {
-    let shown = path.display();
-    let file = tokio::fs::File::open(path)
-        .await
-        .map_err(|e| Error::Io(format!("cannot open file {shown}: {e}")))?;
-    let meta = file
-        .metadata()
-        .await
-        .map_err(|e| Error::Io(format!("cannot read the size of {shown}: {e}")))?;
-    if meta.is_dir() {
-        return Err(Error::Io(format!(
-            "{shown} is a directory; give the path of a file"
-        )));
+type Chunks = futures_util::stream::BoxStream<'static, std::io::Result<Bytes>>;
+
+/// Read size of unmetered file bodies.
+const FILE_CHUNK: usize = 64 * 1024;
+
+/// The part's file name and a Content-Type guessed from it, as the
+/// service's own SDKs send (`application/octet-stream` when unknown).
+fn with_type(part: Part, file_name: &str) -> Result<Part> {
+    let mime = mime_guess::from_path(file_name).first_or_octet_stream();
+    part.file_name(file_name.to_string())
+        .mime_str(mime.essence_str())
+        .map_err(|e| Error::Internal(format!("content type: {e}")))
+}
+
+/// What a file body found while it was read: the MD5 of every byte sent
+/// once the last one was read, or the error that stopped it.
+#[derive(Clone, Default)]
+pub struct FileWatch(Arc<Mutex<Option<Result<String>>>>);
+
+impl FileWatch {
+    fn record(&self, outcome: Result<String>) {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = Some(outcome);
     }
-    Ok((file, meta.len()))
+
+    /// The request's outcome in the light of what the body saw: a change
+    /// (or read error) wins over whatever the server answered to the
+    /// broken-off body, and a stored eTag that is not the MD5 of the bytes
+    /// read is reported rather than trusted.
+    pub fn verdict(&self, outcome: Result<Value>) -> Result<Value> {
+        let seen = self.0.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        match seen {
+            Some(Err(e)) => Err(e),
+            Some(Ok(md5)) => {
+                let value = outcome?;
+                match value.get("e_tag").and_then(Value::as_str) {
+                    Some(tag) if !tag.eq_ignore_ascii_case(&md5) => {
+                        Err(Error::InvalidResponse(format!(
+                            "the server stored eTag {tag}, but the bytes sent have MD5 {md5}; \
+                             the stored file is not the one read"
+                        )))
+                    }
+                    _ => Ok(value),
+                }
+            }
+            None => outcome,
+        }
+    }
+}
+
+/// A file's bytes as a body: exactly its size at open, read through the one
+/// descriptor `open_regular` gave and hashed on the way. The last chunk is
+/// handed over only once the file proved unchanged, so a file that changed
+/// never completes the form (the server discards an incomplete body).
+fn file_body(path: PathBuf, chunk: usize) -> Result<(Chunks, u64, FileWatch)> {
+    use futures_util::StreamExt;
+    let (file, before) = open_regular(&path)?;
+    let stat = file
+        .try_clone()
+        .map_err(|e| Error::Io(format!("cannot read {}: {e}", path.display())))?;
+    let len = before.len;
+    let watch = FileWatch::default();
+    let reading = Reading {
+        file: tokio::fs::File::from_std(file),
+        stat,
+        path,
+        left: len,
+        before,
+        md5: Md5::new(),
+        chunk,
+        watch: watch.clone(),
+    };
+    let stream = futures_util::stream::unfold(Some(reading), |state| async move {
+        let mut r = state?;
+        match r.next_chunk().await {
+            Ok(Some(bytes)) => Some((Ok(bytes), Some(r))),
+            Ok(None) => None,
+            Err(e) => {
+                let io = std::io::Error::other(e.message().to_string());
+                r.watch.record(Err(e));
+                Some((Err(io), None))
+            }
+        }
+    });
+    Ok((stream.boxed(), len, watch))
+}
+
+struct Reading {
+    file: tokio::fs::File,
+    /// The same open file, for `fstat`.
+    stat: std::fs::File,
+    path: PathBuf,
+    before: FileIdentity,
+    left: u64,
+    md5: Md5,
+    chunk: usize,
+    watch: FileWatch,
+}
+
+impl Reading {
+    async fn next_chunk(&mut self) -> Result<Option<Bytes>> {
+        use tokio::io::AsyncReadExt;
+        if self.left == 0 {
+            return Ok(None);
+        }
+        let mut buf = vec![0u8; self.chunk.min(self.left as usize)];
+        let n = self
+            .file
+            .read(&mut buf)
+            .await
+            .map_err(|e| Error::Io(format!("cannot read {}: {e}", self.path.display())))?;
+        if n == 0 {
+            self.before.check(&self.stat, &self.path)?;
+            let read = self.before.len - self.left;
+            return Err(file_changed(
+                &self.path,
+                &format!("it ended after {read} of {} bytes", self.before.len),
+            ));
+        }
+        buf.truncate(n);
+        self.md5.update(&buf);
+        self.left -= n as u64;
+        if self.left == 0 {
+            self.before.check(&self.stat, &self.path)?;
+            let md5 = hex::encode(std::mem::take(&mut self.md5).finalize());
+            self.watch.record(Ok(md5));
+        }
+        Ok(Some(Bytes::from(buf)))
+    }
 }
 
 /// The text fields of a request, in order; `content` is added last.
@@ -206,14 +311,14 @@ pub fn target_fields(fields: &mut Fields, target: &Target) {
 }
 
 impl Client {
-    /// The upload token for a policy (protocol.md §2).
+    /// The upload token for a policy (docs/protocol.md §2).
     pub fn upload_token(&self, policy: &Policy) -> String {
         let c = self.config();
         crate::auth::upload_token(&c.access_key, &c.secret_key, c.key_type, policy.text())
     }
 
     /// POSTs one upload-host request: text fields first, then `size` and
-    /// `content` when there is content, as protocol.md §4 orders them.
+    /// `content` when there is content, as docs/protocol.md §4 orders them.
     pub async fn post_upload(
         &self,
         path: &str,
@@ -223,8 +328,10 @@ impl Client {
         what: &str,
     ) -> Result<Value> {
         let mut content_part = None;
+        let mut watch = None;
         if let Some((content, file_name)) = content {
-            let (part, len) = content.into_part(file_name).await?;
+            let (part, len, file_watch) = content.into_part(file_name).await?;
+            watch = file_watch;
             // `size` goes before `md5` and the other fields do not care.
             fields.insert(0, ("size".to_string(), len.to_string()));
             content_part = Some(part);
@@ -241,7 +348,11 @@ impl Client {
             .post(self.upload_url(path))
             .header(reqwest::header::AUTHORIZATION, self.upload_token(policy))
             .multipart(form);
-        self.send(request, what).await
+        let outcome = self.send(request, what).await;
+        match watch {
+            Some(w) => w.verdict(outcome),
+            None => outcome,
+        }
     }
 
     /// The seed's `upload_file` / `upload_content`: one request, one file.

@@ -25,9 +25,10 @@ Errors, precisely:
   type or endpoints are unusable, since there is no client to answer with.
 
 Only the standard library is used. The library is found through, in order:
-``WANTU_LIB`` (a path to libwantu.so), a ``libwantu`` next to this file, the
-system's library path, and -- for work inside the repository -- its
-``target/release`` or ``target/debug`` build, the newer first.
+``WANTU_LIB`` (a path to libwantu.so or wantu.dll), a ``libwantu`` (on
+Windows ``wantu.dll``) next to this file, the system's library path, and --
+for work inside the repository -- its ``target/release`` or ``target/debug``
+build (on Windows the ``build/windows`` of ``make dll``), the newer first.
 """
 
 import base64
@@ -76,12 +77,15 @@ def _candidates():
         yield name  # the dynamic loader's own search path (LD_LIBRARY_PATH, ld.so.cache)
     repo = os.path.dirname(os.path.dirname(here))
     target = os.environ.get("CARGO_TARGET_DIR") or os.path.join(repo, "target")
-    # A developer convenience: the newer of the two builds.
+    dirs = [os.path.join(target, profile) for profile in ("release", "debug")]
+    if os.name == "nt":
+        dirs.append(os.path.join(repo, "build", "windows"))  # `make dll` (docs/windows.md)
+    # A developer convenience: the newest of the builds.
     built = [
-        os.path.join(target, profile, name)
-        for profile in ("release", "debug")
+        os.path.join(d, name)
+        for d in dirs
         for name in _lib_file_names()
-        if os.path.exists(os.path.join(target, profile, name))
+        if os.path.exists(os.path.join(d, name))
     ]
     for path in sorted(built, key=os.path.getmtime, reverse=True):
         yield path
@@ -178,6 +182,9 @@ _OPTIONAL_SIGNATURES.update({
     "wantu_transfer_file": (_P, [_P, _C, _C, _C, _C] + _TAIL),
     "wantu_transfer_content": (_P, [_P, _C, _C, _C, _C, _SIZE] + _TAIL),
     "wantu_transfer_stream": (_P, [_P, _C, _C, _C, _READ_FN, _P] + _TAIL),
+    # options, progress, user_data, cancel
+    "wantu_download_file": (_P, [_P, _C, _C, _C, _C, _C, _PROGRESS_FN, _P, _P]),
+    "wantu_download_dir": (_P, [_P, _C, _C, _C, _C, _PROGRESS_FN, _P, _P]),
 })
 # Many files in one call (folder and batch uploads).
 _OPTIONAL_SIGNATURES.update({
@@ -612,9 +619,9 @@ class Want(object):
 
         return callbacks.finish(self._guard(build))
 
-    # -- many files in one call (folder and batch uploads) -----------------
+    # -- many files, and downloads (docs/folders.md, docs/downloads.md) ----
 
-    def _many(self, fn, args, progress, cancel, options):
+    def _long_call(self, fn, args, progress, cancel, options):
         if cancel is not None and not isinstance(cancel, CancelToken):
             raise TypeError("`cancel` must be a CancelToken, not %s" % type(cancel).__name__)
         if progress is not None and not callable(progress):
@@ -642,7 +649,7 @@ class Want(object):
         ``results`` (one dict per file). See docs/folders.md."""
         if not isinstance(local_dir, (str, os.PathLike)):
             raise TypeError("`local_dir` must be a path, not %s" % type(local_dir).__name__)
-        return self._many(
+        return self._long_call(
             "wantu_upload_dir",
             lambda: [_json_arg(policy, "policy", False),
                      _text(os.fspath(local_dir), "local_dir", optional=False),
@@ -670,11 +677,34 @@ class Want(object):
             if isinstance(job.get("path"), os.PathLike):
                 job["path"] = os.fspath(job["path"])
             wire.append(job)
-        return self._many(
+        return self._long_call(
             "wantu_transfer_batch",
             lambda: [_json_arg(policy, "policy", False),
                      _text(json.dumps(wire, ensure_ascii=False), "jobs", optional=False)],
             progress, cancel, options)
+
+    def download(self, namespace, dir, name, local_path, progress=None, cancel=None, **options):
+        """Downloads the stored file ``dir``/``name`` to ``local_path``: in
+        parallel ranges when large, MD5 checked, renamed into place only when
+        complete. ``progress(done, total)`` and ``cancel`` as for ``upload``.
+        Options: ``concurrency``, ``part_size``, ``max_attempts``,
+        ``retry_budget_ms``, ``backoff_base_ms``, ``backoff_max_ms``,
+        ``resume`` (default True: an interrupted download continues).
+        Answers the result dict (``size``, ``md5``, ``parts``, ...)."""
+        return self._long_call("wantu_download_file", lambda: [
+            _text(namespace, "namespace", False), _text(dir, "dir"), _text(name, "name", False),
+            _text(os.fspath(local_path), "local_path", False)], progress, cancel, options)
+
+    def download_dir(self, namespace, remote_dir, local_dir, progress=None, cancel=None, **options):
+        """Downloads every file under ``remote_dir`` into ``local_dir``,
+        keeping the folders. Options of ``download`` plus ``skip``
+        (``"none"``, ``"size"``, ``"md5"``), ``include``/``exclude`` (glob
+        lists), ``dry_run``, ``fail_fast``, ``max_files``. Answers one dict:
+        ``code`` 200 only if every file succeeded, ``downloaded``,
+        ``skipped``, ``failed``, ``bytes`` and per-file ``results``."""
+        return self._long_call("wantu_download_dir", lambda: [
+            _text(namespace, "namespace", False), _text(remote_dir, "remote_dir"),
+            _text(os.fspath(local_dir), "local_dir", False)], progress, cancel, options)
 
     # -- management (manage_endpoint) -------------------------------------
     # `namespace` is the space; `dir` starts with "/" (the root is "/").

@@ -118,6 +118,46 @@ class Want(object):
         **options: Any,
     ) -> _Result: ...
 
+    # many files in one call (docs/folders.md)
+    def upload_dir(
+        self,
+        policy: _JsonObject,
+        local_dir: _Path,
+        remote_dir: Optional[_Text] = "/",
+        progress: Optional[_Progress] = None,
+        cancel: Optional[CancelToken] = None,
+        **options: Any,
+    ) -> _Result: ...
+    def batch(
+        self,
+        policy: _JsonObject,
+        jobs: Sequence[Mapping[str, Any]],
+        progress: Optional[_Progress] = None,
+        cancel: Optional[CancelToken] = None,
+        **options: Any,
+    ) -> _Result: ...
+
+    # downloads (docs/downloads.md)
+    def download(
+        self,
+        namespace: _Text,
+        dir: Optional[_Text],
+        name: _Text,
+        local_path: _Path,
+        progress: Optional[_Progress] = None,
+        cancel: Optional[CancelToken] = None,
+        **options: Any,
+    ) -> _Result: ...
+    def download_dir(
+        self,
+        namespace: _Text,
+        remote_dir: Optional[_Text],
+        local_dir: _Path,
+        progress: Optional[_Progress] = None,
+        cancel: Optional[CancelToken] = None,
+        **options: Any,
+    ) -> _Result: ...
+
     # management
     def file_exists(self, namespace: _Text, dir: _Text, name: _Text) -> _Result: ...
     def file_get(self, namespace: _Text, dir: _Text, name: _Text) -> _Result: ...

@@ -2,7 +2,8 @@
 //! and a list of jobs. No scheduling logic here.
 
 use super::boundary::{client, json_text_call, optional_str, required_str, wantu_client};
-use super::transfer::{cancel_arg, wantu_cancel, wantu_progress_fn, with_progress};
+use super::cancel::{optional_cancel, wantu_cancel};
+use super::transfer::{wantu_progress_fn, with_progress};
 use crate::batch::{self, BatchOptions};
 use crate::policy::Policy;
 use std::ffi::{c_char, c_void};
@@ -59,10 +60,10 @@ pub unsafe extern "C" fn wantu_upload_dir(
         }
         let remote_dir = optional_str(remote_dir, "remote_dir")?.unwrap_or("/");
         let options = BatchOptions::from_json(optional_str(options_json, "options_json")?)?;
-        let cancel = cancel_arg(cancel)?;
+        let cancel = optional_cancel(cancel)?;
         with_progress(progress, user_data, |callback| {
             batch::upload_dir(
-                client,
+                &client,
                 &policy,
                 Path::new(local_dir),
                 remote_dir,
@@ -103,9 +104,9 @@ pub unsafe extern "C" fn wantu_transfer_batch(
         let policy = Policy::parse(required_str(policy_json, "policy_json")?)?;
         let jobs = batch::parse_jobs(required_str(jobs_json, "jobs_json")?)?;
         let options = BatchOptions::from_json(optional_str(options_json, "options_json")?)?;
-        let cancel = cancel_arg(cancel)?;
+        let cancel = optional_cancel(cancel)?;
         with_progress(progress, user_data, |callback| {
-            batch::upload_batch(client, &policy, jobs, &options, callback, cancel.as_ref())
+            batch::upload_batch(&client, &policy, jobs, &options, callback, cancel.as_ref())
         })
     })
 }

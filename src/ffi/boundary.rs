@@ -1,6 +1,7 @@
 //! What every exported function goes through: panic capture, pointer and
 //! UTF-8 checks, and the JSON string hand-over. No protocol logic here.
 
+use super::handles::Registry;
 use crate::client::Client;
 use crate::error::{Error, Result};
 use crate::result;
@@ -8,30 +9,37 @@ use serde_json::Value;
 use std::cell::Cell;
 use std::ffi::{c_char, CStr, CString};
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::Arc;
 
 /// An opaque client: keys, endpoints, a connection pool and I/O threads.
 /// Create with `wantu_client_new`, release with `wantu_client_free`; safe to
 /// share between threads.
-// The tag lets us refuse a pointer that is not (or no longer) a live client
-// in most cases, instead of crashing.
+// Never dereferenced: the pointer C holds is a token of the `CLIENTS`
+// registry (see handles.rs), so a freed or invented handle is reported.
 #[allow(non_camel_case_types)]
 pub struct wantu_client {
-    tag: u64,
-    pub(crate) inner: Client,
+    _opaque: [u8; 0],
 }
 
-const LIVE: u64 = 0x5741_4e54_5543_4c49; // "WANTUCLI"
+static CLIENTS: Registry<Client> = Registry::new();
 
-impl wantu_client {
-    pub(crate) fn new(inner: Client) -> Self {
-        wantu_client { tag: LIVE, inner }
-    }
+/// Registers a value and answers the token C holds for it, as a pointer.
+pub(crate) fn register<T, H>(registry: &Registry<T>, value: T) -> Result<*mut H> {
+    registry
+        .insert(value)
+        .map(|token| token as *mut H)
+        .ok_or_else(|| Error::Internal("too many live handles".into()))
+}
 
-    /// Marks the handle dead before it is dropped, so a later use of a stale
-    /// pointer is likely to be caught while the memory is still mapped.
-    pub(crate) fn retire(&mut self) {
-        self.tag = 0;
-    }
+/// Registers a new client.
+pub(crate) fn new_client(inner: Client) -> Result<*mut wantu_client> {
+    register(&CLIENTS, inner)
+}
+
+/// Ends a client handle; answers whether it was live. The client itself is
+/// dropped here, or by the last call still running with it.
+pub(crate) fn free_client(ptr: *mut wantu_client) -> bool {
+    CLIENTS.remove(ptr as usize).is_some()
 }
 
 thread_local! {
@@ -50,6 +58,11 @@ pub(crate) fn in_callback<R>(f: impl FnOnce() -> R) -> R {
     }
     let _reset = Reset(IN_CALLBACK.with(|c| c.replace(true)));
     f()
+}
+
+/// Whether this thread is inside one of the library's callbacks.
+pub(crate) fn inside_callback() -> bool {
+    IN_CALLBACK.with(Cell::get)
 }
 
 fn reentry_error() -> Option<Error> {
@@ -96,9 +109,9 @@ pub(crate) fn json_text_call(f: impl FnOnce() -> Result<String>) -> *mut c_char 
     }
 }
 
-/// Runs a constructor: a value, or NULL with the reason kept for
+/// Runs a constructor: a handle, or NULL with the reason kept for
 /// `wantu_last_error` on this thread.
-pub(crate) fn constructor_call<T>(f: impl FnOnce() -> Result<T>) -> *mut T {
+pub(crate) fn constructor_call<H>(f: impl FnOnce() -> Result<*mut H>) -> *mut H {
     let outcome = match reentry_error() {
         Some(e) => Err(e),
         None => catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|p| Err(panic_error(p))),
@@ -106,7 +119,7 @@ pub(crate) fn constructor_call<T>(f: impl FnOnce() -> Result<T>) -> *mut T {
     match outcome {
         Ok(v) => {
             LAST_ERROR.with(|e| e.borrow_mut().take());
-            Box::into_raw(Box::new(v))
+            v
         }
         Err(err) => {
             let text = result::error(&err).to_string();
@@ -182,21 +195,18 @@ pub(crate) unsafe fn byte_slice<'a>(ptr: *const u8, len: usize, arg: &str) -> Re
     Ok(std::slice::from_raw_parts(ptr, len))
 }
 
-/// The client behind a handle.
-///
-/// # Safety
-/// `ptr` is NULL or a pointer returned by `wantu_client_new*` and not freed.
-pub(crate) unsafe fn client<'a>(ptr: *const wantu_client) -> Result<&'a Client> {
+/// The client behind a handle, held for the duration of one call: a
+/// `wantu_client_free` on another thread meanwhile does not drop it.
+pub(crate) fn client(ptr: *const wantu_client) -> Result<Arc<Client>> {
     if ptr.is_null() {
         return Err(Error::invalid(
             "`client` is NULL; create one with wantu_client_new",
         ));
     }
-    let handle = &*ptr;
-    if handle.tag != LIVE {
-        return Err(Error::invalid(
-            "`client` is not a live client handle (already freed?)",
-        ));
-    }
-    Ok(&handle.inner)
+    CLIENTS.get(ptr as usize).ok_or_else(|| {
+        Error::invalid(
+            "`client` is not a live client handle (freed already, or never made by \
+             wantu_client_new)",
+        )
+    })
 }

@@ -17,9 +17,8 @@ use std::ffi::{c_char, CString};
 ///
 /// # Safety
 /// Every string argument is NULL or a NUL-terminated string readable for the
-/// duration of the call; `client` is NULL or a live handle from
-/// `wantu_client_new*`. Bad values are reported, not crashed on, wherever
-/// they can be detected (NULL, invalid UTF-8, a freed handle's tag).
+/// duration of the call. NULL required strings and invalid UTF-8 are
+/// reported (NULL result, see `wantu_last_error`), not crashed on.
 #[no_mangle]
 pub unsafe extern "C" fn wantu_client_new(
     ak: *const c_char,
@@ -53,9 +52,8 @@ pub unsafe extern "C" fn wantu_client_new(
 ///
 /// # Safety
 /// Every string argument is NULL or a NUL-terminated string readable for the
-/// duration of the call; `client` is NULL or a live handle from
-/// `wantu_client_new*`. Bad values are reported, not crashed on, wherever
-/// they can be detected (NULL, invalid UTF-8, a freed handle's tag).
+/// duration of the call. NULL required strings and invalid UTF-8 are
+/// reported (NULL result, see `wantu_last_error`), not crashed on.
 #[no_mangle]
 pub unsafe extern "C" fn wantu_client_new_with_options(
     ak: *const c_char,
@@ -74,27 +72,37 @@ pub unsafe extern "C" fn wantu_client_new_with_options(
             optional_str(manage_endpoint, "manage_endpoint")?,
         )?;
         config.options = ClientOptions::from_json(optional_str(options_json, "options_json")?)?;
-        Ok(wantu_client::new(Client::new(config)?))
+        boundary::new_client(Client::new(config)?)
     })
 }
 
-/// Releases a client: finishes its connections and stops its threads.
-/// NULL does nothing. No call on this client may be running or follow.
+/// Releases a client. From then on the handle is dead: every call given it
+/// answers an `InvalidArgument` error naming `client`, even after another
+/// client was created (a new handle never takes a freed one's value; see
+/// docs/handles.md). Calls already running
+/// with it on other threads finish normally; the client's connections and
+/// I/O threads are released when the last of them returns. NULL, a handle
+/// freed already and a value that never was a handle are ignored. Called
+/// from inside a libwantu callback it is refused: nothing is freed (a
+/// warning is logged) and the handle stays usable.
 ///
 /// # Safety
-/// `client` is NULL or a handle from `wantu_client_new*` not freed yet; a
-/// handle freed twice is ignored while its memory still holds the dead tag,
-/// but that is a courtesy, not a guarantee.
+/// None beyond the C types: `client` is only looked up, never dereferenced.
 #[no_mangle]
 pub unsafe extern "C" fn wantu_client_free(client: *mut wantu_client) {
-    if client.is_null() || boundary::client(client).is_err() {
+    if client.is_null() {
         return;
     }
-    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        let mut handle = Box::from_raw(client);
-        handle.retire();
-        drop(handle);
-    }));
+    if boundary::inside_callback() {
+        tracing::warn!(
+            "wantu_client_free was called from inside a libwantu callback; refused \
+             (the upload still uses the client): free it after the call returns"
+        );
+        return;
+    }
+    // Dropping the last reference shuts the client down; a panic there must
+    // not cross into C.
+    let _ = std::panic::catch_unwind(|| boundary::free_client(client));
 }
 
 /// The JSON error of the last failed `wantu_client_new*` call on this

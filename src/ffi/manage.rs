@@ -1,4 +1,4 @@
-//! C surface of the management API (protocol.md §6).
+//! C surface of the management API (docs/protocol.md §6).
 //!
 //! Shared rules, stated once here and in each function's comment: `ns` is
 //! the namespace (not named `namespace`, a C++ keyword); `dir` is required
@@ -28,10 +28,10 @@ unsafe fn file_args<'a>(
 /// required.
 ///
 /// # Safety
-/// `client` is NULL or a live handle from `wantu_client_new*`; each string
-/// argument is NULL or points to a NUL-terminated string. A NULL required
-/// argument or invalid UTF-8 answers an `InvalidArgument` JSON error (never
-/// a crash). Thread-safe: any number of threads may call with one client.
+/// Each string argument is NULL or points to a NUL-terminated string.
+/// `client` is only looked up, never dereferenced. A NULL, freed or unknown
+/// `client`, a NULL required argument or invalid UTF-8 answers an
+/// `InvalidArgument` JSON error (never a crash). Thread-safe: any number of threads may call with one client.
 /// The result is never NULL; free it with `wantu_string_free`.
 #[no_mangle]
 pub unsafe extern "C" fn wantu_file_exists(
@@ -53,10 +53,10 @@ pub unsafe extern "C" fn wantu_file_exists(
 /// does not exist. Arguments as `wantu_file_exists`.
 ///
 /// # Safety
-/// `client` is NULL or a live handle from `wantu_client_new*`; each string
-/// argument is NULL or points to a NUL-terminated string. A NULL required
-/// argument or invalid UTF-8 answers an `InvalidArgument` JSON error (never
-/// a crash). Thread-safe: any number of threads may call with one client.
+/// Each string argument is NULL or points to a NUL-terminated string.
+/// `client` is only looked up, never dereferenced. A NULL, freed or unknown
+/// `client`, a NULL required argument or invalid UTF-8 answers an
+/// `InvalidArgument` JSON error (never a crash). Thread-safe: any number of threads may call with one client.
 /// The result is never NULL; free it with `wantu_string_free`.
 #[no_mangle]
 pub unsafe extern "C" fn wantu_file_get(
@@ -76,10 +76,10 @@ pub unsafe extern "C" fn wantu_file_get(
 /// exist. Arguments as `wantu_file_exists`.
 ///
 /// # Safety
-/// `client` is NULL or a live handle from `wantu_client_new*`; each string
-/// argument is NULL or points to a NUL-terminated string. A NULL required
-/// argument or invalid UTF-8 answers an `InvalidArgument` JSON error (never
-/// a crash). Thread-safe: any number of threads may call with one client.
+/// Each string argument is NULL or points to a NUL-terminated string.
+/// `client` is only looked up, never dereferenced. A NULL, freed or unknown
+/// `client`, a NULL required argument or invalid UTF-8 answers an
+/// `InvalidArgument` JSON error (never a crash). Thread-safe: any number of threads may call with one client.
 /// The result is never NULL; free it with `wantu_string_free`.
 #[no_mangle]
 pub unsafe extern "C" fn wantu_file_delete(
@@ -102,10 +102,10 @@ pub unsafe extern "C" fn wantu_file_delete(
 /// `wantu_file_exists`.
 ///
 /// # Safety
-/// `client` is NULL or a live handle from `wantu_client_new*`; each string
-/// argument is NULL or points to a NUL-terminated string. A NULL required
-/// argument or invalid UTF-8 answers an `InvalidArgument` JSON error (never
-/// a crash). Thread-safe: any number of threads may call with one client.
+/// Each string argument is NULL or points to a NUL-terminated string.
+/// `client` is only looked up, never dereferenced. A NULL, freed or unknown
+/// `client`, a NULL required argument or invalid UTF-8 answers an
+/// `InvalidArgument` JSON error (never a crash). Thread-safe: any number of threads may call with one client.
 /// The result is never NULL; free it with `wantu_string_free`.
 #[no_mangle]
 pub unsafe extern "C" fn wantu_file_rename(
@@ -132,10 +132,10 @@ pub unsafe extern "C" fn wantu_file_rename(
 /// the argument. `client`, `ns`, `dir` are required.
 ///
 /// # Safety
-/// `client` is NULL or a live handle from `wantu_client_new*`; each string
-/// argument is NULL or points to a NUL-terminated string. A NULL required
-/// argument or invalid UTF-8 answers an `InvalidArgument` JSON error (never
-/// a crash). Thread-safe: any number of threads may call with one client.
+/// Each string argument is NULL or points to a NUL-terminated string.
+/// `client` is only looked up, never dereferenced. A NULL, freed or unknown
+/// `client`, a NULL required argument or invalid UTF-8 answers an
+/// `InvalidArgument` JSON error (never a crash). Thread-safe: any number of threads may call with one client.
 /// The result is never NULL; free it with `wantu_string_free`.
 #[no_mangle]
 pub unsafe extern "C" fn wantu_file_list(
@@ -163,10 +163,10 @@ pub unsafe extern "C" fn wantu_file_list(
 /// `wantu_file_list`.
 ///
 /// # Safety
-/// `client` is NULL or a live handle from `wantu_client_new*`; each string
-/// argument is NULL or points to a NUL-terminated string. A NULL required
-/// argument or invalid UTF-8 answers an `InvalidArgument` JSON error (never
-/// a crash). Thread-safe: any number of threads may call with one client.
+/// Each string argument is NULL or points to a NUL-terminated string.
+/// `client` is only looked up, never dereferenced. A NULL, freed or unknown
+/// `client`, a NULL required argument or invalid UTF-8 answers an
+/// `InvalidArgument` JSON error (never a crash). Thread-safe: any number of threads may call with one client.
 /// The result is never NULL; free it with `wantu_string_free`.
 #[no_mangle]
 pub unsafe extern "C" fn wantu_file_list_all(
@@ -187,10 +187,10 @@ pub unsafe extern "C" fn wantu_file_list_all(
 /// `NameDuplicated` when it exists. `client`, `ns`, `dir` are required.
 ///
 /// # Safety
-/// `client` is NULL or a live handle from `wantu_client_new*`; each string
-/// argument is NULL or points to a NUL-terminated string. A NULL required
-/// argument or invalid UTF-8 answers an `InvalidArgument` JSON error (never
-/// a crash). Thread-safe: any number of threads may call with one client.
+/// Each string argument is NULL or points to a NUL-terminated string.
+/// `client` is only looked up, never dereferenced. A NULL, freed or unknown
+/// `client`, a NULL required argument or invalid UTF-8 answers an
+/// `InvalidArgument` JSON error (never a crash). Thread-safe: any number of threads may call with one client.
 /// The result is never NULL; free it with `wantu_string_free`.
 #[no_mangle]
 pub unsafe extern "C" fn wantu_dir_create(
@@ -210,10 +210,10 @@ pub unsafe extern "C" fn wantu_dir_create(
 /// Arguments as `wantu_dir_create`.
 ///
 /// # Safety
-/// `client` is NULL or a live handle from `wantu_client_new*`; each string
-/// argument is NULL or points to a NUL-terminated string. A NULL required
-/// argument or invalid UTF-8 answers an `InvalidArgument` JSON error (never
-/// a crash). Thread-safe: any number of threads may call with one client.
+/// Each string argument is NULL or points to a NUL-terminated string.
+/// `client` is only looked up, never dereferenced. A NULL, freed or unknown
+/// `client`, a NULL required argument or invalid UTF-8 answers an
+/// `InvalidArgument` JSON error (never a crash). Thread-safe: any number of threads may call with one client.
 /// The result is never NULL; free it with `wantu_string_free`.
 #[no_mangle]
 pub unsafe extern "C" fn wantu_dir_exists(
@@ -234,10 +234,10 @@ pub unsafe extern "C" fn wantu_dir_exists(
 /// as `wantu_dir_create`.
 ///
 /// # Safety
-/// `client` is NULL or a live handle from `wantu_client_new*`; each string
-/// argument is NULL or points to a NUL-terminated string. A NULL required
-/// argument or invalid UTF-8 answers an `InvalidArgument` JSON error (never
-/// a crash). Thread-safe: any number of threads may call with one client.
+/// Each string argument is NULL or points to a NUL-terminated string.
+/// `client` is only looked up, never dereferenced. A NULL, freed or unknown
+/// `client`, a NULL required argument or invalid UTF-8 answers an
+/// `InvalidArgument` JSON error (never a crash). Thread-safe: any number of threads may call with one client.
 /// The result is never NULL; free it with `wantu_string_free`.
 #[no_mangle]
 pub unsafe extern "C" fn wantu_dir_delete(
@@ -258,10 +258,10 @@ pub unsafe extern "C" fn wantu_dir_delete(
 /// Paging and arguments as `wantu_file_list`.
 ///
 /// # Safety
-/// `client` is NULL or a live handle from `wantu_client_new*`; each string
-/// argument is NULL or points to a NUL-terminated string. A NULL required
-/// argument or invalid UTF-8 answers an `InvalidArgument` JSON error (never
-/// a crash). Thread-safe: any number of threads may call with one client.
+/// Each string argument is NULL or points to a NUL-terminated string.
+/// `client` is only looked up, never dereferenced. A NULL, freed or unknown
+/// `client`, a NULL required argument or invalid UTF-8 answers an
+/// `InvalidArgument` JSON error (never a crash). Thread-safe: any number of threads may call with one client.
 /// The result is never NULL; free it with `wantu_string_free`.
 #[no_mangle]
 pub unsafe extern "C" fn wantu_dir_list(
@@ -283,10 +283,10 @@ pub unsafe extern "C" fn wantu_dir_list(
 /// `max_items`; the answer has the shape of `wantu_file_list_all`.
 ///
 /// # Safety
-/// `client` is NULL or a live handle from `wantu_client_new*`; each string
-/// argument is NULL or points to a NUL-terminated string. A NULL required
-/// argument or invalid UTF-8 answers an `InvalidArgument` JSON error (never
-/// a crash). Thread-safe: any number of threads may call with one client.
+/// Each string argument is NULL or points to a NUL-terminated string.
+/// `client` is only looked up, never dereferenced. A NULL, freed or unknown
+/// `client`, a NULL required argument or invalid UTF-8 answers an
+/// `InvalidArgument` JSON error (never a crash). Thread-safe: any number of threads may call with one client.
 /// The result is never NULL; free it with `wantu_string_free`.
 #[no_mangle]
 pub unsafe extern "C" fn wantu_dir_list_all(
@@ -310,10 +310,10 @@ pub unsafe extern "C" fn wantu_dir_list_all(
 /// `UnsupportedOperation` after validating the request.
 ///
 /// # Safety
-/// `client` is NULL or a live handle from `wantu_client_new*`; each string
-/// argument is NULL or points to a NUL-terminated string. A NULL required
-/// argument or invalid UTF-8 answers an `InvalidArgument` JSON error (never
-/// a crash). Thread-safe: any number of threads may call with one client.
+/// Each string argument is NULL or points to a NUL-terminated string.
+/// `client` is only looked up, never dereferenced. A NULL, freed or unknown
+/// `client`, a NULL required argument or invalid UTF-8 answers an
+/// `InvalidArgument` JSON error (never a crash). Thread-safe: any number of threads may call with one client.
 /// The result is never NULL; free it with `wantu_string_free`.
 #[no_mangle]
 pub unsafe extern "C" fn wantu_pts_add(
@@ -339,10 +339,10 @@ pub unsafe extern "C" fn wantu_pts_add(
 /// `UnsupportedOperation`.
 ///
 /// # Safety
-/// `client` is NULL or a live handle from `wantu_client_new*`; each string
-/// argument is NULL or points to a NUL-terminated string. A NULL required
-/// argument or invalid UTF-8 answers an `InvalidArgument` JSON error (never
-/// a crash). Thread-safe: any number of threads may call with one client.
+/// Each string argument is NULL or points to a NUL-terminated string.
+/// `client` is only looked up, never dereferenced. A NULL, freed or unknown
+/// `client`, a NULL required argument or invalid UTF-8 answers an
+/// `InvalidArgument` JSON error (never a crash). Thread-safe: any number of threads may call with one client.
 /// The result is never NULL; free it with `wantu_string_free`.
 #[no_mangle]
 pub unsafe extern "C" fn wantu_pts_get(
@@ -367,10 +367,10 @@ pub unsafe extern "C" fn wantu_pts_get(
 /// exist).
 ///
 /// # Safety
-/// `client` is NULL or a live handle from `wantu_client_new*`; each string
-/// argument is NULL or points to a NUL-terminated string. A NULL required
-/// argument or invalid UTF-8 answers an `InvalidArgument` JSON error (never
-/// a crash). Thread-safe: any number of threads may call with one client.
+/// Each string argument is NULL or points to a NUL-terminated string.
+/// `client` is only looked up, never dereferenced. A NULL, freed or unknown
+/// `client`, a NULL required argument or invalid UTF-8 answers an
+/// `InvalidArgument` JSON error (never a crash). Thread-safe: any number of threads may call with one client.
 /// The result is never NULL; free it with `wantu_string_free`.
 #[no_mangle]
 pub unsafe extern "C" fn wantu_media_encode(
@@ -407,10 +407,10 @@ pub unsafe extern "C" fn wantu_media_encode(
 /// `UnsupportedOperation`.
 ///
 /// # Safety
-/// `client` is NULL or a live handle from `wantu_client_new*`; each string
-/// argument is NULL or points to a NUL-terminated string. A NULL required
-/// argument or invalid UTF-8 answers an `InvalidArgument` JSON error (never
-/// a crash). Thread-safe: any number of threads may call with one client.
+/// Each string argument is NULL or points to a NUL-terminated string.
+/// `client` is only looked up, never dereferenced. A NULL, freed or unknown
+/// `client`, a NULL required argument or invalid UTF-8 answers an
+/// `InvalidArgument` JSON error (never a crash). Thread-safe: any number of threads may call with one client.
 /// The result is never NULL; free it with `wantu_string_free`.
 #[no_mangle]
 pub unsafe extern "C" fn wantu_media_encode_result(
@@ -430,10 +430,10 @@ pub unsafe extern "C" fn wantu_media_encode_result(
 /// `UnsupportedOperation` after validating the request.
 ///
 /// # Safety
-/// `client` is NULL or a live handle from `wantu_client_new*`; each string
-/// argument is NULL or points to a NUL-terminated string. A NULL required
-/// argument or invalid UTF-8 answers an `InvalidArgument` JSON error (never
-/// a crash). Thread-safe: any number of threads may call with one client.
+/// Each string argument is NULL or points to a NUL-terminated string.
+/// `client` is only looked up, never dereferenced. A NULL, freed or unknown
+/// `client`, a NULL required argument or invalid UTF-8 answers an
+/// `InvalidArgument` JSON error (never a crash). Thread-safe: any number of threads may call with one client.
 /// The result is never NULL; free it with `wantu_string_free`.
 #[no_mangle]
 pub unsafe extern "C" fn wantu_snapshot(
@@ -469,10 +469,10 @@ pub unsafe extern "C" fn wantu_snapshot(
 /// `UnsupportedOperation`.
 ///
 /// # Safety
-/// `client` is NULL or a live handle from `wantu_client_new*`; each string
-/// argument is NULL or points to a NUL-terminated string. A NULL required
-/// argument or invalid UTF-8 answers an `InvalidArgument` JSON error (never
-/// a crash). Thread-safe: any number of threads may call with one client.
+/// Each string argument is NULL or points to a NUL-terminated string.
+/// `client` is only looked up, never dereferenced. A NULL, freed or unknown
+/// `client`, a NULL required argument or invalid UTF-8 answers an
+/// `InvalidArgument` JSON error (never a crash). Thread-safe: any number of threads may call with one client.
 /// The result is never NULL; free it with `wantu_string_free`.
 #[no_mangle]
 pub unsafe extern "C" fn wantu_snapshot_result(
@@ -509,10 +509,10 @@ unsafe fn scan_targets(
 /// exist).
 ///
 /// # Safety
-/// `client` is NULL or a live handle from `wantu_client_new*`; each string
-/// argument is NULL or points to a NUL-terminated string. A NULL required
-/// argument or invalid UTF-8 answers an `InvalidArgument` JSON error (never
-/// a crash). Thread-safe: any number of threads may call with one client.
+/// Each string argument is NULL or points to a NUL-terminated string.
+/// `client` is only looked up, never dereferenced. A NULL, freed or unknown
+/// `client`, a NULL required argument or invalid UTF-8 answers an
+/// `InvalidArgument` JSON error (never a crash). Thread-safe: any number of threads may call with one client.
 /// The result is never NULL; free it with `wantu_string_free`.
 #[no_mangle]
 pub unsafe extern "C" fn wantu_scan_porn(
@@ -532,10 +532,10 @@ pub unsafe extern "C" fn wantu_scan_porn(
 /// `wantu_scan_porn`.
 ///
 /// # Safety
-/// `client` is NULL or a live handle from `wantu_client_new*`; each string
-/// argument is NULL or points to a NUL-terminated string. A NULL required
-/// argument or invalid UTF-8 answers an `InvalidArgument` JSON error (never
-/// a crash). Thread-safe: any number of threads may call with one client.
+/// Each string argument is NULL or points to a NUL-terminated string.
+/// `client` is only looked up, never dereferenced. A NULL, freed or unknown
+/// `client`, a NULL required argument or invalid UTF-8 answers an
+/// `InvalidArgument` JSON error (never a crash). Thread-safe: any number of threads may call with one client.
 /// The result is never NULL; free it with `wantu_string_free`.
 #[no_mangle]
 pub unsafe extern "C" fn wantu_scan_advertising(
@@ -560,10 +560,10 @@ pub unsafe extern "C" fn wantu_scan_advertising(
 /// request.
 ///
 /// # Safety
-/// `client` is NULL or a live handle from `wantu_client_new*`; each string
-/// argument is NULL or points to a NUL-terminated string. A NULL required
-/// argument or invalid UTF-8 answers an `InvalidArgument` JSON error (never
-/// a crash). Thread-safe: any number of threads may call with one client.
+/// Each string argument is NULL or points to a NUL-terminated string.
+/// `client` is only looked up, never dereferenced. A NULL, freed or unknown
+/// `client`, a NULL required argument or invalid UTF-8 answers an
+/// `InvalidArgument` JSON error (never a crash). Thread-safe: any number of threads may call with one client.
 /// The result is never NULL; free it with `wantu_string_free`.
 #[no_mangle]
 pub unsafe extern "C" fn wantu_scan_feedback(

@@ -4,7 +4,10 @@
 
 pub mod batch;
 pub mod boundary;
+pub mod cancel;
 pub mod client;
+pub mod download;
+mod handles;
 pub mod manage;
 pub mod transfer;
 pub mod upload;

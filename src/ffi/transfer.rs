@@ -1,16 +1,18 @@
 //! C surface of the one-call uploader (`crate::transfer`): three entry
-//! points (file, memory, read callback), a cancel handle, and the callback
-//! types. No upload logic here.
+//! points (file, memory, read callback) and the callback types. The cancel
+//! handle they take lives in cancel.rs. No upload logic here.
 
 use super::boundary::{
-    byte_slice, client, constructor_call, in_callback, json_call, optional_str, required_str,
-    wantu_client,
+    byte_slice, client, in_callback, json_call, optional_str, required_str, wantu_client,
 };
+use super::cancel::optional_cancel;
+pub use super::cancel::wantu_cancel;
 use crate::policy::Policy;
 use crate::transfer::{self, CancelToken, Outcome, Source, TransferOptions};
 use crate::upload::Target;
 use std::ffi::{c_char, c_int, c_void};
 use std::path::PathBuf;
+use std::sync::Arc;
 
 /// The `total` a progress callback receives while the length of a stream is
 /// not known yet (`UINT64_MAX`). Once the stream's end has been read, the
@@ -43,84 +45,9 @@ pub type wantu_progress_fn =
 pub type wantu_read_fn =
     Option<unsafe extern "C" fn(buf: *mut u8, cap: usize, user_data: *mut c_void) -> isize>;
 
-/// A cancel handle: trigger it from any thread, any number of times, to
-/// cancel the uploads it was given to. Create with `wantu_cancel_new`,
-/// release with `wantu_cancel_free`.
-#[allow(non_camel_case_types)]
-pub struct wantu_cancel {
-    tag: u64,
-    token: CancelToken,
-}
-
-const LIVE: u64 = 0x5741_4e54_5543_414e; // "WANTUCAN"
-
-unsafe fn cancel_ref<'a>(ptr: *const wantu_cancel) -> Option<&'a wantu_cancel> {
-    if ptr.is_null() {
-        return None;
-    }
-    let handle = &*ptr;
-    (handle.tag == LIVE).then_some(handle)
-}
-
-/// Creates a cancel handle (never triggered yet). Returns NULL only if
-/// memory is exhausted. Release it with `wantu_cancel_free`.
-#[no_mangle]
-pub extern "C" fn wantu_cancel_new() -> *mut wantu_cancel {
-    constructor_call(|| {
-        Ok(wantu_cancel {
-            tag: LIVE,
-            token: CancelToken::new(),
-        })
-    })
-}
-
-/// Cancels every upload running with this handle, and any later upload
-/// given it: a triggered handle stays triggered (use a new handle for the
-/// next upload). Uploads stop their parts within a second, cancel the
-/// upload on the server, and answer `{"code":0,"error":"Cancelled",…}`.
-///
-/// Thread-safe: any thread may call it, any number of times, including
-/// from inside a progress callback. NULL does nothing.
-///
-/// # Safety
-/// `cancel` is NULL or a handle from `wantu_cancel_new` that is not being
-/// freed concurrently.
-#[no_mangle]
-pub unsafe extern "C" fn wantu_cancel_trigger(cancel: *const wantu_cancel) {
-    if let Some(c) = cancel_ref(cancel) {
-        c.token.trigger();
-    }
-}
-
-/// 1 when the handle has been triggered, 0 when not (or NULL).
-///
-/// # Safety
-/// As `wantu_cancel_trigger`.
-#[no_mangle]
-pub unsafe extern "C" fn wantu_cancel_is_triggered(cancel: *const wantu_cancel) -> c_int {
-    cancel_ref(cancel).is_some_and(|c| c.token.is_triggered()) as c_int
-}
-
-/// Releases a cancel handle. NULL does nothing. An upload still running
-/// with it keeps its own reference, so freeing does not disturb it (but it
-/// can then no longer be cancelled through this handle).
-///
-/// # Safety
-/// `cancel` is NULL or a handle from `wantu_cancel_new`, not yet freed, and
-/// no other thread uses it during or after this call.
-#[no_mangle]
-pub unsafe extern "C" fn wantu_cancel_free(cancel: *mut wantu_cancel) {
-    if cancel_ref(cancel).is_none() {
-        return;
-    }
-    let mut handle = Box::from_raw(cancel);
-    handle.tag = 0;
-    drop(handle);
-}
-
 /// The arguments every entry point shares, checked.
-struct Common<'a> {
-    client: &'a crate::Client,
+struct Common {
+    client: Arc<crate::Client>,
     policy: Policy,
     target: Target,
     options: TransferOptions,
@@ -128,7 +55,7 @@ struct Common<'a> {
 }
 
 #[allow(clippy::too_many_arguments)]
-unsafe fn common<'a>(
+unsafe fn common(
     client: *const wantu_client,
     policy_json: *const c_char,
     dir: *const c_char,
@@ -137,7 +64,7 @@ unsafe fn common<'a>(
     var_json: *const c_char,
     options_json: *const c_char,
     cancel: *const wantu_cancel,
-) -> crate::Result<Common<'a>> {
+) -> crate::Result<Common> {
     let client = self::client(client)?;
     let policy = Policy::parse(required_str(policy_json, "policy_json")?)?;
     let target = Target::new(
@@ -147,7 +74,7 @@ unsafe fn common<'a>(
         optional_str(var_json, "var_json")?,
     )?;
     let options = TransferOptions::from_json(optional_str(options_json, "options_json")?)?;
-    let cancel = cancel_arg(cancel)?;
+    let cancel = optional_cancel(cancel)?;
     Ok(Common {
         client,
         policy,
@@ -157,22 +84,8 @@ unsafe fn common<'a>(
     })
 }
 
-/// The optional `cancel` argument: NULL, or a live handle's token.
-///
-/// # Safety
-/// `cancel` is NULL or a pointer from `wantu_cancel_new`.
-pub(super) unsafe fn cancel_arg(cancel: *const wantu_cancel) -> crate::Result<Option<CancelToken>> {
-    match (cancel.is_null(), cancel_ref(cancel)) {
-        (true, _) => Ok(None),
-        (false, Some(c)) => Ok(Some(c.token.clone())),
-        (false, None) => Err(crate::Error::invalid(
-            "`cancel` is not a live cancel handle (already freed?); pass NULL or a handle \
-             from wantu_cancel_new",
-        )),
-    }
-}
-
-/// Runs `f` with the C progress callback (if any) wrapped as a Rust one.
+/// Calls the C progress callback (if any) on the calling thread, wrapped
+/// as a Rust one; libwantu calls from inside it are refused (`in_callback`).
 pub(super) fn with_progress<R>(
     progress: wantu_progress_fn,
     user_data: *mut c_void,
@@ -184,23 +97,22 @@ pub(super) fn with_progress<R>(
         // SAFETY: the caller promised a valid callback for the call's duration.
         in_callback(|| unsafe { f(sent, total, user_data) }) == 0
     };
-    let callback: Option<transfer::Callback<'_>> = match progress {
-        Some(_) => Some(&mut report),
-        None => None,
-    };
-    f(callback)
+    match progress {
+        Some(_) => f(Some(&mut report)),
+        None => f(None),
+    }
 }
 
 /// Runs the upload with the C progress callback wrapped.
 fn run(
-    c: Common<'_>,
+    c: Common,
     source: Source<'_>,
     progress: wantu_progress_fn,
     user_data: *mut c_void,
 ) -> Outcome {
     with_progress(progress, user_data, |callback| {
         transfer::upload(
-            c.client,
+            &c.client,
             &c.policy,
             &c.target,
             source,
@@ -252,8 +164,9 @@ fn run(
 /// server.
 ///
 /// # Safety
-/// `client` is NULL or a live handle; string arguments are NULL or
-/// NUL-terminated; `progress` is NULL or a valid function for the whole
+/// `client` and `cancel` are only looked up, never dereferenced (a freed
+/// or unknown handle is an `InvalidArgument` error); string arguments are
+/// NULL or NUL-terminated; `progress` is NULL or a valid function for the whole
 /// call. Bad arguments answer an `InvalidArgument` JSON error, never a
 /// crash. Blocks until the upload ends; callbacks run on this thread. Any
 /// number of threads may upload with one client at once. The result is

@@ -14,9 +14,10 @@ use std::path::PathBuf;
 ///
 /// # Safety
 /// Every string argument is NULL or a NUL-terminated string readable for the
-/// duration of the call; `client` is NULL or a live handle from
-/// `wantu_client_new*`. Bad values are reported, not crashed on, wherever
-/// they can be detected (NULL, invalid UTF-8, a freed handle's tag).
+/// duration of the call. `client` is only looked up, never dereferenced:
+/// NULL, a freed handle or any other value that is not a live handle
+/// answers an `InvalidArgument` error, as do NULL required strings and
+/// invalid UTF-8.
 #[no_mangle]
 pub unsafe extern "C" fn wantu_upload_token(
     client: *const wantu_client,
@@ -53,9 +54,10 @@ unsafe fn target(
 ///
 /// # Safety
 /// Every string argument is NULL or a NUL-terminated string readable for the
-/// duration of the call; `client` is NULL or a live handle from
-/// `wantu_client_new*`. Bad values are reported, not crashed on, wherever
-/// they can be detected (NULL, invalid UTF-8, a freed handle's tag).
+/// duration of the call. `client` is only looked up, never dereferenced:
+/// NULL, a freed handle or any other value that is not a live handle
+/// answers an `InvalidArgument` error, as do NULL required strings and
+/// invalid UTF-8.
 #[no_mangle]
 pub unsafe extern "C" fn wantu_upload_file(
     client: *const wantu_client,
@@ -83,9 +85,10 @@ pub unsafe extern "C" fn wantu_upload_file(
 ///
 /// # Safety
 /// Every string argument is NULL or a NUL-terminated string readable for the
-/// duration of the call; `client` is NULL or a live handle from
-/// `wantu_client_new*`. Bad values are reported, not crashed on, wherever
-/// they can be detected (NULL, invalid UTF-8, a freed handle's tag).
+/// duration of the call. `client` is only looked up, never dereferenced:
+/// NULL, a freed handle or any other value that is not a live handle
+/// answers an `InvalidArgument` error, as do NULL required strings and
+/// invalid UTF-8.
 #[no_mangle]
 pub unsafe extern "C" fn wantu_upload_content(
     client: *const wantu_client,
@@ -114,9 +117,10 @@ pub unsafe extern "C" fn wantu_upload_content(
 ///
 /// # Safety
 /// Every string argument is NULL or a NUL-terminated string readable for the
-/// duration of the call; `client` is NULL or a live handle from
-/// `wantu_client_new*`. Bad values are reported, not crashed on, wherever
-/// they can be detected (NULL, invalid UTF-8, a freed handle's tag).
+/// duration of the call. `client` is only looked up, never dereferenced:
+/// NULL, a freed handle or any other value that is not a live handle
+/// answers an `InvalidArgument` error, as do NULL required strings and
+/// invalid UTF-8.
 #[no_mangle]
 pub unsafe extern "C" fn wantu_multipart_init(
     client: *const wantu_client,
@@ -145,9 +149,10 @@ pub unsafe extern "C" fn wantu_multipart_init(
 ///
 /// # Safety
 /// Every string argument is NULL or a NUL-terminated string readable for the
-/// duration of the call; `client` is NULL or a live handle from
-/// `wantu_client_new*`. Bad values are reported, not crashed on, wherever
-/// they can be detected (NULL, invalid UTF-8, a freed handle's tag).
+/// duration of the call. `client` is only looked up, never dereferenced:
+/// NULL, a freed handle or any other value that is not a live handle
+/// answers an `InvalidArgument` error, as do NULL required strings and
+/// invalid UTF-8.
 #[no_mangle]
 pub unsafe extern "C" fn wantu_multipart_upload(
     client: *const wantu_client,
@@ -184,9 +189,10 @@ pub unsafe extern "C" fn wantu_multipart_upload(
 ///
 /// # Safety
 /// Every string argument is NULL or a NUL-terminated string readable for the
-/// duration of the call; `client` is NULL or a live handle from
-/// `wantu_client_new*`. Bad values are reported, not crashed on, wherever
-/// they can be detected (NULL, invalid UTF-8, a freed handle's tag).
+/// duration of the call. `client` is only looked up, never dereferenced:
+/// NULL, a freed handle or any other value that is not a live handle
+/// answers an `InvalidArgument` error, as do NULL required strings and
+/// invalid UTF-8.
 #[no_mangle]
 pub unsafe extern "C" fn wantu_multipart_complete(
     client: *const wantu_client,
@@ -211,9 +217,10 @@ pub unsafe extern "C" fn wantu_multipart_complete(
 ///
 /// # Safety
 /// Every string argument is NULL or a NUL-terminated string readable for the
-/// duration of the call; `client` is NULL or a live handle from
-/// `wantu_client_new*`. Bad values are reported, not crashed on, wherever
-/// they can be detected (NULL, invalid UTF-8, a freed handle's tag).
+/// duration of the call. `client` is only looked up, never dereferenced:
+/// NULL, a freed handle or any other value that is not a live handle
+/// answers an `InvalidArgument` error, as do NULL required strings and
+/// invalid UTF-8.
 #[no_mangle]
 pub unsafe extern "C" fn wantu_multipart_cancel(
     client: *const wantu_client,

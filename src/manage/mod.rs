@@ -1,4 +1,4 @@
-//! Management API (protocol.md §6): files, folders, listings, processing
+//! Management API (docs/protocol.md §6): files, folders, listings, processing
 //! and scanning, on the manage endpoint with the manage token of §2.
 //!
 //! - `request`: encoding, signing (a pure function of the request and the

@@ -1,4 +1,5 @@
-//! Building, signing and sending manage-host requests (protocol.md §2, §6).
+//! Building, signing and sending manage-host requests (docs/protocol.md §2,
+//! §6).
 //!
 //! `ManageRequest::sign` is a pure function of the request, the keys and the
 //! `Date` value, so the manage-token known answer can be checked without a
@@ -173,11 +174,15 @@ impl Client {
                         .header(reqwest::header::AUTHORIZATION, &signed.authorization)
                         .header(reqwest::header::DATE, &signed.date);
                     if request.method == Method::POST {
+                        // Stated even when 0 (createDir, rename…): the HTTP
+                        // stack omits it for an empty body, and strict
+                        // front ends answer a POST without it with 411.
                         builder = builder
                             .header(
                                 reqwest::header::CONTENT_TYPE,
                                 "application/x-www-form-urlencoded",
                             )
+                            .header(reqwest::header::CONTENT_LENGTH, signed.body.len())
                             .body(signed.body);
                     }
                     self.send(builder, request.what)
@@ -240,7 +245,7 @@ pub fn id_segment(arg: &str, id: &str) -> Result<String> {
     Ok(encode(id))
 }
 
-/// `page` ≥ 1 and `page_size` 1…100, as protocol.md §6 allows.
+/// `page` ≥ 1 and `page_size` 1…100, as docs/protocol.md §6 allows.
 pub fn check_page(page: i64, page_size: i64) -> Result<()> {
     if page < 1 {
         return Err(Error::invalid(format!(

@@ -182,6 +182,11 @@ impl CheckpointFile {
 
     /// Atomic replace: write a temporary file, fsync, rename over the
     /// checkpoint, fsync the directory so the rename itself is durable.
+    /// `fs::rename` replaces an existing file on Windows as well: std calls
+    /// `MoveFileExW(MOVEFILE_REPLACE_EXISTING)` (checked in 1.96's sources;
+    /// `tests/c/test_paths.c` resumes from such a checkpoint under Wine);
+    /// there a directory cannot be opened as a file, so the last step is
+    /// skipped and the rename's durability is left to NTFS's journal.
     pub fn save(&self, cp: &Checkpoint) -> Result<()> {
         let fail = |e: std::io::Error| {
             Error::Io(format!(

@@ -303,9 +303,7 @@ fn open_file(path: PathBuf, opts: &TransferOptions) -> Result<OpenFile> {
     if let Some(c) = &checkpoint {
         c.probe()?;
     }
-    let shown = path.display();
-    let file = std::fs::File::open(&path)
-        .map_err(|e| Error::Io(format!("cannot open file {shown}: {e}")))?;
+    let file = std::fs::File::open(&path).map_err(|e| crate::fs_compat::open_error(&path, e))?;
     let identity = FileIdentity::of(&path)?;
     Ok(OpenFile {
         file: Arc::new(file),

@@ -8,14 +8,14 @@ use serde::Deserialize;
 use std::path::PathBuf;
 use std::time::Duration;
 
-/// The largest part the protocol allows (protocol.md §4, server choice).
+/// The largest part the protocol allows (docs/protocol.md §4, server choice).
 pub const MAX_PART_SIZE: u64 = 64 * 1024 * 1024;
 /// Part size when none is configured: 10000 parts of it cover 78 GiB, and
 /// (4 + 1) buffers of it stay well under 64 MiB.
 pub const DEFAULT_PART_SIZE: u64 = 8 * 1024 * 1024;
 pub const DEFAULT_CONCURRENCY: u32 = 4;
 pub const MAX_CONCURRENCY: u32 = 64;
-pub const MAX_ATTEMPTS_LIMIT: u32 = 100;
+pub use crate::retry::MAX_ATTEMPTS_LIMIT;
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -110,30 +110,7 @@ impl TransferOptions {
                 self.concurrency
             )));
         }
-        if !(1..=MAX_ATTEMPTS_LIMIT).contains(&self.max_attempts) {
-            return Err(Error::invalid(format!(
-                "option `max_attempts` must be from 1 to {MAX_ATTEMPTS_LIMIT}, not {}",
-                self.max_attempts
-            )));
-        }
-        if self.backoff_base_ms == 0 || self.backoff_base_ms > 600_000 {
-            return Err(Error::invalid(format!(
-                "option `backoff_base_ms` must be from 1 to 600000, not {}",
-                self.backoff_base_ms
-            )));
-        }
-        if self.backoff_max_ms < self.backoff_base_ms || self.backoff_max_ms > 3_600_000 {
-            return Err(Error::invalid(format!(
-                "option `backoff_max_ms` must be from `backoff_base_ms` ({}) to 3600000, not {}",
-                self.backoff_base_ms, self.backoff_max_ms
-            )));
-        }
-        if self.retry_budget_ms > 86_400_000 {
-            return Err(Error::invalid(format!(
-                "option `retry_budget_ms` must be at most 86400000 (a day), not {}",
-                self.retry_budget_ms
-            )));
-        }
+        self.retry_limits().validate()?;
         if let Some(p) = &self.checkpoint_path {
             if p.as_os_str().is_empty() {
                 return Err(Error::invalid(

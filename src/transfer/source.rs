@@ -19,7 +19,6 @@ use bytes::{Bytes, BytesMut};
 use md5_simd::Md5;
 use std::fs::File;
 use std::io::Read;
-use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use tokio_util::sync::CancellationToken;
@@ -83,7 +82,7 @@ pub use super::digest::md5_hex;
 
 /// Reads `buf.len()` bytes at `offset` (blocking).
 pub fn read_at(file: &File, path: &Path, offset: u64, buf: &mut [u8]) -> Result<()> {
-    file.read_exact_at(buf, offset).map_err(|e| {
+    crate::fs_compat::read_exact_at(file, buf, offset).map_err(|e| {
         let why = if e.kind() == std::io::ErrorKind::UnexpectedEof {
             "the file shrank during the upload".to_string()
         } else {
@@ -104,8 +103,7 @@ fn stopped() -> Error {
 /// The MD5 of the first `size` bytes of a file, read sequentially (blocking).
 pub fn hash_file(path: &Path, size: u64, stop: &CancellationToken) -> Result<String> {
     let shown = path.display();
-    let mut file =
-        File::open(path).map_err(|e| Error::Io(format!("cannot open file {shown}: {e}")))?;
+    let mut file = File::open(path).map_err(|e| crate::fs_compat::open_error(path, e))?;
     let mut md5 = Md5::new();
     let mut buf = vec![0u8; 1 << 20];
     let mut left = size;

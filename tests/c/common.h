@@ -83,24 +83,157 @@
 #ifndef WANTU_TEST_COMMON_H
 #define WANTU_TEST_COMMON_H
 
+#ifdef _WIN32
+/* Windows (MinGW-w64, see docs/windows.md): Winsock for the sockets,
+ * winpthreads (the posix flavour of x86_64-w64-mingw32-gcc) for pthread.h
+ * and nanosleep, the C runtime's io.h / direct.h for files. */
+#define _WIN32_WINNT 0x0601 /* Windows 7: inet_pton */
+#define WIN32_LEAN_AND_MEAN
+#include <winsock2.h>
+#include <ws2tcpip.h>
+#include <windows.h>
+#include <direct.h>
+#include <fcntl.h>
+#include <io.h>
+#include <process.h>
+#include <sys/utime.h>
+#else
 #define _POSIX_C_SOURCE 200809L
-
 #include <arpa/inet.h>
-#include <limits.h>
+#include <fcntl.h>
 #include <netinet/in.h>
+#include <sys/socket.h>
+#endif
+
+#include <limits.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "wantu.h"
 
 #define JSON_MISSING LLONG_MIN
+
+/* ---- portability (POSIX / Windows) ------------------------------------- */
+/*
+ * The little the tests need that differs between POSIX and Windows:
+ *   test_socket, TEST_BAD_SOCKET, test_closesocket(s)   a TCP socket
+ *   test_sockets_init()   WSAStartup on Windows (test_init calls it)
+ *   test_mkdtemp(t)       mkdtemp: t ends in XXXXXX, replaced in place
+ *   test_fopen_utf8(path, mode), test_mkdir_utf8(path), test_remove_utf8(path),
+ *   test_rmdir_utf8(path), test_exists_utf8(path), test_set_mtime_utf8(path, secs)
+ *                         file calls on UTF-8 paths (the C runtime's narrow
+ *                         calls use the ANSI code page on Windows)
+ * Paths handed to libwantu stay UTF-8 on every platform (the library
+ * converts them to UTF-16 on Windows); temporary paths use '/' on Windows
+ * too, so that they can be embedded in JSON options without escaping.
+ */
+#ifdef _WIN32
+typedef SOCKET test_socket;
+#define TEST_BAD_SOCKET INVALID_SOCKET
+#define test_closesocket(s) closesocket(s)
+static inline void test_sockets_init(void)
+{
+    WSADATA wsa;
+    if (WSAStartup(MAKEWORD(2, 2), &wsa) != 0) {
+        fprintf(stderr, "WSAStartup failed\n");
+        exit(2);
+    }
+}
+static inline char *test_mkdtemp(char *templ)
+{
+    static atomic_uint seq;
+    size_t n = strlen(templ);
+    int tries;
+    for (tries = 0; n >= 6 && tries < 100; tries++) {
+        char six[7];
+        unsigned r = (unsigned)GetTickCount() * 31u + (unsigned)_getpid() * 1009u +
+                     atomic_fetch_add(&seq, 1) * 7919u;
+        snprintf(six, sizeof six, "%06x", r & 0xffffffu);
+        memcpy(templ + n - 6, six, 6);
+        if (_mkdir(templ) == 0)
+            return templ;
+    }
+    return NULL;
+}
+static inline wchar_t *test_wide(const char *utf8)
+{
+    int n = MultiByteToWideChar(CP_UTF8, MB_ERR_INVALID_CHARS, utf8, -1, NULL, 0);
+    wchar_t *w = n > 0 ? malloc((size_t)n * sizeof *w) : NULL;
+    if (w != NULL && MultiByteToWideChar(CP_UTF8, MB_ERR_INVALID_CHARS, utf8, -1, w, n) != n) {
+        free(w);
+        w = NULL;
+    }
+    return w;
+}
+static inline FILE *test_fopen_utf8(const char *path, const char *mode)
+{
+    wchar_t *p = test_wide(path), *m = test_wide(mode);
+    FILE *f = p != NULL && m != NULL ? _wfopen(p, m) : NULL;
+    free(p);
+    free(m);
+    return f;
+}
+/* fn (a wide C runtime call) on a UTF-8 path: 0 on success, -1 otherwise. */
+static inline int test_wide_call(int (*fn)(const wchar_t *), const char *path)
+{
+    wchar_t *w = test_wide(path);
+    int r = w != NULL ? fn(w) : -1;
+    free(w);
+    return r;
+}
+static inline int test_mkdir_utf8(const char *path) { return test_wide_call(_wmkdir, path); }
+static inline int test_remove_utf8(const char *path) { return test_wide_call(_wremove, path); }
+static inline int test_rmdir_utf8(const char *path) { return test_wide_call(_wrmdir, path); }
+static inline int test_set_mtime_utf8(const char *path, long long secs)
+{
+    wchar_t *w = test_wide(path);
+    struct _utimbuf t;
+    int r;
+    t.actime = t.modtime = (time_t)secs;
+    r = w != NULL ? _wutime(w, &t) : -1;
+    free(w);
+    return r;
+}
+static inline int test_exists_utf8(const char *path)
+{
+    wchar_t *w = test_wide(path);
+    int yes = w != NULL && GetFileAttributesW(w) != INVALID_FILE_ATTRIBUTES;
+    free(w);
+    return yes;
+}
+#else
+typedef int test_socket;
+#define TEST_BAD_SOCKET (-1)
+#define test_closesocket(s) close(s)
+static inline void test_sockets_init(void) {}
+static inline char *test_mkdtemp(char *templ) { return mkdtemp(templ); }
+static inline FILE *test_fopen_utf8(const char *path, const char *mode)
+{
+    return fopen(path, mode);
+}
+static inline int test_mkdir_utf8(const char *path) { return mkdir(path, 0700); }
+static inline int test_remove_utf8(const char *path) { return remove(path); }
+static inline int test_rmdir_utf8(const char *path) { return rmdir(path); }
+static inline int test_set_mtime_utf8(const char *path, long long secs)
+{
+    struct timespec t[2];
+    t[0].tv_sec = t[1].tv_sec = (time_t)secs;
+    t[0].tv_nsec = t[1].tv_nsec = 0;
+    return utimensat(AT_FDCWD, path, t, 0);
+}
+static inline int test_exists_utf8(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0;
+}
+#endif
 
 static atomic_int t_checks;
 static atomic_int t_failures;
@@ -160,6 +293,7 @@ static inline void test_init(void)
     t_ak = test_env("WANTU_TEST_AK");
     t_sk = test_env("WANTU_TEST_SK");
     t_namespace = test_env("WANTU_TEST_NAMESPACE");
+    test_sockets_init();
     setvbuf(stdout, NULL, _IOLBF, 0);
 }
 
@@ -244,8 +378,21 @@ static inline char *test_b64url(const void *data, size_t len, int pad)
 
 static inline const char *test_tmpdir(void)
 {
+#ifdef _WIN32
+    static char dir[MAX_PATH + 1];
+    DWORD n = GetTempPathA(sizeof dir, dir), i;
+    if (n == 0 || n > sizeof dir)
+        return ".";
+    for (i = 0; i < n; i++)
+        if (dir[i] == '\\')
+            dir[i] = '/';
+    if (n > 1 && dir[n - 1] == '/')
+        dir[n - 1] = '\0';
+    return dir;
+#else
     const char *t = getenv("TMPDIR");
     return t != NULL && *t ? t : "/tmp";
+#endif
 }
 
 static inline int test_temp_file(const void *data, size_t len, char *path, size_t size)
@@ -262,7 +409,7 @@ static inline int test_temp_file(const void *data, size_t len, char *path, size_
 static inline int test_temp_dir(char *path, size_t size)
 {
     snprintf(path, size, "%s/wantu-ctest-XXXXXX", test_tmpdir());
-    return mkdtemp(path) != NULL;
+    return test_mkdtemp(path) != NULL;
 }
 
 /* ---- network ----------------------------------------------------------- */
@@ -272,16 +419,16 @@ static inline const char *test_refused_endpoint(char *buf, size_t size)
 {
     struct sockaddr_in a;
     socklen_t alen = sizeof a;
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    test_socket fd = socket(AF_INET, SOCK_STREAM, 0);
     memset(&a, 0, sizeof a);
     a.sin_family = AF_INET;
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof a) != 0 ||
+    if (fd == TEST_BAD_SOCKET || bind(fd, (struct sockaddr *)&a, sizeof a) != 0 ||
         getsockname(fd, (struct sockaddr *)&a, &alen) != 0) {
         fprintf(stderr, "cannot bind a local port\n");
         exit(2);
     }
-    close(fd);
+    test_closesocket(fd);
     snprintf(buf, size, "http://127.0.0.1:%u", (unsigned)ntohs(a.sin_port));
     return buf;
 }
@@ -340,7 +487,8 @@ static inline unsigned char *test_download(const char *dir, const char *name, si
     size_t o = 0, cap = 1 << 16, got = 0;
     unsigned char *buf;
     struct sockaddr_in a;
-    int fd, st = 0;
+    test_socket fd;
+    int st = 0;
     ssize_t n;
     *len = 0;
     *status = 0;
@@ -379,17 +527,17 @@ static inline unsigned char *test_download(const char *dir, const char *name, si
     if (inet_pton(AF_INET, host, &a.sin_addr) != 1)
         a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     fd = socket(AF_INET, SOCK_STREAM, 0);
-    if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof a) != 0) {
-        if (fd >= 0)
-            close(fd);
+    if (fd == TEST_BAD_SOCKET || connect(fd, (struct sockaddr *)&a, sizeof a) != 0) {
+        if (fd != TEST_BAD_SOCKET)
+            test_closesocket(fd);
         return NULL;
     }
-    if (write(fd, req, strlen(req)) != (ssize_t)strlen(req)) {
-        close(fd);
+    if (send(fd, req, (int)strlen(req), 0) != (int)strlen(req)) {
+        test_closesocket(fd);
         return NULL;
     }
     buf = malloc(cap + 1);
-    while (buf != NULL && (n = read(fd, buf + got, cap - got)) > 0) {
+    while (buf != NULL && (n = recv(fd, (char *)buf + got, (int)(cap - got), 0)) > 0) {
         got += (size_t)n;
         if (got == cap) {
             unsigned char *bigger = realloc(buf, cap * 2 + 1);
@@ -402,7 +550,7 @@ static inline unsigned char *test_download(const char *dir, const char *name, si
             cap *= 2;
         }
     }
-    close(fd);
+    test_closesocket(fd);
     if (buf == NULL)
         return NULL;
     buf[got] = '\0';

@@ -264,7 +264,7 @@ static void test_bad_md5_text(void)
 
 static void test_unreadable_files(void)
 {
-    char dir[512], missing[600];
+    char dir[512], missing[600], fifo[600];
     CHECK(test_temp_dir(dir, sizeof dir));
     snprintf(missing, sizeof missing, "%s/no-such-file.bin", dir);
     expect_error(wantu_upload_file(client, policy, "/h", "n", missing, NULL, NULL, NULL), 0,
@@ -275,6 +275,17 @@ static void test_unreadable_files(void)
                  "is a directory");
     expect_error(wantu_upload_file(client, policy, "/h", "n", "", NULL, NULL, NULL), 0, "IoError",
                  "cannot open file");
+    /* Not regular files: refused up front (a FIFO without a writer used to
+     * hang forever, hence the alarm; /dev/zero used to be sent). */
+    snprintf(fifo, sizeof fifo, "%s/pipe", dir);
+    CHECK(mkfifo(fifo, 0600) == 0);
+    alarm(60);
+    expect_error(wantu_upload_file(client, policy, "/h", "n", fifo, NULL, NULL, NULL), 0,
+                 "IoError", "/pipe is not a regular file");
+    expect_error(wantu_upload_file(client, policy, "/h", "n", "/dev/zero", NULL, NULL, NULL), 0,
+                 "IoError", "/dev/zero is not a regular file");
+    alarm(0);
+    remove(fifo);
     rmdir(dir);
 }
 

@@ -3,8 +3,10 @@
 # wantu-server up): `make node-pack` builds the release library and packs
 # bindings/node with it; the tarball is installed into a fresh folder outside
 # the repository (koffi comes from the npm registry, as for any user); the
-# tests run there with node's test runner and WANTU_LIB unset; tsc checks
-# index.d.ts accepts correct code and refuses misuse.
+# tests run there with node's test runner and WANTU_LIB unset; the folder
+# itself installs too (`npm install --install-links`, whose prepare step
+# bundles the library); tsc checks index.d.ts accepts correct code and
+# refuses misuse.
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/../.." && pwd)"
 work="$(mktemp -d "${TMPDIR:-/tmp}/wantu-node.XXXXXX")"
@@ -35,6 +37,17 @@ npm install --silent "${tarballs[0]}"
 echo "-- node --test (against $WANTU_TEST_ENDPOINT)"
 cp "$repo"/bindings/node/test/*.test.js "$work/app/"
 node --test --test-reporter=spec "$work/app/"*.test.js
+
+echo "-- npm install --install-links bindings/node (prepare bundles the library) into another folder"
+mkdir -p "$work/linked"
+cd "$work/linked"
+npm init -y >/dev/null
+npm install --silent --install-links "$repo/bindings/node"
+loaded="$(node -e "process.stdout.write(require('libwantu').libraryPath())")"
+[ "$loaded" = "$work/linked/node_modules/libwantu/native/libwantu.so" ] ||
+    { echo "the installed folder loaded $loaded, not its own library"; exit 1; }
+echo "   loads $loaded"
+cd "$work/app"
 
 echo "-- index.d.ts: tsc --strict accepts correct code and refuses misuse"
 tsc="$repo/bindings/node/node_modules/.bin/tsc"
