@@ -9,7 +9,7 @@ TARGET_DIR := $(shell $(CARGO) metadata --format-version 1 --no-deps 2>/dev/null
 LIBDIR := $(TARGET_DIR)/debug
 BUILD := build
 
-.PHONY: all build demo test header deps clean install bench bench-download wheel node-pack dll dist-windows test-windows
+.PHONY: all build demo test header deps clean install bench bench-folders bench-download fuzz wheel node-pack dll dist-windows test-windows
 
 all: build
 
@@ -35,6 +35,18 @@ test: deps
 ## (release builds; takes a few minutes; see bench/README.md).
 bench:
 	@bench/run.sh
+
+## Benchmark of many small files (issue 9): wantu_upload_dir against a loop
+## of wantu_upload_file through a 40 ms link, and peak RSS for 10,000 files
+## (release builds; about two minutes; see bench/README.md).
+bench-folders:
+	@bench/folders.sh
+
+## Fuzzing: each cargo-fuzz target in fuzz/ for FUZZ_SECONDS (default 30)
+## on the nightly toolchain; installs cargo-fuzz if missing, fails loudly
+## without nightly, and fails on any crash (see scripts/fuzz.sh).
+fuzz:
+	@scripts/fuzz.sh
 
 ## Download benchmark: 1 GiB against `curl -o` on loopback, and 1000 small
 ## files through an emulated 40 ms link (see bench/README.md).

@@ -23,6 +23,39 @@
 
 
 /**
+ * Jobs per call; each costs a result object in memory.
+ */
+#define MAX_JOBS 1000000
+
+/**
+ * Requests in flight across a many-files call when `concurrency` is not
+ * given. Small files cost about one round trip each, so files per second
+ * ≈ concurrency / round trip. Measured through a 40 ms link
+ * (bench/README.md): 32 gave ~600 files/s, too close to the 500/s
+ * target, 64 gave ~1160/s; on a LAN the server, not the client, is the
+ * limit either way, and memory does not depend on this number (large
+ * files' parts are bounded by the part buffers below).
+ */
+#define DEFAULT_BATCH_CONCURRENCY 64
+
+/**
+ * Memory for part buffers across the call: at most this many bytes of
+ * parts (and at least one part) are read and waiting to be sent at once,
+ * whatever `concurrency` is. 32 MiB = four 8 MiB parts, what the one-call
+ * upload uses for one large file at its defaults.
+ */
+#define PART_BUFFER_BUDGET ((32 * 1024) * 1024)
+
+/**
+ * Threads of the runtime's blocking pool (file reads and MD5s), shared by
+ * every call of a client. Tokio's default is 512: a folder upload with 64
+ * files in progress grew ~100 threads, each with its own malloc arena and
+ * stack, and 75 MiB of RSS for 10,000 small files. Hashing on more
+ * threads than cores gains nothing; 16 also covers slow disks.
+ */
+#define BLOCKING_THREADS 16
+
+/**
  * The largest `page_size` the listing calls accept (1…100 is valid).
  */
 #define WANTU_MAX_PAGE_SIZE 100
@@ -37,7 +70,7 @@
 #define WANTU_MAX_PART_NUMBER 10000
 
 /**
- * Every part but the last must be at least this large (protocol.md §4).
+ * Every part but the last must be at least this large (docs/protocol.md §4).
  */
 #define WANTU_MIN_PART_SIZE 102400
 
@@ -47,7 +80,7 @@
 #define MAX_ATTEMPTS_LIMIT 100
 
 /**
- * The largest part the protocol allows (protocol.md §4, server choice).
+ * The largest part the protocol allows (docs/protocol.md §4, server choice).
  */
 #define MAX_PART_SIZE ((64 * 1024) * 1024)
 
@@ -70,6 +103,19 @@
  * …and whenever this many more bytes went out.
  */
 #define STEP (1 << 20)
+
+/**
+ * Bounds on what a caller may make us compile.
+ */
+#define MAX_PATTERNS 1000
+
+#define MAX_PATTERN_LEN 1024
+
+/**
+ * The most files one remote folder may hold for a `skip` comparison; a
+ * larger folder is an error for the files in it, not unbounded memory.
+ */
+#define MAX_LISTED 200000
 
 /**
  * A cancel handle: trigger it from any thread, any number of times, to
@@ -114,6 +160,72 @@ typedef ptrdiff_t (*wantu_read_fn)(uint8_t *buf, size_t cap, void *user_data);
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
+
+/**
+ * Uploads every regular file under `local_dir`, recursively, to
+ * `remote_dir` + its path relative to `local_dir` (`photos/2024/a.jpg`
+ * under remote `/backup` becomes `/backup/photos/2024` + `a.jpg`).
+ *
+ * - `client`, `policy_json`, `local_dir`: required. The policy must not
+ *   name files (no `"name"`): each file keeps its local name.
+ * - `remote_dir`: NULL or `""` for the root.
+ * - `options_json`: NULL for the defaults, or a JSON object with every
+ *   option of `wantu_transfer_file` except `checkpoint_path` (default
+ *   `concurrency` here: 64 requests in flight across all files), and:
+ *   `include` / `exclude` (lists of globs over the relative path; `*`
+ *   crosses `/`), `follow_symlinks` (default false: links are reported as
+ *   skipped), `skip` (`"none"` (default), `"size"`, or `"md5"`: same size
+ *   and MD5 as the stored file; one listing per remote folder),
+ *   `dry_run` (report what would be sent, send nothing), `fail_fast`
+ *   (stop at the first failed file). Unknown keys are refused.
+ * - `progress`, `user_data`, `cancel`: as `wantu_transfer_file`; progress
+ *   counts the bytes of the whole call (skipped files count as done).
+ *
+ * Answers one JSON document: `code` 200 only when every file succeeded
+ * (otherwise `code` 0 with `error` `"FilesFailed"` or `"Cancelled"`),
+ * `files`, `uploaded`, `skipped`, `failed`, `bytes` (of the files sent),
+ * `attempts`, `retries`, and `results`: one object per file, sorted by
+ * path, with `path`, `dir`, `name`, `status` (`"uploaded"`, `"skipped"`,
+ * `"failed"`, `"would_upload"`), `code`, and the server's `url`, `e_tag`,
+ * `file_size`… or `error` and `message`. A missing or unreadable
+ * `local_dir` is an error before anything is sent; a FIFO, device or
+ * unreadable file inside it fails that file only. See docs/folders.md.
+ *
+ * # Safety
+ * As `wantu_transfer_file`.
+ */
+char *wantu_upload_dir(const struct wantu_client *client,
+                       const char *policy_json,
+                       const char *local_dir,
+                       const char *remote_dir,
+                       const char *options_json,
+                       wantu_progress_fn progress,
+                       void *user_data,
+                       const struct wantu_cancel *cancel);
+
+/**
+ * Uploads a list of files and buffers in one call, under one scheduler.
+ *
+ * `jobs_json` is a JSON array of objects, each with either `path` (a local
+ * file) or `content_base64` (the bytes), and optionally `dir`, `name`
+ * (default: the file's own name; required for bytes unless the policy
+ * names files), `meta` and `var` (objects, as `wantu_upload_file`'s
+ * `meta_json` / `var_json`). A malformed job is an `InvalidArgument`
+ * error naming it (`jobs_json[3]`) before anything is sent. Options,
+ * progress, cancel and the answer are as `wantu_upload_dir`; each result
+ * also has the job's `index`, and `path` is the job's path (or `#index`
+ * for bytes).
+ *
+ * # Safety
+ * As `wantu_transfer_file`.
+ */
+char *wantu_transfer_batch(const struct wantu_client *client,
+                           const char *policy_json,
+                           const char *jobs_json,
+                           const char *options_json,
+                           wantu_progress_fn progress,
+                           void *user_data,
+                           const struct wantu_cancel *cancel);
 
 /**
  * Creates a cancel handle (never triggered yet). Returns NULL only if

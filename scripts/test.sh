@@ -6,13 +6,15 @@
 #   3. cargo test --workspace        wantu-server (leaks are errors)
 #   4. cargo build (cdylib+server) 6. C tests again, built with gcc's
 #                                     -fsanitize=address,undefined
-#                                  7. Python: bindings/python/test_*.py   (if any)
-#                                  8. Python wheel: tests/python-wheel/run.sh
-#                                  9. Node package: tests/node/run.sh
-#                                 10. C++: tests/cpp/*.cpp                (if any)
-#                                 11. install: tests/install/run.sh       (if present)
+#                                  7. C examples: examples-c/*.c built, sync
+#                                     run twice under valgrind
+#                                  8. Python: bindings/python/test_*.py   (if any)
+#                                  9. Python wheel: tests/python-wheel/run.sh
+#                                 10. Node package: tests/node/run.sh
+#                                 11. C++: tests/cpp/*.cpp                (if any)
+#                                 12. install: tests/install/run.sh       (if present)
 #
-# Stages 5-11 run with a wantu-server up and these variables exported:
+# Stages 5-12 run with a wantu-server up and these variables exported:
 #   WANTU_TEST_ENDPOINT, WANTU_TEST_AK, WANTU_TEST_SK, WANTU_TEST_NAMESPACE
 #       (see scripts/server.sh and tests/c/common.h)
 #   WANTU_LIB        the built target/debug/libwantu.so
@@ -168,6 +170,39 @@ C_RUN=(env ASAN_OPTIONS="detect_leaks=1:halt_on_error=1:exitcode=98:${ASAN_OPTIO
     UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:exitcode=97:${UBSAN_OPTIONS:-}"
     LSAN_OPTIONS="exitcode=23:${LSAN_OPTIONS:-}")
 run_c_tests "C tests (sanitizers)" build/c-san
+
+stage "C examples (examples-c/*.c build strictly; sync runs twice under valgrind)"
+mkdir -p build/examples
+runner=("${VALGRIND_ARGS[@]}")
+[ "${VALGRIND:-1}" = 0 ] && runner=()
+for src in examples-c/*.c; do
+    name="$(basename "$src" .c)"
+    "$CC" "${CFLAGS_STRICT[@]}" -Iinclude "$src" -o "build/examples/$name" \
+        -L"$WANTU_LIB_DIR" -Wl,-rpath,"$WANTU_LIB_DIR" -lwantu ||
+        fail "$src does not compile cleanly"
+done
+# sync: a small tree up; the second run must skip every file.
+sync_dir="$(mktemp -d)"
+mkdir -p "$sync_dir/a/b"
+printf 'one' >"$sync_dir/one.txt"
+printf 'two two' >"$sync_dir/a/two.txt"
+: >"$sync_dir/a/b/empty"
+sync_args=("$WANTU_TEST_ENDPOINT" "$WANTU_TEST_AK" "$WANTU_TEST_SK" "$WANTU_TEST_NAMESPACE"
+    "$sync_dir" "/example-sync-$$")
+"${runner[@]}" build/examples/sync "${sync_args[@]}" >build/examples/sync1.json 2>/dev/null ||
+    { rm -rf "$sync_dir"; fail "examples-c/sync (first run): $(cat build/examples/sync1.json)"; }
+"${runner[@]}" build/examples/sync "${sync_args[@]}" >build/examples/sync2.json 2>/dev/null ||
+    { rm -rf "$sync_dir"; fail "examples-c/sync (second run): $(cat build/examples/sync2.json)"; }
+rm -rf "$sync_dir"
+sync_counts() {
+    python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d["code"], d["uploaded"], d["skipped"], d["failed"])' "$1"
+}
+[ "$(sync_counts build/examples/sync1.json)" = "200 3 0 0" ] ||
+    fail "examples-c/sync: the first run did not upload 3 files: $(cat build/examples/sync1.json)"
+[ "$(sync_counts build/examples/sync2.json)" = "200 0 3 0" ] ||
+    fail "examples-c/sync: the second run did not skip all 3 files: $(cat build/examples/sync2.json)"
+echo "examples-c: $(ls examples-c/*.c | wc -l) built; sync uploaded 3 files, then skipped all 3"
+passed "C examples"
 
 if compgen -G "bindings/python/test_*.py" >/dev/null; then
     stage "Python tests (bindings/python/test_*.py)"

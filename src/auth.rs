@@ -1,4 +1,4 @@
-//! Tokens and resource ids, exactly as protocol.md §2 specifies.
+//! Tokens and resource ids, exactly as docs/protocol.md §2 specifies.
 
 use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
 use base64::Engine;
@@ -96,8 +96,7 @@ pub fn dir_resource_id(namespace: &str, dir: &str) -> String {
 
 /// Lower-case hex MD5.
 pub fn md5_hex(data: &[u8]) -> String {
-    use md5::{Digest, Md5};
-    hex::encode(Md5::digest(data))
+    crate::transfer::digest::md5_hex(data)
 }
 
 #[cfg(test)]

@@ -1,8 +1,8 @@
 //! The error model shared by every call.
 //!
-//! Two families, as design.md's result contract says: the server answered with
-//! a non-200 status (`Server`), or no usable HTTP answer exists (everything
-//! else, reported with `code` 0 and a stable `error` name).
+//! Two families, as docs/design.md ("The result contract") says: the server
+//! answered with a non-200 status (`Server`), or no usable HTTP answer exists
+//! (everything else, reported with `code` 0 and a stable `error` name).
 
 use std::fmt;
 

@@ -2,6 +2,7 @@
 //! modules) behind a thin C surface (`ffi`).
 
 pub mod auth;
+pub mod batch;
 pub mod client;
 pub mod download;
 pub mod error;
@@ -15,6 +16,7 @@ pub mod policy;
 pub mod result;
 pub mod retry;
 pub mod transfer;
+pub mod tree;
 pub mod upload;
 
 pub use client::{Client, ClientConfig, ClientOptions};

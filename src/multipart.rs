@@ -1,5 +1,5 @@
 //! Multipart uploads driven by the caller, as the seed exposes them
-//! (protocol.md §4: blockInit, blockUpload, blockComplete, blockCancel).
+//! (docs/protocol.md §4: blockInit, blockUpload, blockComplete, blockCancel).
 
 use crate::auth::b64_decode_lenient;
 use crate::client::Client;
@@ -11,7 +11,7 @@ use base64::Engine;
 use serde_json::Value;
 
 pub const MAX_PART_NUMBER: u32 = 10_000;
-/// Every part but the last must be at least this large (protocol.md §4).
+/// Every part but the last must be at least this large (docs/protocol.md §4).
 pub const MIN_PART_SIZE: u64 = 102_400;
 
 /// One finished part: what `blockComplete` checks.

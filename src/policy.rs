@@ -1,4 +1,4 @@
-//! Upload policies (protocol.md §3). The policy text the caller gives is
+//! Upload policies (docs/protocol.md §3). The policy text the caller gives is
 //! signed verbatim, so the token matches what any other SDK would produce for
 //! the same text; we only check that it is usable before anything is sent.
 

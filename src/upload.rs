@@ -1,4 +1,4 @@
-//! Simple uploads (protocol.md §4, `/api/proxy/upload`) and the form
+//! Simple uploads (docs/protocol.md §4, `/api/proxy/upload`) and the form
 //! building that every upload-host request shares.
 
 use crate::client::Client;
@@ -6,7 +6,7 @@ use crate::error::{Error, Result};
 use crate::file_identity::{file_changed, open_regular, FileIdentity};
 use crate::policy::Policy;
 use bytes::Bytes;
-use md5::{Digest, Md5};
+use md5_simd::Md5;
 use reqwest::multipart::{Form, Part};
 use serde_json::{Map, Value};
 use std::path::PathBuf;
@@ -311,14 +311,14 @@ pub fn target_fields(fields: &mut Fields, target: &Target) {
 }
 
 impl Client {
-    /// The upload token for a policy (protocol.md §2).
+    /// The upload token for a policy (docs/protocol.md §2).
     pub fn upload_token(&self, policy: &Policy) -> String {
         let c = self.config();
         crate::auth::upload_token(&c.access_key, &c.secret_key, c.key_type, policy.text())
     }
 
     /// POSTs one upload-host request: text fields first, then `size` and
-    /// `content` when there is content, as protocol.md §4 orders them.
+    /// `content` when there is content, as docs/protocol.md §4 orders them.
     pub async fn post_upload(
         &self,
         path: &str,

@@ -1,5 +1,5 @@
-//! The management API against wantu-server: every operation of protocol.md
-//! §6, its errors, paging edges, awkward names, and the exact wire form of
+//! The management API against wantu-server: every operation of
+//! docs/protocol.md §6, its errors, paging edges, awkward names, and the exact wire form of
 //! the processing and scanning requests.
 
 mod common;

@@ -31,6 +31,7 @@ for work inside the repository -- its ``target/release`` or ``target/debug``
 build (on Windows the ``build/windows`` of ``make dll``), the newer first.
 """
 
+import base64
 import ctypes
 import ctypes.util
 import json
@@ -184,6 +185,11 @@ _OPTIONAL_SIGNATURES.update({
     # options, progress, user_data, cancel
     "wantu_download_file": (_P, [_P, _C, _C, _C, _C, _C, _PROGRESS_FN, _P, _P]),
     "wantu_download_dir": (_P, [_P, _C, _C, _C, _C, _PROGRESS_FN, _P, _P]),
+})
+# Many files in one call (folder and batch uploads).
+_OPTIONAL_SIGNATURES.update({
+    "wantu_upload_dir": (_P, [_P, _C, _C, _C, _C, _PROGRESS_FN, _P, _P]),
+    "wantu_transfer_batch": (_P, [_P, _C, _C, _C, _PROGRESS_FN, _P, _P]),
 })
 
 
@@ -613,9 +619,9 @@ class Want(object):
 
         return callbacks.finish(self._guard(build))
 
-    # -- downloads (docs/downloads.md) -----------------------------------
+    # -- many files, and downloads (docs/folders.md, docs/downloads.md) ----
 
-    def _download(self, fn, head, progress, cancel, options):
+    def _long_call(self, fn, args, progress, cancel, options):
         if cancel is not None and not isinstance(cancel, CancelToken):
             raise TypeError("`cancel` must be a CancelToken, not %s" % type(cancel).__name__)
         if progress is not None and not callable(progress):
@@ -625,9 +631,57 @@ class Want(object):
         def build():
             tail = [_json_arg(options or None, "options"), callbacks.progress, None,
                     cancel._handle if cancel is not None else None]
-            return self._call(fn, *(head() + tail))
+            return self._call(fn, *(args() + tail))
 
         return callbacks.finish(self._guard(build))
+
+    def upload_dir(self, policy, local_dir, remote_dir="/", progress=None, cancel=None,
+                   **options):
+        """Uploads every file under ``local_dir`` to ``remote_dir`` + its
+        relative path, many at once under one scheduler. ``progress(sent,
+        total)`` counts the bytes of the whole call (returning a true value
+        cancels); ``cancel`` is a ``CancelToken``. Options: every ``upload``
+        option but ``checkpoint_path`` (``concurrency`` defaults to 64 here),
+        and ``include`` / ``exclude`` (lists of globs), ``follow_symlinks``,
+        ``skip`` (``"none"``, ``"size"``, ``"md5"``), ``dry_run``,
+        ``fail_fast``. Answers ``code`` (200 only when every file
+        succeeded), ``uploaded``, ``skipped``, ``failed``, ``bytes`` and
+        ``results`` (one dict per file). See docs/folders.md."""
+        if not isinstance(local_dir, (str, os.PathLike)):
+            raise TypeError("`local_dir` must be a path, not %s" % type(local_dir).__name__)
+        return self._long_call(
+            "wantu_upload_dir",
+            lambda: [_json_arg(policy, "policy", False),
+                     _text(os.fspath(local_dir), "local_dir", optional=False),
+                     _text(remote_dir, "remote_dir")],
+            progress, cancel, options)
+
+    def batch(self, policy, jobs, progress=None, cancel=None, **options):
+        """Uploads a list of jobs in one call: dicts with ``path`` (a local
+        file) or ``content`` (bytes) or ``content_base64``, and optionally
+        ``dir``, ``name``, ``meta``, ``var``. Progress, cancel, options and
+        the answer as ``upload_dir``; each result also has the job's
+        ``index``."""
+        if not isinstance(jobs, (list, tuple)):
+            raise TypeError("`jobs` must be a list of dicts, not %s" % type(jobs).__name__)
+        wire = []
+        for i, job in enumerate(jobs):
+            if not isinstance(job, dict):
+                raise TypeError("jobs[%d] must be a dict, not %s" % (i, type(job).__name__))
+            job = dict(job)
+            if "content" in job:
+                content = job.pop("content")
+                if not isinstance(content, (bytes, bytearray, memoryview)):
+                    raise TypeError("jobs[%d]['content'] must be bytes" % i)
+                job["content_base64"] = base64.b64encode(bytes(content)).decode("ascii")
+            if isinstance(job.get("path"), os.PathLike):
+                job["path"] = os.fspath(job["path"])
+            wire.append(job)
+        return self._long_call(
+            "wantu_transfer_batch",
+            lambda: [_json_arg(policy, "policy", False),
+                     _text(json.dumps(wire, ensure_ascii=False), "jobs", optional=False)],
+            progress, cancel, options)
 
     def download(self, namespace, dir, name, local_path, progress=None, cancel=None, **options):
         """Downloads the stored file ``dir``/``name`` to ``local_path``: in
@@ -637,7 +691,7 @@ class Want(object):
         ``retry_budget_ms``, ``backoff_base_ms``, ``backoff_max_ms``,
         ``resume`` (default True: an interrupted download continues).
         Answers the result dict (``size``, ``md5``, ``parts``, ...)."""
-        return self._download("wantu_download_file", lambda: [
+        return self._long_call("wantu_download_file", lambda: [
             _text(namespace, "namespace", False), _text(dir, "dir"), _text(name, "name", False),
             _text(os.fspath(local_path), "local_path", False)], progress, cancel, options)
 
@@ -648,7 +702,7 @@ class Want(object):
         lists), ``dry_run``, ``fail_fast``, ``max_files``. Answers one dict:
         ``code`` 200 only if every file succeeded, ``downloaded``,
         ``skipped``, ``failed``, ``bytes`` and per-file ``results``."""
-        return self._download("wantu_download_dir", lambda: [
+        return self._long_call("wantu_download_dir", lambda: [
             _text(namespace, "namespace", False), _text(remote_dir, "remote_dir"),
             _text(os.fspath(local_dir), "local_dir", False)], progress, cancel, options)
 

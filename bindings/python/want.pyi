@@ -118,6 +118,25 @@ class Want(object):
         **options: Any,
     ) -> _Result: ...
 
+    # many files in one call (docs/folders.md)
+    def upload_dir(
+        self,
+        policy: _JsonObject,
+        local_dir: _Path,
+        remote_dir: Optional[_Text] = "/",
+        progress: Optional[_Progress] = None,
+        cancel: Optional[CancelToken] = None,
+        **options: Any,
+    ) -> _Result: ...
+    def batch(
+        self,
+        policy: _JsonObject,
+        jobs: Sequence[Mapping[str, Any]],
+        progress: Optional[_Progress] = None,
+        cancel: Optional[CancelToken] = None,
+        **options: Any,
+    ) -> _Result: ...
+
     # downloads (docs/downloads.md)
     def download(
         self,

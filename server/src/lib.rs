@@ -16,6 +16,8 @@
 
 mod auth;
 mod delivery;
+#[doc(hidden)]
+pub mod fuzz;
 mod http;
 mod manage;
 mod paths;

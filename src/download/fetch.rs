@@ -11,7 +11,7 @@
 use crate::error::{Error, Result};
 use crate::retry::Retrier;
 use crate::transfer::progress::Progress;
-use md5::{Digest, Md5};
+use md5_simd::Md5;
 use reqwest::header;
 use std::fs::File;
 use std::sync::atomic::{AtomicU64, Ordering};

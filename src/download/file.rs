@@ -16,7 +16,7 @@ use crate::error::{Error, Result};
 use crate::retry::Retrier;
 use crate::transfer::progress::Progress;
 use futures_util::stream::{FuturesUnordered, StreamExt};
-use md5::{Digest, Md5};
+use md5_simd::Md5;
 use serde_json::{Map, Value};
 use std::path::PathBuf;
 use std::sync::{Arc, Condvar, Mutex};

@@ -96,6 +96,19 @@ pub(crate) fn json_call(f: impl FnOnce() -> Result<Value>) -> *mut c_char {
     into_c_string(&result::to_json(outcome))
 }
 
+/// As `json_call`, for calls that write their JSON answer as text
+/// themselves (a many-files answer is never held as a `Value`).
+pub(crate) fn json_text_call(f: impl FnOnce() -> Result<String>) -> *mut c_char {
+    let outcome = match reentry_error() {
+        Some(e) => Err(e),
+        None => catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|p| Err(panic_error(p))),
+    };
+    match outcome {
+        Ok(text) => into_c_text(text),
+        Err(e) => into_c_string(&result::error(&e)),
+    }
+}
+
 /// Runs a constructor: a handle, or NULL with the reason kept for
 /// `wantu_last_error` on this thread.
 pub(crate) fn constructor_call<H>(f: impl FnOnce() -> Result<*mut H>) -> *mut H {
@@ -122,7 +135,11 @@ pub(crate) fn take_last_error() -> Option<String> {
 
 /// Serialised JSON never holds a raw NUL (serde escapes it as \u0000).
 pub(crate) fn into_c_string(value: &Value) -> *mut c_char {
-    let text = value.to_string();
+    into_c_text(value.to_string())
+}
+
+/// JSON text for C, which must hold no raw NUL.
+fn into_c_text(text: String) -> *mut c_char {
     CString::new(text)
         .unwrap_or_else(|_| {
             CString::new(

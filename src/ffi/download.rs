@@ -1,30 +1,12 @@
 //! C surface of downloads (`crate::download`): one stored file, or a
 //! remote folder tree. No download logic here.
 
-use super::boundary::{client, in_callback, json_call, optional_str, required_str, wantu_client};
+use super::boundary::{client, json_call, optional_str, required_str, wantu_client};
 use super::cancel::{optional_cancel, wantu_cancel};
-use super::transfer::{wantu_progress_fn, WANTU_SIZE_UNKNOWN};
+use super::transfer::{wantu_progress_fn, with_progress};
 use crate::download::{self, DownloadOptions};
 use std::ffi::{c_char, c_void};
 use std::path::Path;
-
-/// Calls the C progress callback on the calling thread, re-entry refused.
-fn with_progress<R>(
-    progress: wantu_progress_fn,
-    user_data: *mut c_void,
-    f: impl FnOnce(Option<crate::transfer::Callback<'_>>) -> R,
-) -> R {
-    let mut report = |done: u64, total: Option<u64>| -> bool {
-        let Some(cb) = progress else { return true };
-        let total = total.unwrap_or(WANTU_SIZE_UNKNOWN);
-        // SAFETY: the caller promised a valid callback for the call's duration.
-        in_callback(|| unsafe { cb(done, total, user_data) }) == 0
-    };
-    match progress {
-        Some(_) => f(Some(&mut report)),
-        None => f(None),
-    }
-}
 
 /// Downloads the stored file `dir`/`name` of namespace `ns` to
 /// `local_path`, in one call.

@@ -1,4 +1,4 @@
-//! C surface of the management API (protocol.md §6).
+//! C surface of the management API (docs/protocol.md §6).
 //!
 //! Shared rules, stated once here and in each function's comment: `ns` is
 //! the namespace (not named `namespace`, a C++ keyword); `dir` is required

@@ -2,6 +2,7 @@
 //! calls the plain-Rust core, and hands back a JSON string. No protocol
 //! logic lives here.
 
+pub mod batch;
 pub mod boundary;
 pub mod cancel;
 pub mod client;

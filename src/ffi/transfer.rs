@@ -84,6 +84,25 @@ unsafe fn common(
     })
 }
 
+/// Calls the C progress callback (if any) on the calling thread, wrapped
+/// as a Rust one; libwantu calls from inside it are refused (`in_callback`).
+pub(super) fn with_progress<R>(
+    progress: wantu_progress_fn,
+    user_data: *mut c_void,
+    f: impl FnOnce(Option<transfer::Callback<'_>>) -> R,
+) -> R {
+    let mut report = |sent: u64, total: Option<u64>| -> bool {
+        let Some(f) = progress else { return true };
+        let total = total.unwrap_or(WANTU_SIZE_UNKNOWN);
+        // SAFETY: the caller promised a valid callback for the call's duration.
+        in_callback(|| unsafe { f(sent, total, user_data) }) == 0
+    };
+    match progress {
+        Some(_) => f(Some(&mut report)),
+        None => f(None),
+    }
+}
+
 /// Runs the upload with the C progress callback wrapped.
 fn run(
     c: Common,
@@ -91,25 +110,17 @@ fn run(
     progress: wantu_progress_fn,
     user_data: *mut c_void,
 ) -> Outcome {
-    let mut report = |sent: u64, total: Option<u64>| -> bool {
-        let Some(f) = progress else { return true };
-        let total = total.unwrap_or(WANTU_SIZE_UNKNOWN);
-        // SAFETY: the caller promised a valid callback for the call's duration.
-        in_callback(|| unsafe { f(sent, total, user_data) }) == 0
-    };
-    let callback: Option<transfer::Callback<'_>> = match progress {
-        Some(_) => Some(&mut report),
-        None => None,
-    };
-    transfer::upload(
-        &c.client,
-        &c.policy,
-        &c.target,
-        source,
-        &c.options,
-        callback,
-        c.cancel.as_ref(),
-    )
+    with_progress(progress, user_data, |callback| {
+        transfer::upload(
+            &c.client,
+            &c.policy,
+            &c.target,
+            source,
+            &c.options,
+            callback,
+            c.cancel.as_ref(),
+        )
+    })
 }
 
 /// Uploads a local file of any size in one call: one simple request up to

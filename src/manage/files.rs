@@ -1,5 +1,5 @@
 //! Files and folders: exists, get, delete, rename, create, listings, and the
-//! walk over every page of a listing (protocol.md §6).
+//! walk over every page of a listing (docs/protocol.md §6).
 
 use super::request::{
     check_name, check_namespace, check_page, normalize_dir, ManageRequest, MAX_PAGE_SIZE,

@@ -1,4 +1,4 @@
-//! Management API (protocol.md §6): files, folders, listings, processing
+//! Management API (docs/protocol.md §6): files, folders, listings, processing
 //! and scanning, on the manage endpoint with the manage token of §2.
 //!
 //! - `request`: encoding, signing (a pure function of the request and the
@@ -19,5 +19,6 @@ mod request;
 pub use files::{dir_rid, file_rid, Listing};
 pub use processing::{parse_feedback, EncodeOptions, FileRef, ScanTargets};
 pub use request::{
-    check_page, date_now, encode, encode_pairs, normalize_dir, ManageRequest, SignedRequest,
+    check_name, check_page, date_now, encode, encode_pairs, normalize_dir, ManageRequest,
+    SignedRequest,
 };

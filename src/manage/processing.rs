@@ -1,4 +1,4 @@
-//! Media processing and content scanning requests (protocol.md §6):
+//! Media processing and content scanning requests (docs/protocol.md §6):
 //! persistent tasks, transcoding, video snapshots, porn and advertising
 //! scans and scan feedback. The client builds them exactly; wantu-server
 //! validates them and answers 501 `UnsupportedOperation`.

@@ -1,4 +1,5 @@
-//! Building, signing and sending manage-host requests (protocol.md §2, §6).
+//! Building, signing and sending manage-host requests (docs/protocol.md §2,
+//! §6).
 //!
 //! `ManageRequest::sign` is a pure function of the request, the keys and the
 //! `Date` value, so the manage-token known answer can be checked without a
@@ -244,7 +245,7 @@ pub fn id_segment(arg: &str, id: &str) -> Result<String> {
     Ok(encode(id))
 }
 
-/// `page` ≥ 1 and `page_size` 1…100, as protocol.md §6 allows.
+/// `page` ≥ 1 and `page_size` 1…100, as docs/protocol.md §6 allows.
 pub fn check_page(page: i64, page_size: i64) -> Result<()> {
     if page < 1 {
         return Err(Error::invalid(format!(

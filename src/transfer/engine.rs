@@ -1,13 +1,19 @@
-//! The async engine: simple or multipart, parts in parallel under the
-//! concurrency bound, retries, checkpoints, completion, and clean-up when
-//! cancelled or failed. It runs on a helper thread inside the client's
-//! runtime (`Client::run`) while the calling thread reports progress.
+//! The async engine: one file's upload as a future — simple or multipart,
+//! parts in parallel, retries, checkpoints, completion, and clean-up when
+//! cancelled or failed.
+//!
+//! Every upload runs inside a `Call`: what all files of one libwantu call
+//! share (client, policy, options, progress, cancel, buffer pool) and the
+//! two bounds that hold across all of them: requests in flight
+//! (`concurrency`) and part buffers in memory. A one-file call has one
+//! upload; a folder or batch call runs many at once under the same bounds.
 
 use super::checkpoint::{Checkpoint, CheckpointFile, FileIdentity, Loaded, TargetIdentity};
 use super::options::TransferOptions;
+use super::ordered::InOrder;
 use super::plan::Plan;
 use super::progress::{PartMeter, Progress};
-use super::source::{md5_hex, read_at, BufferPool, StreamMsg};
+use super::source::{hash_file, md5_hex, read_at, BufferPool, StreamMsg};
 use crate::client::Client;
 use crate::error::{Error, Result};
 use crate::multipart::PartTag;
@@ -21,16 +27,17 @@ use std::fs::File;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tokio::sync::mpsc::UnboundedReceiver;
+use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
+use tokio::sync::{Semaphore, SemaphorePermit};
 use tokio_util::sync::CancellationToken;
 
-/// What the engine tells the calling thread.
+/// What the engine tells the calling thread's loop.
+#[derive(Debug)]
 pub enum Event {
     /// Another MiB went out: time to call the progress callback.
     Nudge,
     /// A stream part buffer was released: the reader may fill another.
     SlotFree,
-    Done(Result<Value>),
 }
 
 /// Figures for the result JSON.
@@ -49,57 +56,97 @@ pub struct Stats {
     pub md5: Option<String>,
 }
 
-pub struct Shared<'a> {
+/// What every upload of one libwantu call shares.
+pub struct Call<'a> {
     pub client: &'a Client,
     pub policy: &'a Policy,
-    pub target: &'a Target,
     pub opts: &'a TransferOptions,
-    pub retry: Retrier,
+    /// Bytes of the whole call.
     pub progress: Arc<Progress>,
     pub cancel: CancellationToken,
     pub pool: Arc<BufferPool>,
-    pub events: Arc<super::threads::Mailbox<Event>>,
+    /// Requests in flight across the call: one permit per HTTP attempt.
+    pub requests: Semaphore,
+    /// Part buffers of files and memory across the call: a permit is held
+    /// from reading a part until it was sent (stream parts are bounded by
+    /// the reader's slots instead).
+    pub buffers: Semaphore,
+    pub events: UnboundedSender<Event>,
+}
+
+impl<'a> Call<'a> {
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        client: &'a Client,
+        policy: &'a Policy,
+        opts: &'a TransferOptions,
+        progress: Arc<Progress>,
+        cancel: CancellationToken,
+        part_size: u64,
+        buffers: usize,
+        events: UnboundedSender<Event>,
+    ) -> Call<'a> {
+        Call {
+            client,
+            policy,
+            opts,
+            progress,
+            cancel,
+            pool: BufferPool::new(part_size as usize),
+            requests: Semaphore::new(opts.concurrency as usize),
+            buffers: Semaphore::new(buffers.max(1)),
+            events,
+        }
+    }
+
+    /// A permit for one request; the semaphore is never closed.
+    async fn request_permit(&self) -> SemaphorePermit<'_> {
+        self.requests
+            .acquire()
+            .await
+            .expect("the request semaphore is never closed")
+    }
+
+    async fn buffer_permit(&self) -> SemaphorePermit<'_> {
+        self.buffers
+            .acquire()
+            .await
+            .expect("the buffer semaphore is never closed")
+    }
+}
+
+/// One file's upload inside a call.
+pub struct Shared<'a> {
+    pub call: &'a Call<'a>,
+    pub target: &'a Target,
+    pub retry: Retrier,
     pub stats: Mutex<Stats>,
     pub part_size: u64,
     pub threshold: u64,
 }
 
-impl Shared<'_> {
-    fn stats(&self) -> std::sync::MutexGuard<'_, Stats> {
-        self.stats.lock().unwrap_or_else(|p| p.into_inner())
-    }
-}
-
-/// The whole-file MD5 from the hashing thread, awaited at most once and
-/// kept for a restart.
-pub struct WholeMd5 {
-    rx: Mutex<Option<tokio::sync::oneshot::Receiver<Result<String>>>>,
-    value: tokio::sync::OnceCell<Result<String>>,
-}
-
-impl WholeMd5 {
-    pub fn new(rx: tokio::sync::oneshot::Receiver<Result<String>>) -> WholeMd5 {
-        WholeMd5 {
-            rx: Mutex::new(Some(rx)),
-            value: tokio::sync::OnceCell::new(),
+impl<'a> Shared<'a> {
+    pub fn new(call: &'a Call<'a>, target: &'a Target, part_size: u64, threshold: u64) -> Self {
+        Shared {
+            call,
+            target,
+            retry: Retrier::new(call.opts.retry_limits()),
+            stats: Mutex::new(Stats {
+                part_size,
+                checkpoint: "none",
+                ..Stats::default()
+            }),
+            part_size,
+            threshold,
         }
     }
 
-    async fn get(&self) -> Result<String> {
-        self.value
-            .get_or_init(|| async {
-                let rx = self.rx.lock().unwrap_or_else(|p| p.into_inner()).take();
-                match rx {
-                    Some(rx) => rx.await.unwrap_or_else(|_| {
-                        Err(Error::Internal(
-                            "the hashing thread stopped unexpectedly".into(),
-                        ))
-                    }),
-                    None => Err(Error::Internal("whole-file MD5 awaited twice".into())),
-                }
-            })
-            .await
-            .clone()
+    fn stats(&self) -> std::sync::MutexGuard<'_, Stats> {
+        self.stats.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn stats_now(&self) -> Stats {
+        self.stats().clone()
     }
 }
 
@@ -117,18 +164,18 @@ pub enum Input<'a> {
     Stream(UnboundedReceiver<StreamMsg>),
 }
 
-/// Runs the upload; on cancel or failure cleans up on the server.
-pub async fn run(sh: &Shared<'_>, input: Input<'_>, whole: Option<WholeMd5>) -> Result<Value> {
+/// Runs the upload; on cancel or failure cleans up on the server. With
+/// integrity on, the whole-file MD5 is `known` (the caller hashed the file
+/// already) or computed from the bytes as they are read for sending.
+pub async fn run(sh: &Shared<'_>, input: Input<'_>, known: Option<String>) -> Result<Value> {
     let checkpoint = match &input {
         Input::File(f) => f.checkpoint.clone(),
         _ => None,
     };
     let work = async move {
         match input {
-            Input::File(f) => known(sh, Known::File(&f), f.identity.size, whole.as_ref()).await,
-            Input::Memory(data) => {
-                known(sh, Known::Memory(data), data.len() as u64, whole.as_ref()).await
-            }
+            Input::File(f) => sized(sh, Known::File(&f), f.identity.size, known).await,
+            Input::Memory(data) => sized(sh, Known::Memory(data), data.len() as u64, known).await,
             Input::Stream(rx) => stream(sh, rx).await,
         }
     };
@@ -136,7 +183,7 @@ pub async fn run(sh: &Shared<'_>, input: Input<'_>, whole: Option<WholeMd5>) -> 
     // at once, which is what makes a cancel prompt.
     let outcome = tokio::select! {
         biased;
-        _ = sh.cancel.cancelled() => Err(Error::Cancelled("the upload was cancelled by the caller".into())),
+        _ = sh.call.cancel.cancelled() => Err(Error::Cancelled("the upload was cancelled by the caller".into())),
         r = work => r,
     };
     let ids = {
@@ -179,7 +226,7 @@ pub async fn run(sh: &Shared<'_>, input: Input<'_>, whole: Option<WholeMd5>) -> 
 /// `blockCancel`, a few quick attempts; true when the server discarded it.
 async fn abort(sh: &Shared<'_>, id: &str, up: &str) -> bool {
     for attempt in 1..=3u32 {
-        let call = sh.client.multipart_cancel(sh.policy, id, up);
+        let call = sh.call.client.multipart_cancel(sh.call.policy, id, up);
         match tokio::time::timeout(Duration::from_secs(5), call).await {
             Ok(Ok(_)) => return true,
             Ok(Err(e)) if !e.is_transient() => {
@@ -235,14 +282,6 @@ async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'sta
         .map_err(|e| Error::Internal(format!("a worker thread failed: {e}")))?
 }
 
-async fn part_md5(sh: &Shared<'_>, bytes: &Bytes) -> Result<Option<String>> {
-    if !sh.opts.integrity {
-        return Ok(None);
-    }
-    let b = bytes.clone();
-    blocking(move || Ok(md5_hex(&b))).await.map(Some)
-}
-
 /// Which request carries the content.
 #[derive(Clone, Copy)]
 enum Req<'a> {
@@ -271,12 +310,17 @@ async fn send(
         .run(what, damaged_in_transit, |_| {
             let body = Content::Metered(Box::new(content.clone()), meter.attempt());
             async move {
-                let c = sh.client;
+                let _permit = sh.call.request_permit().await;
+                let c = sh.call.client;
                 let v = match req {
-                    Req::Simple => c.upload(sh.policy, sh.target, body, md5).await?,
-                    Req::Init => c.multipart_init(sh.policy, sh.target, body, md5).await?,
+                    Req::Simple => c.upload(sh.call.policy, sh.target, body, md5).await?,
+                    Req::Init => {
+                        c.multipart_init(sh.call.policy, sh.target, body, md5)
+                            .await?
+                    }
                     Req::Part(id, up) => {
-                        c.multipart_upload(sh.policy, id, up, n, body, md5).await?
+                        c.multipart_upload(sh.call.policy, id, up, n, body, md5)
+                            .await?
                     }
                 };
                 check_e_tag(&e_tag(&v, what)?, md5, what)?;
@@ -288,10 +332,15 @@ async fn send(
 
 /// Sends one pooled buffer of a stream (part 1 by blockInit, the others by
 /// blockUpload), then returns the buffer to the pool and frees the reader's
-/// slot so it can read the next part.
-async fn send_stream_part(sh: &Shared<'_>, n: u32, bytes: Bytes, req: Req<'_>) -> Result<Value> {
-    let md5 = part_md5(sh, &bytes).await?;
-    let meter = PartMeter::new(sh.progress.clone());
+/// slot so it can read the next part. The reader hashed it (`md5`).
+async fn send_stream_part(
+    sh: &Shared<'_>,
+    n: u32,
+    bytes: Bytes,
+    md5: Option<String>,
+    req: Req<'_>,
+) -> Result<Value> {
+    let meter = PartMeter::new(sh.call.progress.clone());
     let v = send(
         sh,
         &meter,
@@ -301,8 +350,8 @@ async fn send_stream_part(sh: &Shared<'_>, n: u32, bytes: Bytes, req: Req<'_>) -
         req,
     )
     .await?;
-    sh.pool.give(bytes);
-    sh.events.send(Event::SlotFree);
+    sh.call.pool.give(bytes);
+    let _ = sh.call.events.send(Event::SlotFree);
     Ok(v)
 }
 
@@ -313,7 +362,7 @@ async fn simple(sh: &Shared<'_>, content: Content, md5: Option<String>) -> Resul
         s.parts = 1;
         s.md5 = md5.clone();
     }
-    let meter = PartMeter::new(sh.progress.clone());
+    let meter = PartMeter::new(sh.call.progress.clone());
     let v = send(sh, &meter, 1, content, md5.as_deref(), Req::Simple).await?;
     sh.stats().uploaded_parts = 1;
     Ok(v)
@@ -335,8 +384,14 @@ async fn complete(
             |_| false,
             |attempt| {
                 broke_off |= attempt > 1;
-                sh.client
-                    .multipart_complete(sh.policy, id, up, parts, md5.as_deref())
+                let md5 = md5.as_deref();
+                async move {
+                    let _permit = sh.call.request_permit().await;
+                    sh.call
+                        .client
+                        .multipart_complete(sh.call.policy, id, up, parts, md5)
+                        .await
+                }
             },
         )
         .await;
@@ -355,18 +410,57 @@ enum Known<'a> {
     Memory(&'a [u8]),
 }
 
+/// How the MD5s of a known-size upload's parts are made.
+#[derive(Clone)]
+enum Hashing {
+    /// Integrity off.
+    None,
+    /// Each part's own; the whole file's is known.
+    Known(String),
+    /// Each part's and, in order, the whole file's.
+    InOrder(Arc<InOrder>),
+}
+
+impl Hashing {
+    /// Waits until part `n` may be read: its turn when the whole file is
+    /// hashed in order. Called before the part takes a buffer.
+    async fn turn(&self, plan: &Plan, n: u32) {
+        if let Hashing::InOrder(o) = self {
+            o.turn(plan.range(n).0).await;
+        }
+    }
+
+    /// Blocking: the MD5 of the part at `offset` when `own`, and the
+    /// whole file's extended by it.
+    fn hash(&self, offset: u64, data: &[u8], own: bool) -> Option<String> {
+        match self {
+            Hashing::None => None,
+            Hashing::Known(_) => own.then(|| md5_hex(data)),
+            Hashing::InOrder(o) => o.hash(offset, data, own),
+        }
+    }
+}
+
 impl Known<'_> {
-    /// Part `n` read into a pooled buffer, and its MD5 with integrity on.
-    async fn part(&self, sh: &Shared<'_>, plan: &Plan, n: u32) -> Result<(Bytes, Option<String>)> {
+    /// Part `n` read into a pooled buffer (each byte read once) and hashed:
+    /// its own MD5 when `own`, the whole file's as `hashing` says.
+    async fn part(
+        &self,
+        sh: &Shared<'_>,
+        plan: &Plan,
+        n: u32,
+        hashing: &Hashing,
+        own: bool,
+    ) -> Result<(Bytes, Option<String>)> {
         let (offset, len) = plan.range(n);
-        let mut buf = sh.pool.take(len as usize);
+        let mut buf = sh.call.pool.take(len as usize);
+        let hashing = hashing.clone();
         match self {
             Known::File(f) => {
-                let (file, path, integrity) =
-                    (f.file.clone(), f.path.to_path_buf(), sh.opts.integrity);
+                let (file, path) = (f.file.clone(), f.path.to_path_buf());
                 blocking(move || {
                     read_at(&file, &path, offset, &mut buf)?;
-                    let md5 = integrity.then(|| md5_hex(&buf));
+                    let md5 = hashing.hash(offset, &buf, own);
                     Ok((buf.freeze(), md5))
                 })
                 .await
@@ -374,34 +468,53 @@ impl Known<'_> {
             Known::Memory(data) => {
                 buf.copy_from_slice(&data[offset as usize..(offset + len) as usize]);
                 let bytes = buf.freeze();
-                let md5 = part_md5(sh, &bytes).await?;
+                let b = bytes.clone();
+                let md5 = blocking(move || Ok(hashing.hash(offset, &b, own))).await?;
                 Ok((bytes, md5))
             }
         }
     }
 }
 
-async fn known(
-    sh: &Shared<'_>,
-    src: Known<'_>,
-    size: u64,
-    whole: Option<&WholeMd5>,
-) -> Result<Value> {
+/// A file's or memory's upload: one simple request, or multipart.
+async fn sized(sh: &Shared<'_>, src: Known<'_>, size: u64, known: Option<String>) -> Result<Value> {
     let file = match &src {
         Known::File(f) => Some(*f),
         Known::Memory(_) => None,
     };
+    let integrity = sh.call.opts.integrity;
     if size <= sh.threshold {
-        let md5 = match whole {
-            Some(w) => Some(w.get().await?),
-            None => None,
-        };
-        let content = match &src {
-            Known::File(f) => Content::File(f.path.to_path_buf()),
-            Known::Memory(data) => Content::Bytes(Bytes::copy_from_slice(data)),
+        let (content, md5) = match &src {
+            Known::File(f) => {
+                let md5 = match (integrity, known) {
+                    (true, None) => {
+                        let (path, stop) = (f.path.to_path_buf(), sh.call.cancel.clone());
+                        Some(blocking(move || hash_file(&path, size, &stop)).await?)
+                    }
+                    (_, known) => known.filter(|_| integrity),
+                };
+                (Content::File(f.path.to_path_buf()), md5)
+            }
+            Known::Memory(data) => {
+                let bytes = Bytes::copy_from_slice(data);
+                let md5 = match (integrity, known) {
+                    (true, None) => {
+                        let b = bytes.clone();
+                        Some(blocking(move || Ok(md5_hex(&b))).await?)
+                    }
+                    (_, known) => known.filter(|_| integrity),
+                };
+                (Content::Bytes(bytes), md5)
+            }
         };
         return simple(sh, content, md5).await;
     }
+    // Kept across a restart: bytes hashed already are not hashed again.
+    let hashing = match (integrity, &known) {
+        (false, _) => Hashing::None,
+        (true, Some(m)) => Hashing::Known(m.clone()),
+        (true, None) => Hashing::InOrder(InOrder::new()),
+    };
     let plan = Plan::new(size, sh.part_size);
     {
         let mut s = sh.stats();
@@ -409,10 +522,10 @@ async fn known(
         s.parts = plan.count;
     }
     let meters: Vec<_> = (0..plan.count)
-        .map(|_| PartMeter::new(sh.progress.clone()))
+        .map(|_| PartMeter::new(sh.call.progress.clone()))
         .collect();
     let target = TargetIdentity {
-        namespace: sh.policy.namespace().to_string(),
+        namespace: sh.call.policy.namespace().to_string(),
         dir: sh.target.dir.clone(),
         name: sh.target.name.clone(),
     };
@@ -433,7 +546,8 @@ async fn known(
     }
     loop {
         let resumed = resume.is_some();
-        match multipart(sh, &src, &plan, &meters, &target, resume.take(), whole).await {
+        let attempt = multipart(sh, &src, &plan, &meters, &target, resume.take(), &hashing);
+        match attempt.await {
             Err(e) if resumed && no_such_upload(&e) => {
                 // The server no longer knows the upload (expired or
                 // cancelled): start over cleanly.
@@ -470,7 +584,7 @@ async fn multipart(
     meters: &[Arc<PartMeter>],
     target: &TargetIdentity,
     resume: Option<Checkpoint>,
-    whole: Option<&WholeMd5>,
+    hashing: &Hashing,
 ) -> Result<Value> {
     let file = match src {
         Known::File(f) => Some(*f),
@@ -500,7 +614,9 @@ async fn multipart(
             if let Some(c) = file.and_then(|f| f.checkpoint.as_ref()) {
                 c.remove();
             }
-            let (bytes, md5) = src.part(sh, plan, 1).await?;
+            hashing.turn(plan, 1).await;
+            let buffer = sh.call.buffer_permit().await;
+            let (bytes, md5) = src.part(sh, plan, 1, hashing, true).await?;
             let v = send(
                 sh,
                 &meters[0],
@@ -510,7 +626,8 @@ async fn multipart(
                 Req::Init,
             )
             .await?;
-            sh.pool.give(bytes);
+            sh.call.pool.give(bytes);
+            drop(buffer);
             let field = |k: &str| {
                 v.get(k)
                     .and_then(Value::as_str)
@@ -549,10 +666,18 @@ async fn multipart(
             (id, up)
         }
     };
-    let job = |n: u32| {
+    // Parts stored already (resumed) are read only when the whole file is
+    // hashed here; such a job sends nothing and answers no tag.
+    let job = |n: u32, upload: bool| {
         let (id, up, keeper) = (&id, &up, &keeper);
         async move {
-            let (bytes, md5) = src.part(sh, plan, n).await?;
+            hashing.turn(plan, n).await;
+            let _buffer = sh.call.buffer_permit().await;
+            let (bytes, md5) = src.part(sh, plan, n, hashing, upload).await?;
+            if !upload {
+                sh.call.pool.give(bytes);
+                return Ok(None);
+            }
             let meter = &meters[n as usize - 1];
             let v = send(
                 sh,
@@ -563,41 +688,45 @@ async fn multipart(
                 Req::Part(id, up),
             )
             .await?;
-            sh.pool.give(bytes);
+            sh.call.pool.give(bytes);
             let tag = PartTag {
                 part_number: n,
                 e_tag: e_tag(&v, "blockUpload")?,
             };
             record(keeper, tag.clone()).await;
             sh.stats().uploaded_parts += 1;
-            Ok::<_, Error>(tag)
+            Ok::<_, Error>(Some(tag))
         }
     };
-    let todo: Vec<u32> = (1..=plan.count)
-        .filter(|n| tags[*n as usize - 1].is_none())
+    let whole_here = matches!(hashing, Hashing::InOrder(_));
+    let todo: Vec<(u32, bool)> = (1..=plan.count)
+        .map(|n| (n, tags[n as usize - 1].is_none()))
+        .filter(|(_, upload)| *upload || whole_here)
         .collect();
     let mut todo = todo.into_iter();
     let mut inflight = FuturesUnordered::new();
     loop {
-        while inflight.len() < sh.opts.concurrency as usize {
+        while inflight.len() < sh.call.opts.concurrency as usize {
             match todo.next() {
-                Some(n) => inflight.push(job(n)),
+                Some((n, upload)) => inflight.push(job(n, upload)),
                 None => break,
             }
         }
         match inflight.next().await {
             Some(tag) => {
-                let tag = tag?;
-                let i = tag.part_number as usize - 1;
-                tags[i] = Some(tag);
+                if let Some(tag) = tag? {
+                    let i = tag.part_number as usize - 1;
+                    tags[i] = Some(tag);
+                }
             }
             None => break,
         }
     }
     let parts: Vec<PartTag> = tags.into_iter().flatten().collect();
-    let md5 = match whole {
-        Some(w) => Some(w.get().await?),
-        None => None,
+    let md5 = match hashing {
+        Hashing::None => None,
+        Hashing::Known(m) => Some(m.clone()),
+        Hashing::InOrder(o) => Some(o.finish(plan.size)?),
     };
     complete(sh, &id, &up, &parts, md5).await
 }
@@ -618,7 +747,7 @@ async fn recv(rx: &mut UnboundedReceiver<StreamMsg>) -> Result<StreamMsg> {
 /// otherwise multipart with parts as they come.
 async fn stream(sh: &Shared<'_>, mut rx: UnboundedReceiver<StreamMsg>) -> Result<Value> {
     let first = match recv(&mut rx).await? {
-        StreamMsg::Part(_, b) => b,
+        StreamMsg::Part(_, b, md5) => (b, md5),
         StreamMsg::End { md5, .. } => return simple(sh, Content::Bytes(Bytes::new()), md5).await,
         StreamMsg::Failed(e) => return Err(e),
     };
@@ -626,14 +755,14 @@ async fn stream(sh: &Shared<'_>, mut rx: UnboundedReceiver<StreamMsg>) -> Result
     let mut queued = None;
     match recv(&mut rx).await? {
         StreamMsg::End { total, md5 } if total <= sh.threshold => {
-            return simple(sh, Content::Bytes(first), md5).await;
+            return simple(sh, Content::Bytes(first.0), md5).await;
         }
         StreamMsg::End { total, md5 } => ended = Some((total, md5)),
-        StreamMsg::Part(n, b) => queued = Some((n, b)),
+        StreamMsg::Part(n, b, md5) => queued = Some((n, b, md5)),
         StreamMsg::Failed(e) => return Err(e),
     }
     sh.stats().multipart = true;
-    let v = send_stream_part(sh, 1, first, Req::Init).await?;
+    let v = send_stream_part(sh, 1, first.0, first.1, Req::Init).await?;
     let field = |k: &str| {
         v.get(k)
             .and_then(Value::as_str)
@@ -652,10 +781,10 @@ async fn stream(sh: &Shared<'_>, mut rx: UnboundedReceiver<StreamMsg>) -> Result
         s.upload_id = Some(up.clone());
         s.uploaded_parts = 1;
     }
-    let job = |n: u32, bytes: Bytes| {
+    let job = |n: u32, bytes: Bytes, md5: Option<String>| {
         let (id, up) = (&id, &up);
         async move {
-            let v = send_stream_part(sh, n, bytes, Req::Part(id, up)).await?;
+            let v = send_stream_part(sh, n, bytes, md5, Req::Part(id, up)).await?;
             sh.stats().uploaded_parts += 1;
             Ok::<_, Error>(PartTag {
                 part_number: n,
@@ -664,14 +793,14 @@ async fn stream(sh: &Shared<'_>, mut rx: UnboundedReceiver<StreamMsg>) -> Result
         }
     };
     let mut inflight = FuturesUnordered::new();
-    if let Some((n, b)) = queued {
-        inflight.push(job(n, b));
+    if let Some((n, b, md5)) = queued {
+        inflight.push(job(n, b, md5));
     }
-    let limit = sh.opts.concurrency as usize;
+    let limit = sh.call.opts.concurrency as usize;
     while ended.is_none() || !inflight.is_empty() {
         tokio::select! {
             msg = recv(&mut rx), if ended.is_none() && inflight.len() < limit => match msg? {
-                StreamMsg::Part(n, b) => inflight.push(job(n, b)),
+                StreamMsg::Part(n, b, md5) => inflight.push(job(n, b, md5)),
                 StreamMsg::End { total, md5 } => ended = Some((total, md5)),
                 StreamMsg::Failed(e) => return Err(e),
             },

@@ -1,25 +1,23 @@
 //! The one-call parallel uploader: any size, from a file, memory or a
 //! stream of unknown length.
 //!
-//! Threads of one call:
-//! - the calling thread reports progress (callbacks run there, never on I/O
-//!   threads) and, for a stream, calls the reader;
-//! - an engine thread drives the async engine on the client's runtime
-//!   (`Client::run`); parts travel in parallel on the runtime's workers;
-//! - with integrity on, a hashing thread computes the whole-file MD5 of a
-//!   file or buffer in one sequential pass while the parts travel.
-//!
-//! All three are scoped to the call: nothing outlives it, so borrowed
-//! inputs (memory, reader, client) are safe to use without copies of the
-//! whole input.
+//! No thread is started per call. The calling thread runs the call's
+//! future on the client's runtime (`Client::run`, i.e. `block_on`): the
+//! engine's futures, the progress callbacks and, for a stream, the reader
+//! all run there, so borrowed inputs (memory, reader, client) need no
+//! copies and nothing outlives the call. Connections are driven by the
+//! runtime's worker threads; file reads and MD5s of parts and whole files
+//! run on its blocking pool (threads that are reused across calls).
 
-mod checkpoint;
-mod engine;
+pub(crate) mod checkpoint;
+pub mod digest;
+mod drive;
+pub(crate) mod engine;
 pub mod options;
+mod ordered;
 pub mod plan;
 pub mod progress;
 pub mod source;
-mod threads;
 
 pub use engine::Stats;
 pub use options::TransferOptions;
@@ -31,14 +29,14 @@ use crate::error::{Error, Result};
 use crate::policy::Policy;
 use crate::upload::Target;
 use checkpoint::{CheckpointFile, FileIdentity};
-use engine::{Event, FileInput, Input, Shared, WholeMd5};
+pub(crate) use drive::drive;
+use engine::{Call, Event, FileInput, Input, Shared};
 use progress::{Progress, Reporter};
 use serde_json::Value;
-use source::{BufferPool, Producer};
+use source::Producer;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
-use threads::{Joiner, Mailbox};
+use std::sync::Arc;
+use tokio::sync::mpsc::UnboundedReceiver;
 use tokio_util::sync::CancellationToken;
 
 /// Cancels uploads from any thread, any number of times. A triggered token
@@ -58,6 +56,10 @@ impl CancelToken {
     pub fn is_triggered(&self) -> bool {
         self.0.is_cancelled()
     }
+
+    pub(crate) fn token(&self) -> &CancellationToken {
+        &self.0
+    }
 }
 
 /// The end of one upload: the answer and the figures for the result JSON.
@@ -73,7 +75,7 @@ pub struct Outcome {
 }
 
 impl Outcome {
-    fn refused(e: Error) -> Outcome {
+    pub(crate) fn refused(e: Error) -> Outcome {
         Outcome {
             result: Err(e),
             stats: Stats::default(),
@@ -124,6 +126,19 @@ struct OpenFile {
     checkpoint: Option<Arc<CheckpointFile>>,
 }
 
+/// Refuses a blocking call made from inside an async runtime (it would
+/// deadlock or panic there).
+pub(crate) fn outside_runtime() -> Result<()> {
+    match tokio::runtime::Handle::try_current() {
+        Ok(_) => Err(Error::Internal(
+            "a blocking libwantu call was made from inside an async runtime; call it from an \
+             ordinary thread"
+                .into(),
+        )),
+        Err(_) => Ok(()),
+    }
+}
+
 /// Uploads `source` to the policy's namespace in one call: simple up to
 /// the threshold, multipart beyond, parts in parallel. `progress` gets
 /// `(sent, total)` on the calling thread (`total` None while a stream's
@@ -138,14 +153,7 @@ pub fn upload(
     progress: Option<Callback<'_>>,
     cancel: Option<&CancelToken>,
 ) -> Outcome {
-    if tokio::runtime::Handle::try_current().is_ok() {
-        return Outcome::refused(Error::Internal(
-            "a blocking libwantu call was made from inside an async runtime; call it from an \
-             ordinary thread"
-                .into(),
-        ));
-    }
-    if let Err(e) = opts.validate() {
+    if let Err(e) = outside_runtime().and_then(|_| opts.validate()) {
         return Outcome::refused(e);
     }
     let mut file = None;
@@ -169,44 +177,38 @@ pub fn upload(
         Err(e) => return Outcome::refused(e),
     };
 
-    let events = Arc::new(Mailbox::new());
-    let nudge_to = events.clone();
-    let progress_state = Arc::new(Progress::new(size, move || nudge_to.send(Event::Nudge)));
+    let (events, mut inbox) = tokio::sync::mpsc::unbounded_channel();
+    let nudge = events.clone();
+    let progress_state = Arc::new(Progress::new(size, move || {
+        let _ = nudge.send(Event::Nudge);
+    }));
     let user = cancel.map(|c| c.0.clone()).unwrap_or_default();
     let internal = user.child_token();
     let stop = internal.child_token();
-    let shared = Shared {
+    // Stops the blocking helpers (hashing) however the call ends.
+    let _guard = stop.clone().drop_guard();
+    let call = Call::new(
         client,
         policy,
-        target,
         opts,
-        retry: crate::retry::Retrier::new(opts.retry_limits()),
-        progress: progress_state,
-        cancel: internal.clone(),
-        pool: BufferPool::new(part_size as usize),
-        events: events.clone(),
-        stats: Mutex::new(Stats {
-            part_size,
-            checkpoint: "none",
-            ..Stats::default()
-        }),
+        progress_state,
+        internal.clone(),
         part_size,
-        threshold: plan::threshold(opts, part_size, file.is_some()),
-    };
+        opts.concurrency as usize,
+        events,
+    );
+    let threshold = plan::threshold(opts, part_size, file.is_some());
+    let shared = Shared::new(&call, target, part_size, threshold);
     let sources = Sources {
         file: &file,
         memory,
         reader,
     };
-    let result = run_threads(&shared, &events, sources, progress, &internal, &stop);
-    let stats = shared
-        .stats
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .clone();
+    let one = upload_one(&shared, sources, progress, &mut inbox, &stop);
+    let result = client.run(one).and_then(|r| r);
     Outcome {
         result,
-        stats,
+        stats: shared.stats_now(),
         attempts: shared.retry.attempts(),
         retries: shared.retry.retries(),
         started: true,
@@ -220,45 +222,22 @@ struct Sources<'a, 'r> {
     reader: Option<&'a mut (dyn std::io::Read + 'r)>,
 }
 
-/// Starts the hashing and engine threads, runs the calling thread's loop,
-/// and joins them all before returning.
-fn run_threads(
+/// The future of a one-source call: the engine and the calling thread's
+/// loop (progress, stream reads).
+async fn upload_one(
     shared: &Shared<'_>,
-    events: &Mailbox<Event>,
     sources: Sources<'_, '_>,
     progress: Option<Callback<'_>>,
-    internal: &CancellationToken,
+    inbox: &mut UnboundedReceiver<Event>,
     stop: &CancellationToken,
 ) -> Result<Value> {
-    let opts = shared.opts;
+    let call = shared.call;
+    let opts = call.opts;
     let Sources {
         file,
         memory,
         reader,
     } = sources;
-    // Declared before the guard, so dropped after it, even in a panic: the
-    // guard stops the helpers, then the joiner waits for them. Everything
-    // they borrow belongs to our caller and outlives both.
-    let mut joiner = Joiner::new();
-    let _guard = StopOnExit { internal, stop };
-    let whole = match (opts.integrity, file, memory) {
-        (true, Some(_), _) | (true, None, Some(_)) => {
-            let (tx, rx) = tokio::sync::oneshot::channel();
-            let stop = stop.clone();
-            let hash = move || {
-                let md5 = match (file, memory) {
-                    (Some(f), _) => source::hash_file(&f.path, f.identity.size, &stop),
-                    (None, Some(d)) => source::hash_slice(d, &stop),
-                    (None, None) => return,
-                };
-                let _ = tx.send(md5);
-            };
-            // SAFETY: `file` and `memory` outlive `joiner` (see above).
-            unsafe { joiner.spawn("wantu-hash", hash)? };
-            Some(WholeMd5::new(rx))
-        }
-        _ => None,
-    };
     let mut producer = None;
     let input = match (file, memory, reader) {
         (Some(f), _, _) => Input::File(Box::new(FileInput {
@@ -275,7 +254,7 @@ fn run_threads(
         (None, None, Some(r)) => {
             let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
             let slots = opts.concurrency as usize + 1;
-            let pool = shared.pool.clone();
+            let pool = call.pool.clone();
             producer = Some(Producer::new(
                 r,
                 shared.part_size,
@@ -288,26 +267,19 @@ fn run_threads(
         }
         _ => return Err(Error::Internal("no source to upload".into())),
     };
-    let engine_stop = stop.clone();
-    let engine = move || {
-        let client = shared.client;
-        let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            client.run(engine::run(shared, input, whole))
-        }));
-        let result = match run {
-            Ok(r) => r.and_then(|r| r),
-            Err(_) => Err(Error::Internal(
-                "the upload engine failed unexpectedly".into(),
-            )),
-        };
-        engine_stop.cancel();
-        events.send(Event::Done(result));
-    };
-    // SAFETY: `shared`, `events` and the sources outlive `joiner`.
-    unsafe { joiner.spawn("wantu-transfer", engine)? };
+    let work = engine::run(shared, input, None);
     let mut reporter = Reporter::new(progress);
-    let p = &shared.progress;
-    let result = drive(events, p, &mut reporter, &mut producer, internal, stop);
+    let p = &call.progress;
+    let result = drive(
+        work,
+        inbox,
+        p,
+        &mut reporter,
+        &mut producer,
+        &call.cancel,
+        stop,
+    )
+    .await;
     if result.is_ok() {
         reporter.finish(p.total().unwrap_or_else(|| p.sent()));
     }
@@ -339,71 +311,4 @@ fn open_file(path: PathBuf, opts: &TransferOptions) -> Result<OpenFile> {
         checkpoint,
         path,
     })
-}
-
-/// Stops the helpers when the calling thread leaves, even by a panic in a
-/// callback: the scope then waits for an engine that is already winding down.
-struct StopOnExit<'a> {
-    internal: &'a CancellationToken,
-    stop: &'a CancellationToken,
-}
-
-impl Drop for StopOnExit<'_> {
-    fn drop(&mut self) {
-        if std::thread::panicking() {
-            self.internal.cancel();
-        }
-        self.stop.cancel();
-    }
-}
-
-/// The calling thread's loop: progress when due, the stream reader when a
-/// buffer is free, and the engine's answer.
-fn drive(
-    events: &Mailbox<Event>,
-    progress: &Progress,
-    reporter: &mut Reporter<'_>,
-    producer: &mut Option<Producer<'_>>,
-    cancel: &CancellationToken,
-    stop: &CancellationToken,
-) -> Result<Value> {
-    let handle = |ev: Event, producer: &mut Option<Producer<'_>>| match ev {
-        Event::Nudge => {
-            progress.nudge_taken();
-            None
-        }
-        Event::SlotFree => {
-            if let Some(p) = producer {
-                p.slots += 1;
-            }
-            None
-        }
-        Event::Done(r) => Some(r),
-    };
-    loop {
-        while let Some(ev) = events.try_recv() {
-            if let Some(r) = handle(ev, producer) {
-                return r;
-            }
-        }
-        if !reporter.maybe(progress) {
-            cancel.cancel();
-        }
-        if let Some(p) = producer.as_mut().filter(|p| p.ready()) {
-            p.step(stop, &mut || {
-                if !reporter.maybe(progress) {
-                    cancel.cancel();
-                }
-            });
-            if let Some(total) = p.total() {
-                progress.set_total(total);
-            }
-            continue;
-        }
-        if let Some(ev) = events.recv_timeout(reporter.due_in().max(Duration::from_millis(1))) {
-            if let Some(r) = handle(ev, producer) {
-                return r;
-            }
-        }
-    }
 }

@@ -8,7 +8,7 @@ use serde::Deserialize;
 use std::path::PathBuf;
 use std::time::Duration;
 
-/// The largest part the protocol allows (protocol.md §4, server choice).
+/// The largest part the protocol allows (docs/protocol.md §4, server choice).
 pub const MAX_PART_SIZE: u64 = 64 * 1024 * 1024;
 /// Part size when none is configured: 10000 parts of it cover 78 GiB, and
 /// (4 + 1) buffers of it stay well under 64 MiB.

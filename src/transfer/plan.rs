@@ -86,7 +86,7 @@ mod tests {
         assert_eq!(part_size(None, &o).unwrap(), 8 * MIB);
         let big = 200 * 1024 * MIB; // 200 GiB
         let ps = part_size(Some(big), &o).unwrap();
-        assert!(ps % MIB == 0 && big.div_ceil(ps) <= 10_000, "{ps}");
+        assert!(ps.is_multiple_of(MIB) && big.div_ceil(ps) <= 10_000, "{ps}");
         let small = opts(Some(102_400));
         let ps = part_size(Some(10 * 1024 * MIB), &small).unwrap();
         assert!(10 * 1024 * MIB / ps <= 10_000);

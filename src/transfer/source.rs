@@ -7,16 +7,16 @@
 //! - A reader of unknown length is read sequentially on the calling thread
 //!   into at most `concurrency + 1` part buffers (back-pressure).
 //!
-//! The whole-file MD5 needs the bytes in order while parts travel out of
-//! order, so files and memory are hashed in a separate sequential pass that
-//! runs concurrently with the upload (the file is read a second time, from
-//! the page cache, with a 1 MiB buffer); a stream is hashed in order as it
-//! is read.
+//! Every byte is read once. The whole-file MD5 needs the bytes in order
+//! while parts travel out of order: a file's or memory's parts are read in
+//! order and each is hashed for itself and for the whole file in one pass
+//! (engine.rs, digest.rs); a stream is hashed in order as it is read.
 
+use super::digest::Whole;
 use crate::error::{Error, Result};
 use crate::multipart::MAX_PART_NUMBER;
 use bytes::{Bytes, BytesMut};
-use md5::{Digest, Md5};
+use md5_simd::Md5;
 use std::fs::File;
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -49,12 +49,18 @@ impl BufferPool {
         })
     }
 
-    /// A zeroed buffer of `len` bytes (at most the part size).
+    /// A buffer of `len` bytes (at most the part size) for the caller to
+    /// overwrite. A recycled buffer keeps its old bytes: zeroing 8 MiB per
+    /// part only to overwrite it costs a memory pass per upload, so only
+    /// bytes that were never in use are zeroed.
     pub fn take(&self, len: usize) -> BytesMut {
         let reused = self.free.lock().unwrap_or_else(|p| p.into_inner()).pop();
         let mut buf = reused.unwrap_or_else(|| BytesMut::with_capacity(self.capacity));
-        buf.clear();
-        buf.resize(len, 0);
+        if buf.len() >= len {
+            buf.truncate(len);
+        } else {
+            buf.resize(len, 0);
+        }
         buf
     }
 
@@ -72,9 +78,7 @@ impl BufferPool {
     }
 }
 
-pub fn md5_hex(data: &[u8]) -> String {
-    hex::encode(Md5::digest(data))
-}
+pub use super::digest::md5_hex;
 
 /// Reads `buf.len()` bytes at `offset` (blocking).
 pub fn read_at(file: &File, path: &Path, offset: u64, buf: &mut [u8]) -> Result<()> {
@@ -120,21 +124,10 @@ pub fn hash_file(path: &Path, size: u64, stop: &CancellationToken) -> Result<Str
     Ok(hex::encode(md5.finalize()))
 }
 
-/// The MD5 of bytes in memory, in 1 MiB steps so that a stop is prompt.
-pub fn hash_slice(data: &[u8], stop: &CancellationToken) -> Result<String> {
-    let mut md5 = Md5::new();
-    for chunk in data.chunks(1 << 20) {
-        if stop.is_cancelled() {
-            return Err(stopped());
-        }
-        md5.update(chunk);
-    }
-    Ok(hex::encode(md5.finalize()))
-}
-
 /// From the calling thread's reader to the engine.
 pub enum StreamMsg {
-    Part(u32, Bytes),
+    /// Part number, bytes, and the part's MD5 with integrity on.
+    Part(u32, Bytes, Option<String>),
     /// The stream ended: its length and, with integrity on, its MD5.
     End {
         total: u64,
@@ -149,7 +142,7 @@ pub struct Producer<'r> {
     part_size: usize,
     next: u32,
     total: u64,
-    md5: Option<Md5>,
+    md5: Option<Whole>,
     finished: bool,
     tx: tokio::sync::mpsc::UnboundedSender<StreamMsg>,
     pool: Arc<BufferPool>,
@@ -172,7 +165,7 @@ impl<'r> Producer<'r> {
             part_size: part_size as usize,
             next: 1,
             total: 0,
-            md5: integrity.then(Md5::new),
+            md5: integrity.then(Whole::new),
             finished: false,
             tx,
             pool,
@@ -231,17 +224,16 @@ impl<'r> Producer<'r> {
                     self.part_size
                 )));
             }
-            if let Some(m) = self.md5.as_mut() {
-                m.update(&buf);
-            }
+            // The part's MD5 and the stream's, in one pass.
+            let md5 = self.md5.as_mut().map(|w| w.add_part(&buf));
             self.total += filled as u64;
-            let _ = self.tx.send(StreamMsg::Part(self.next, buf.freeze()));
+            let _ = self.tx.send(StreamMsg::Part(self.next, buf.freeze(), md5));
             self.next += 1;
             self.slots -= 1;
         }
         if eof {
             self.finished = true;
-            let md5 = self.md5.take().map(|m| hex::encode(m.finalize()));
+            let md5 = self.md5.take().map(|w| w.hex());
             let _ = self.tx.send(StreamMsg::End {
                 total: self.total,
                 md5,
@@ -265,12 +257,22 @@ mod tests {
             pool.free.lock().unwrap().is_empty(),
             "still shared: dropped"
         );
-        let b = pool.take(10).freeze();
+        let mut b = pool.take(10);
+        assert_eq!(&b[..], &[0; 10], "a new buffer is zeroed");
+        b.copy_from_slice(b"0123456789");
+        let b = b.freeze();
         drop(clone);
         pool.give(b);
-        let c = pool.take(500);
-        assert_eq!(c.len(), 500);
-        assert!(c.iter().all(|x| *x == 0));
+        let c = pool.take(4);
+        assert_eq!(&c[..], b"0123", "recycled, not zeroed again");
+        let c = c.freeze();
+        pool.give(c);
+        let d = pool.take(8);
+        assert_eq!(
+            &d[..],
+            b"0123\0\0\0\0",
+            "only the never-used tail is zeroed"
+        );
         let _ = ptr;
     }
 
@@ -278,7 +280,6 @@ mod tests {
     fn hashes_match_one_shot_md5() {
         let data: Vec<u8> = (0..3_000_000u32).map(|i| (i * 7) as u8).collect();
         let stop = CancellationToken::new();
-        assert_eq!(hash_slice(&data, &stop).unwrap(), md5_hex(&data));
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("f");
         std::fs::write(&p, &data).unwrap();
@@ -288,7 +289,8 @@ mod tests {
         );
         assert!(hash_file(&p, data.len() as u64 + 1, &stop).is_err());
         stop.cancel();
-        assert_eq!(hash_slice(&data, &stop).unwrap_err().name(), "Cancelled");
+        let e = hash_file(&p, data.len() as u64, &stop).unwrap_err();
+        assert_eq!(e.name(), "Cancelled");
     }
 
     #[test]
@@ -316,8 +318,9 @@ mod tests {
         let mut sizes = Vec::new();
         while let Ok(msg) = rx.try_recv() {
             match msg {
-                StreamMsg::Part(n, b) => {
+                StreamMsg::Part(n, b, md5) => {
                     assert_eq!(n as usize, sizes.len() + 1);
+                    assert_eq!(md5.unwrap(), md5_hex(&b));
                     sizes.push(b.len());
                     got.extend_from_slice(&b);
                 }

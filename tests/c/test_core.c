@@ -1,6 +1,6 @@
 /*
  * The seed's calls from C, the happy paths: client life cycle, version,
- * tokens (protocol.md's known answer), simple uploads of files and bytes,
+ * tokens (docs/protocol.md's known answer), simple uploads of files and bytes,
  * md5, meta and var, multipart with both `parts` forms, cancel. Every
  * upload is downloaded again and compared byte for byte.
  */
@@ -58,7 +58,7 @@ static void test_client_life_cycle(void)
 
 static void test_token_known_answer(void)
 {
-    /* protocol.md §2, dummy keys. */
+    /* docs/protocol.md §2, dummy keys. */
     const char *policy = "{\"namespace\":\"demo\",\"expiration\":-1,\"insertOnly\":0,"
                          "\"detectMime\":1,\"dir\":\"/test\",\"name\":\"test.jpg\"}";
     const char *expected =

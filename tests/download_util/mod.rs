@@ -185,7 +185,7 @@ fn requests_up(
             log.count += 1;
             let every = log
                 .every
-                .filter(|(period, _)| n % period == 0)
+                .filter(|(period, _)| n.is_multiple_of(*period))
                 .map(|(_, bytes)| 1 + (n as u64 * 7919) % bytes);
             let cut = log.cuts.remove(&n).or(every);
             log.requests.push(Seen {

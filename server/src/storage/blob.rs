@@ -8,7 +8,7 @@ use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
 use bytes::Bytes;
-use md5::{Digest, Md5};
+use md5_simd::Md5;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 

@@ -99,10 +99,7 @@ pub async fn complete(state: &Arc<AppState>, req: Request<Body>, rid: &str) -> A
             .iter()
             .zip(&chosen)
             .all(|(k, p)| *k == p.key());
-    let known_md5 = same.then(|| {
-        use md5::Digest;
-        hex::encode(prefix.hasher.clone().finalize())
-    });
+    let known_md5 = same.then(|| hex::encode(prefix.hasher.finalize_snapshot()));
     if let Some(m) = &known_md5 {
         check_md5(form.get("md5"), m, "the whole file")?;
     }

@@ -4,7 +4,7 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
-use md5::Md5;
+use md5_simd::Md5;
 
 /// MD5 over parts 1..=covered.len(); `covered[i]` is the
 /// [`crate::storage::PartRecord::key`] of part i+1.

@@ -5,7 +5,7 @@ mod complete;
 mod init;
 pub mod locks;
 mod part;
-mod parts;
+pub mod parts;
 mod prefix;
 mod staging;
 

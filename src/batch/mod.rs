@@ -1,0 +1,798 @@
+//! Many files in one call (issue 9, upload side): a local folder
+//! (`upload_dir`) or a list of jobs (`upload_batch`), under ONE scheduler.
+//!
+//! - Files are fed lazily (the folder walk advances `WALK_STEP` entries at
+//!   a time on the runtime's blocking pool), at most `2 × concurrency`
+//!   files are in progress at once, and every file's upload is the transfer
+//!   engine's future on the calling thread: no thread per file.
+//! - The call's `Call` bounds what all files share: `concurrency` requests
+//!   in flight (small files, parts of large files and listings alike) and
+//!   a part-buffer budget (`options::PART_BUFFER_BUDGET`), so memory does
+//!   not grow with the number or size of the files.
+//! - `skip` compares against one listing per remote folder (`tree::remote`).
+//! - One failing file does not stop the others unless `fail_fast`.
+//!
+//! The answer is one JSON document: counts, `bytes`, and `results`, one
+//! object per file (see `docs/folders.md`). Each file's result is kept as
+//! compact JSON text from the moment the file ends (~0.3 KiB, against
+//! ~2 KiB as a `Value`), and the answer is written as text, so that 10,000
+//! files stay within the memory bound.
+
+mod jobs;
+mod options;
+mod walk;
+
+pub use jobs::{parse as parse_jobs, Job, JobSource};
+pub use options::{BatchOptions, DEFAULT_BATCH_CONCURRENCY, PART_BUFFER_BUDGET};
+
+use crate::client::Client;
+use crate::error::{Error, Result};
+use crate::policy::Policy;
+use crate::transfer::checkpoint::{FileIdentity, Loaded};
+use crate::transfer::engine::{self, Call, Event, FileInput, Input, Shared};
+use crate::transfer::progress::{Progress, Reporter};
+use crate::transfer::source::{md5_hex, Producer};
+use crate::transfer::{drive, outside_runtime, plan, Callback, CancelToken};
+use crate::tree::{local_md5, remote_dir, Filters, Listings};
+use crate::upload::Target;
+use bytes::Bytes;
+use futures_util::stream::{FuturesUnordered, StreamExt};
+use serde_json::{Map, Value};
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+use walk::Found;
+
+/// One file for the scheduler.
+struct Item {
+    /// `path` of the result: the relative path (folder) or the job's path.
+    shown: String,
+    /// The size when the item was fed, for the progress total.
+    size_hint: u64,
+    index: Option<usize>,
+    what: What,
+    target: Target,
+}
+
+enum What {
+    File(PathBuf),
+    Memory(Bytes),
+    Skipped(String),
+    Problem(Error),
+}
+
+/// Entries the walk produces per step on the blocking pool.
+const WALK_STEP: usize = 64;
+
+/// The folder walk as items, `WALK_STEP` at a time.
+type Walker = Box<dyn Iterator<Item = Item> + Send>;
+
+/// Where the items come from.
+enum Feed {
+    /// The folder walk runs one step at a time on the runtime's blocking
+    /// pool, only when the scheduler wants more, so it never holds a pool
+    /// thread while it waits (a walk blocked on a full queue could starve
+    /// the bounded pool that the files' MD5s need).
+    Walk {
+        walker: Option<Walker>,
+        step: Option<JoinHandle<(Walker, Vec<Item>)>>,
+        ready: std::collections::VecDeque<Item>,
+    },
+    Jobs(std::vec::IntoIter<Item>),
+}
+
+impl Feed {
+    fn walk(walker: Walker) -> Feed {
+        Feed::Walk {
+            walker: Some(walker),
+            step: None,
+            ready: Default::default(),
+        }
+    }
+
+    /// The next item, None at the end. Cancel-safe: a step in progress is
+    /// kept in `step` and awaited again by the next call.
+    async fn next(&mut self) -> Option<Item> {
+        let (walker, step, ready) = match self {
+            Feed::Jobs(it) => return it.next(),
+            Feed::Walk {
+                walker,
+                step,
+                ready,
+            } => (walker, step, ready),
+        };
+        loop {
+            if let Some(item) = ready.pop_front() {
+                return Some(item);
+            }
+            if step.is_none() {
+                let mut w = walker.take()?;
+                *step = Some(tokio::task::spawn_blocking(move || {
+                    let items: Vec<Item> = w.by_ref().take(WALK_STEP).collect();
+                    (w, items)
+                }));
+            }
+            let done = step.as_mut().expect("just set").await;
+            *step = None;
+            match done {
+                Ok((w, items)) => {
+                    if items.len() == WALK_STEP {
+                        *walker = Some(w);
+                    }
+                    ready.extend(items);
+                }
+                Err(e) => {
+                    let error = Error::Internal(format!("the folder walk failed: {e}"));
+                    return Some(Item {
+                        shown: String::new(),
+                        size_hint: 0,
+                        index: None,
+                        what: What::Problem(error),
+                        target: Target::default(),
+                    });
+                }
+            }
+        }
+    }
+}
+
+struct Ctx<'a> {
+    call: &'a Call<'a>,
+    opts: &'a BatchOptions,
+    listings: Listings,
+    /// Sizes of the files fed so far: the exact total once the feed ends
+    /// (corrected when a file's size changed by the time it is opened).
+    fed_bytes: AtomicU64,
+    fed_all: AtomicBool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Status {
+    Uploaded,
+    Skipped,
+    Failed,
+    WouldUpload,
+}
+
+impl Status {
+    fn name(self) -> &'static str {
+        match self {
+            Status::Uploaded => "uploaded",
+            Status::Skipped => "skipped",
+            Status::Failed => "failed",
+            Status::WouldUpload => "would_upload",
+        }
+    }
+}
+
+/// One file's end.
+struct Done {
+    status: Status,
+    bytes: u64,
+    attempts: u64,
+    retries: u64,
+    key: (usize, String),
+    result: Map<String, Value>,
+}
+
+impl Done {
+    fn new(item: &Item) -> Done {
+        let mut result = Map::new();
+        result.insert("path".into(), item.shown.clone().into());
+        if let Some(i) = item.index {
+            result.insert("index".into(), i.into());
+        }
+        let dir = crate::manage::normalize_dir(item.target.dir.as_deref().unwrap_or("/"));
+        result.insert("dir".into(), dir.into());
+        if let Some(n) = &item.target.name {
+            result.insert("name".into(), n.clone().into());
+        }
+        Done {
+            status: Status::Failed,
+            bytes: 0,
+            attempts: 0,
+            retries: 0,
+            key: (item.index.unwrap_or(0), item.shown.clone()),
+            result,
+        }
+    }
+
+    fn set(mut self, status: Status) -> Done {
+        self.status = status;
+        self.result.insert("status".into(), status.name().into());
+        if status != Status::Failed {
+            self.result.insert("code".into(), 200.into());
+        }
+        self
+    }
+
+    fn failed(mut self, e: &Error) -> Done {
+        if let Value::Object(m) = crate::result::error(e) {
+            self.result.extend(m);
+        }
+        self.set(Status::Failed)
+    }
+
+    fn skipped(mut self, reason: &str) -> Done {
+        self.result.insert("reason".into(), reason.into());
+        self.set(Status::Skipped)
+    }
+}
+
+/// What is known of a file before it is sent.
+enum Opened {
+    File {
+        path: PathBuf,
+        file: Arc<File>,
+        size: u64,
+    },
+    Memory(Bytes),
+}
+
+impl Opened {
+    fn size(&self) -> u64 {
+        match self {
+            Opened::File { size, .. } => *size,
+            Opened::Memory(b) => b.len() as u64,
+        }
+    }
+}
+
+/// Opens a regular file without blocking on a FIFO or device, and refuses
+/// anything that is not a regular file.
+fn open_regular(path: &Path) -> Result<(File, u64)> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let shown = path.display();
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)
+        .map_err(|e| Error::Io(format!("cannot open {shown}: {e}")))?;
+    let meta = file
+        .metadata()
+        .map_err(|e| Error::Io(format!("cannot read the size of {shown}: {e}")))?;
+    if !meta.is_file() {
+        return Err(Error::Io(format!(
+            "{shown} is not a regular file: only regular files are uploaded"
+        )));
+    }
+    Ok((file, meta.len()))
+}
+
+fn open(what: What) -> Result<Opened> {
+    match what {
+        What::File(path) => {
+            let (file, size) = open_regular(&path)?;
+            Ok(Opened::File {
+                path,
+                file: Arc::new(file),
+                size,
+            })
+        }
+        What::Memory(b) => Ok(Opened::Memory(b)),
+        What::Skipped(_) | What::Problem(_) => Err(Error::Internal("nothing to open".into())),
+    }
+}
+
+async fn md5_of(src: &Opened, stop: &CancellationToken) -> Result<String> {
+    match src {
+        Opened::File { path, size, .. } => local_md5(path.clone(), *size, stop.clone()).await,
+        Opened::Memory(b) => {
+            let b = b.clone();
+            tokio::task::spawn_blocking(move || md5_hex(&b))
+                .await
+                .map_err(|e| Error::Internal(format!("the hashing task failed: {e}")))
+        }
+    }
+}
+
+/// One file: open, maybe skip, maybe only report (dry run), else upload.
+async fn one_file(ctx: &Ctx<'_>, item: Item) -> Done {
+    let done = Done::new(&item);
+    let Item {
+        what,
+        target,
+        size_hint,
+        ..
+    } = item;
+    let src = match what {
+        What::Skipped(reason) => return done.skipped(&reason),
+        What::Problem(e) => return done.failed(&e),
+        what => match open(what) {
+            Ok(s) => s,
+            Err(e) => return done.failed(&e),
+        },
+    };
+    if src.size() != size_hint {
+        // Everything runs on the calling thread: no race between these.
+        let fed = ctx.fed_bytes.load(Ordering::Relaxed) + src.size() - size_hint;
+        ctx.fed_bytes.store(fed, Ordering::Relaxed);
+        if ctx.fed_all.load(Ordering::Relaxed) {
+            ctx.call.progress.set_total(fed);
+        }
+    }
+    if ctx.call.cancel.is_cancelled() {
+        return done.failed(&Error::Cancelled(
+            "not started: the call was stopped".into(),
+        ));
+    }
+    match send(ctx, &target, src, done).await {
+        Ok(d) | Err(d) => d,
+    }
+}
+
+async fn send(
+    ctx: &Ctx<'_>,
+    target: &Target,
+    src: Opened,
+    mut done: Done,
+) -> std::result::Result<Done, Done> {
+    let call = ctx.call;
+    let size = src.size();
+    let stop = call.cancel.child_token();
+    let _stop = stop.clone().drop_guard();
+    let mut md5 = None;
+    if ctx.opts.skip.lists() {
+        let listed = match &target.name {
+            Some(name) => {
+                let dir = target.dir.as_deref().unwrap_or("/");
+                let ns = call.policy.namespace();
+                let folder = ctx
+                    .listings
+                    .get(call.client, ns, dir, &call.requests)
+                    .await
+                    .map_err(|e| done_copy(&done).failed(&e))?;
+                folder.get(name).cloned()
+            }
+            None => None,
+        };
+        let skip = ctx.opts.skip;
+        if skip.needs_md5(size, listed.as_ref()) {
+            md5 = Some(
+                md5_of(&src, &stop)
+                    .await
+                    .map_err(|e| done_copy(&done).failed(&e))?,
+            );
+        }
+        if skip.same(size, md5.as_deref(), listed.as_ref()) {
+            if !ctx.opts.dry_run {
+                call.progress.add(size);
+            }
+            return Ok(done.skipped(skip.reason()));
+        }
+    }
+    done.result.insert("size".into(), size.into());
+    if ctx.opts.dry_run {
+        return Ok(done.set(Status::WouldUpload));
+    }
+    let topts = call.opts;
+    let part_size = plan::part_size(Some(size), topts).map_err(|e| done_copy(&done).failed(&e))?;
+    let threshold = plan::threshold(topts, part_size, matches!(src, Opened::File { .. }));
+    let sh = Shared::new(call, target, part_size, threshold);
+    // Hashed for the skip rule already, or by the engine as it reads.
+    let whole = md5;
+    let outcome = match &src {
+        Opened::File { path, file, size } => {
+            let input = Input::File(Box::new(FileInput {
+                path,
+                file: file.clone(),
+                identity: FileIdentity {
+                    path: path.to_string_lossy().into_owned(),
+                    size: *size,
+                    mtime_ns: 0,
+                },
+                checkpoint: None,
+                loaded: Loaded::Missing,
+            }));
+            engine::run(&sh, input, whole).await
+        }
+        Opened::Memory(b) => engine::run(&sh, Input::Memory(b), whole).await,
+    };
+    done.attempts = sh.retry.attempts();
+    done.retries = sh.retry.retries();
+    let stats = sh.stats_now();
+    match outcome {
+        Ok(answer) => {
+            for k in ["url", "e_tag", "file_size", "mime_type", "request_id"] {
+                if let Some(v) = answer.get(k) {
+                    done.result.insert(k.into(), v.clone());
+                }
+            }
+            if let Some(m) = stats.md5 {
+                done.result.insert("md5".into(), m.into());
+            }
+            if stats.multipart {
+                done.result.insert("multipart".into(), true.into());
+                done.result.insert("parts".into(), stats.parts.into());
+            }
+            if done.retries > 0 {
+                done.result.insert("attempts".into(), done.attempts.into());
+                done.result.insert("retries".into(), done.retries.into());
+            }
+            done.bytes = size;
+            Ok(done.set(Status::Uploaded))
+        }
+        Err(e) => {
+            done.result.insert("attempts".into(), done.attempts.into());
+            // Which multipart upload it was, to check it on the server.
+            if let (Some(id), Some(up)) = (stats.id, stats.upload_id) {
+                done.result.insert("id".into(), id.into());
+                done.result.insert("upload_id".into(), up.into());
+            }
+            Err(done.failed(&e))
+        }
+    }
+}
+
+/// A fresh `Done` with the same identity (path, index, dir, name).
+fn done_copy(d: &Done) -> Done {
+    Done {
+        status: d.status,
+        bytes: 0,
+        attempts: 0,
+        retries: 0,
+        key: d.key.clone(),
+        result: d.result.clone(),
+    }
+}
+
+#[derive(Default)]
+struct Tally {
+    uploaded: u64,
+    skipped: u64,
+    failed: u64,
+    would_upload: u64,
+    bytes: u64,
+    attempts: u64,
+    retries: u64,
+    first_failure: Option<(String, String)>,
+    /// Sort key and the file's result as JSON text.
+    results: Vec<((usize, String), String)>,
+}
+
+impl Tally {
+    fn add(&mut self, d: Done) {
+        match d.status {
+            Status::Uploaded => self.uploaded += 1,
+            Status::Skipped => self.skipped += 1,
+            Status::WouldUpload => self.would_upload += 1,
+            Status::Failed => {
+                self.failed += 1;
+                if self.first_failure.is_none() {
+                    let msg = d.result.get("message").and_then(Value::as_str);
+                    self.first_failure = Some((d.key.1.clone(), msg.unwrap_or("").to_string()));
+                }
+            }
+        }
+        self.bytes += d.bytes;
+        self.attempts += d.attempts;
+        self.retries += d.retries;
+        let text = Value::Object(d.result).to_string();
+        self.results.push((d.key, text));
+    }
+}
+
+/// Runs the files of `feed` to their end: at most `2 × concurrency` in
+/// progress; the feed stops when the call is cancelled (or a file failed
+/// with `fail_fast`).
+async fn schedule(ctx: &Ctx<'_>, mut feed: Feed, mut count: Option<JoinHandle<u64>>) -> Tally {
+    let at_once = ctx.call.opts.concurrency as usize * 2;
+    let mut running = FuturesUnordered::new();
+    let mut tally = Tally::default();
+    let mut fed_all = false;
+    loop {
+        let open = !fed_all && !ctx.call.cancel.is_cancelled() && running.len() < at_once;
+        if !open && running.is_empty() {
+            break;
+        }
+        tokio::select! {
+            item = feed.next(), if open => match item {
+                Some(item) => {
+                    ctx.fed_bytes.fetch_add(item.size_hint, Ordering::Relaxed);
+                    running.push(one_file(ctx, item));
+                }
+                None => {
+                    fed_all = true;
+                    ctx.fed_all.store(true, Ordering::Relaxed);
+                    ctx.call.progress.set_total(ctx.fed_bytes.load(Ordering::Relaxed));
+                }
+            },
+            Some(done) = running.next(), if !running.is_empty() => {
+                if done.status == Status::Failed && ctx.opts.fail_fast {
+                    ctx.call.cancel.cancel();
+                }
+                tally.add(done);
+            },
+            // The quick first pass over the sizes: the progress total
+            // until the feed ends and gives the exact one.
+            n = async { count.as_mut().expect("checked").await }, if count.is_some() => {
+                count = None;
+                if let (Ok(n), false) = (n, fed_all) {
+                    ctx.call.progress.set_total(n);
+                }
+            }
+        }
+    }
+    tally
+}
+
+/// The call's answer.
+/// The call's answer as JSON text: the counts, then `results` last.
+fn answer(mut t: Tally, user_cancelled: bool, stopped: bool, dry_run: bool) -> String {
+    t.results.sort_by(|a, b| a.0.cmp(&b.0));
+    let total = t.results.len();
+    let mut m = Map::new();
+    let ok = t.failed == 0 && !user_cancelled && !stopped;
+    if ok {
+        m.insert("code".into(), 200.into());
+        let what = if dry_run {
+            format!(
+                "dry run: {} to upload, {} to skip",
+                t.would_upload, t.skipped
+            )
+        } else {
+            format!("{} uploaded, {} skipped", t.uploaded, t.skipped)
+        };
+        m.insert("message".into(), what.into());
+    } else {
+        m.insert("code".into(), 0.into());
+        let (error, mut message) = if user_cancelled {
+            (
+                "Cancelled",
+                "the call was cancelled by the caller; multipart uploads in flight were \
+                 cancelled on the server"
+                    .to_string(),
+            )
+        } else {
+            (
+                "FilesFailed",
+                format!("{} of {total} files failed", t.failed),
+            )
+        };
+        if let Some((path, msg)) = &t.first_failure {
+            message.push_str(&format!("; first: {path}: {msg}"));
+        }
+        if stopped && !user_cancelled {
+            message.push_str("; the other files were stopped (fail_fast)");
+        }
+        m.insert("error".into(), error.into());
+        m.insert("message".into(), message.into());
+    }
+    m.insert("request_id".into(), "".into());
+    m.insert("files".into(), total.into());
+    m.insert("uploaded".into(), t.uploaded.into());
+    m.insert("skipped".into(), t.skipped.into());
+    m.insert("failed".into(), t.failed.into());
+    if dry_run {
+        m.insert("dry_run".into(), true.into());
+        m.insert("would_upload".into(), t.would_upload.into());
+    }
+    m.insert("bytes".into(), t.bytes.into());
+    m.insert("attempts".into(), t.attempts.into());
+    m.insert("retries".into(), t.retries.into());
+    let head = Value::Object(m).to_string();
+    let body: usize = t.results.iter().map(|(_, r)| r.len() + 1).sum();
+    let mut text = String::with_capacity(head.len() + body + 16);
+    text.push_str(&head[..head.len() - 1]);
+    text.push_str(",\"results\":[");
+    for (i, (_, r)) in t.results.into_iter().enumerate() {
+        if i > 0 {
+            text.push(',');
+        }
+        text.push_str(&r);
+    }
+    text.push_str("]}");
+    text
+}
+
+/// The shared frame of both calls: the `Call`, the calling thread's loop,
+/// the answer.
+fn run_call(
+    client: &Client,
+    policy: &Policy,
+    opts: &BatchOptions,
+    progress: Option<Callback<'_>>,
+    cancel: Option<&CancelToken>,
+    start: impl FnOnce(CancellationToken) -> (Feed, Option<JoinHandle<u64>>),
+) -> Result<String> {
+    let topts = &opts.transfer;
+    let part_size = plan::part_size(None, topts)?;
+    let (events, mut inbox) = mpsc::unbounded_channel();
+    let nudge = events.clone();
+    let progress_state = Arc::new(Progress::new(None, move || {
+        let _ = nudge.send(Event::Nudge);
+    }));
+    let user = cancel.map(|c| c.token().clone()).unwrap_or_default();
+    let internal = user.child_token();
+    let files = internal.child_token();
+    let stop = internal.child_token();
+    let _stop = stop.clone().drop_guard();
+    let call = Call::new(
+        client,
+        policy,
+        topts,
+        progress_state.clone(),
+        files.clone(),
+        part_size,
+        opts.part_buffers(part_size),
+        events,
+    );
+    let ctx = Ctx {
+        call: &call,
+        opts,
+        listings: Listings::default(),
+        fed_bytes: AtomicU64::new(0),
+        fed_all: AtomicBool::new(false),
+    };
+    let work = async {
+        let (feed, count) = start(stop.clone());
+        let mut reporter = Reporter::new(progress);
+        let mut no_reader: Option<Producer<'_>> = None;
+        let tally = drive(
+            schedule(&ctx, feed, count),
+            &mut inbox,
+            &progress_state,
+            &mut reporter,
+            &mut no_reader,
+            &internal,
+            &stop,
+        )
+        .await;
+        let cancelled = internal.is_cancelled();
+        let ok = tally.failed == 0 && !cancelled;
+        if ok && !opts.dry_run {
+            reporter.finish(
+                progress_state
+                    .total()
+                    .unwrap_or_else(|| progress_state.sent()),
+            );
+        }
+        tally
+    };
+    let tally = client.run(work)?;
+    let user_cancelled = internal.is_cancelled();
+    let stopped = files.is_cancelled();
+    Ok(answer(tally, user_cancelled, stopped, opts.dry_run))
+}
+
+/// Uploads every file under `local_dir` to `remote_dir` + its relative
+/// path. Answers the call's JSON document as text (`docs/folders.md`).
+pub fn upload_dir(
+    client: &Client,
+    policy: &Policy,
+    local_dir: &Path,
+    remote_dir_root: &str,
+    opts: &BatchOptions,
+    progress: Option<Callback<'_>>,
+    cancel: Option<&CancelToken>,
+) -> Result<String> {
+    outside_runtime()?;
+    if policy.names_file() {
+        return Err(Error::invalid(
+            "`policy_json` has a \"name\": a folder upload names each file after its local \
+             name, so the policy must not (use wantu_transfer_batch to choose names)",
+        ));
+    }
+    let shown = local_dir.display();
+    let meta = std::fs::metadata(local_dir)
+        .map_err(|e| Error::Io(format!("`local_dir` {shown} cannot be used: {e}")))?;
+    if !meta.is_dir() {
+        return Err(Error::invalid(format!(
+            "`local_dir` {shown} is not a folder"
+        )));
+    }
+    std::fs::read_dir(local_dir)
+        .map_err(|e| Error::Io(format!("`local_dir` {shown} cannot be read: {e}")))?;
+    let filters = Filters::new(&opts.include, &opts.exclude)?;
+    let root = local_dir.to_path_buf();
+    let remote_root = remote_dir_root.to_string();
+    let follow = opts.follow_symlinks;
+    run_call(client, policy, opts, progress, cancel, move |stop| {
+        let (walk_root, walk_filters) = (root.clone(), filters.clone());
+        let walker = walk::walk(walk_root, walk_filters, follow).map(move |found| {
+            let mut item = item_of(found, &remote_root);
+            if let What::File(p) = &item.what {
+                item.size_hint = std::fs::metadata(p).map_or(0, |m| m.len());
+            }
+            item
+        });
+        let count = tokio::task::spawn_blocking(move || {
+            let mut total = 0;
+            for found in walk::walk(root, filters, follow) {
+                if stop.is_cancelled() {
+                    break;
+                }
+                if let Found::File { path, .. } = found {
+                    total += std::fs::metadata(path).map_or(0, |m| m.len());
+                }
+            }
+            total
+        });
+        (Feed::walk(Box::new(walker)), Some(count))
+    })
+}
+
+fn item_of(found: Found, remote_root: &str) -> Item {
+    let bare = |rel: &str| {
+        let (parent, name) = rel.rsplit_once('/').unwrap_or(("", rel));
+        Target {
+            dir: Some(remote_dir(remote_root, parent)),
+            name: Some(name.to_string()),
+            ..Target::default()
+        }
+    };
+    match found {
+        Found::File {
+            rel,
+            rel_parent,
+            name,
+            path,
+        } => Item {
+            target: Target {
+                dir: Some(remote_dir(remote_root, &rel_parent)),
+                name: Some(name),
+                ..Target::default()
+            },
+            shown: rel,
+            size_hint: 0,
+            index: None,
+            what: What::File(path),
+        },
+        Found::Skipped { rel, reason } => Item {
+            target: bare(&rel),
+            shown: rel,
+            size_hint: 0,
+            index: None,
+            what: What::Skipped(reason),
+        },
+        Found::Problem { rel, error } => Item {
+            target: bare(&rel),
+            shown: rel,
+            size_hint: 0,
+            index: None,
+            what: What::Problem(error),
+        },
+    }
+}
+
+/// Uploads the given jobs (files or bytes, each with its own target).
+/// Answers the call's JSON document as text (`docs/folders.md`).
+pub fn upload_batch(
+    client: &Client,
+    policy: &Policy,
+    jobs: Vec<Job>,
+    opts: &BatchOptions,
+    progress: Option<Callback<'_>>,
+    cancel: Option<&CancelToken>,
+) -> Result<String> {
+    outside_runtime()?;
+    let items: Vec<Item> = jobs
+        .into_iter()
+        .map(|j| {
+            let (shown, size_hint, what) = match j.source {
+                JobSource::File(p) => (
+                    p.to_string_lossy().into_owned(),
+                    std::fs::metadata(&p).map_or(0, |m| m.len()),
+                    What::File(p),
+                ),
+                JobSource::Memory(b) => (format!("#{}", j.index), b.len() as u64, What::Memory(b)),
+            };
+            Item {
+                shown,
+                size_hint,
+                index: Some(j.index),
+                what,
+                target: j.target,
+            }
+        })
+        .collect();
+    let total: u64 = items.iter().map(|i| i.size_hint).sum();
+    run_call(client, policy, opts, progress, cancel, move |_| {
+        let known = tokio::task::spawn_blocking(move || total);
+        (Feed::Jobs(items.into_iter()), Some(known))
+    })
+}
