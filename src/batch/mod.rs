@@ -244,12 +244,17 @@ impl Opened {
 
 /// Opens a regular file without blocking on a FIFO or device, and refuses
 /// anything that is not a regular file.
+/// (`O_NONBLOCK` is Unix's; Windows has no FIFOs to block on.)
 fn open_regular(path: &Path) -> Result<(File, u64)> {
-    use std::os::unix::fs::OpenOptionsExt;
     let shown = path.display();
-    let file = std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NONBLOCK)
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NONBLOCK);
+    }
+    let file = options
         .open(path)
         .map_err(|e| Error::Io(format!("cannot open {shown}: {e}")))?;
     let meta = file

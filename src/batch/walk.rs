@@ -39,6 +39,9 @@ fn relative(root: &Path, path: &Path) -> (String, bool) {
     (parts.join("/"), ok)
 }
 
+/// What a non-regular, non-folder entry is, for the error. Only Unix has
+/// FIFOs, devices and sockets in a folder; elsewhere there is no finer name.
+#[cfg(unix)]
 fn kind(ft: &std::fs::FileType) -> &'static str {
     use std::os::unix::fs::FileTypeExt;
     if ft.is_fifo() {
@@ -52,6 +55,11 @@ fn kind(ft: &std::fs::FileType) -> &'static str {
     } else {
         "not a regular file"
     }
+}
+
+#[cfg(not(unix))]
+fn kind(_: &std::fs::FileType) -> &'static str {
+    "not a regular file"
 }
 
 /// Everything under `root` that `filters` allow, lazily.
