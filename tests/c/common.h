@@ -100,6 +100,7 @@
 #else
 #define _POSIX_C_SOURCE 200809L
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -130,6 +131,9 @@
  *   test_rmdir_utf8(path), test_exists_utf8(path), test_set_mtime_utf8(path, secs)
  *                         file calls on UTF-8 paths (the C runtime's narrow
  *                         calls use the ANSI code page on Windows)
+ *   test_remove_tree_utf8(path)  removes a folder and everything in it (never
+ *                         following a link); 0 on success (instead of
+ *                         system("rm -rf ..."), which Windows lacks)
  * Paths handed to libwantu stay UTF-8 on every platform (the library
  * converts them to UTF-16 on Windows); temporary paths use '/' on Windows
  * too, so that they can be embedded in JSON options without escaping.
@@ -208,6 +212,61 @@ static inline int test_exists_utf8(const char *path)
     free(w);
     return yes;
 }
+/* Removes the folder w and what it holds; a link or junction inside is
+ * removed, not followed. 0 on success. */
+static inline int test_remove_tree_wide(const wchar_t *w)
+{
+    size_t n = wcslen(w);
+    wchar_t *pattern = malloc((n + 3) * sizeof *pattern);
+    WIN32_FIND_DATAW fd;
+    HANDLE h;
+    int r = 0;
+    if (pattern == NULL)
+        return -1;
+    memcpy(pattern, w, n * sizeof *w);
+    memcpy(pattern + n, L"/*", 3 * sizeof *w);
+    h = FindFirstFileW(pattern, &fd);
+    free(pattern);
+    if (h != INVALID_HANDLE_VALUE) {
+        do {
+            const wchar_t *name = fd.cFileName;
+            size_t m = wcslen(name);
+            wchar_t *child;
+            if (wcscmp(name, L".") == 0 || wcscmp(name, L"..") == 0)
+                continue;
+            child = malloc((n + m + 2) * sizeof *child);
+            if (child == NULL) {
+                r = -1;
+                continue;
+            }
+            memcpy(child, w, n * sizeof *w);
+            child[n] = L'/';
+            memcpy(child + n + 1, name, (m + 1) * sizeof *w);
+            if (fd.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY) {
+                if (fd.dwFileAttributes & FILE_ATTRIBUTE_REPARSE_POINT) {
+                    if (!RemoveDirectoryW(child))
+                        r = -1;
+                } else if (test_remove_tree_wide(child) != 0) {
+                    r = -1;
+                }
+            } else if (!DeleteFileW(child)) {
+                r = -1;
+            }
+            free(child);
+        } while (FindNextFileW(h, &fd));
+        FindClose(h);
+    }
+    if (!RemoveDirectoryW(w))
+        r = -1;
+    return r;
+}
+static inline int test_remove_tree_utf8(const char *path)
+{
+    wchar_t *w = test_wide(path);
+    int r = w != NULL ? test_remove_tree_wide(w) : -1;
+    free(w);
+    return r;
+}
 #else
 typedef int test_socket;
 #define TEST_BAD_SOCKET (-1)
@@ -232,6 +291,41 @@ static inline int test_exists_utf8(const char *path)
 {
     struct stat st;
     return stat(path, &st) == 0;
+}
+/* Removes the folder path and what it holds; a link inside is removed, not
+ * followed. 0 on success. */
+static inline int test_remove_tree_utf8(const char *path)
+{
+    DIR *d = opendir(path);
+    struct dirent *e;
+    int r = 0;
+    if (d != NULL) {
+        while ((e = readdir(d)) != NULL) {
+            struct stat st;
+            size_t n;
+            char *child;
+            if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+                continue;
+            n = strlen(path) + strlen(e->d_name) + 2;
+            child = malloc(n);
+            if (child == NULL) {
+                r = -1;
+                continue;
+            }
+            snprintf(child, n, "%s/%s", path, e->d_name);
+            if (lstat(child, &st) == 0 && S_ISDIR(st.st_mode)) {
+                if (test_remove_tree_utf8(child) != 0)
+                    r = -1;
+            } else if (unlink(child) != 0) {
+                r = -1;
+            }
+            free(child);
+        }
+        closedir(d);
+    }
+    if (rmdir(path) != 0)
+        r = -1;
+    return r;
 }
 #endif
 
