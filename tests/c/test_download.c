@@ -46,10 +46,10 @@ static int on_progress(uint64_t done, uint64_t total, void *user_data)
     return p->cancel_at > 0 && done >= p->cancel_at;
 }
 
-/* Whether the file at path holds exactly data[0..len). */
+/* Whether the file at path (UTF-8) holds exactly data[0..len). */
 static int same_bytes(const char *path, const unsigned char *data, size_t len)
 {
-    FILE *f = fopen(path, "rb");
+    FILE *f = test_fopen_utf8(path, "rb");
     unsigned char *buf;
     size_t got;
     int same;
@@ -149,8 +149,7 @@ static void test_tree_round_trip(void)
     }
     for (i = 0; i < TREE_LEN; i++)
         free(data[i]);
-    snprintf(path, sizeof path, "rm -rf '%s'", local);
-    CHECK(system(path) == 0);
+    CHECK(test_remove_tree_utf8(local) == 0);
     wantu_client_free(c);
 }
 
