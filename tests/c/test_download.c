@@ -153,6 +153,61 @@ static void test_tree_round_trip(void)
     wantu_client_free(c);
 }
 
+/*
+ * Names that are ordinary on POSIX but mean something else to Windows: a
+ * drive prefix ("C:x.txt" would be written to the current folder of drive
+ * C:, outside local_dir), an alternate data stream ("a:b"), devices ("NUL",
+ * "con.txt"), a wildcard ("q?.txt") and a trailing dot that Windows drops
+ * ("trail."). POSIX downloads them byte for byte; Windows refuses each one
+ * up front (InvalidArgument), writes nothing for it, and still downloads
+ * the ordinary file beside them.
+ */
+static const char *const WINDOWS_NAMES[] = {"C:x.txt", "NUL",    "a:b",   "con.txt",
+                                            "ok.txt",  "q?.txt", "trail."};
+#define WINDOWS_NAMES_LEN (sizeof WINDOWS_NAMES / sizeof WINDOWS_NAMES[0])
+
+static void test_names_windows_cannot_hold(void)
+{
+    wantu_client *c = test_client();
+    char policy[256], root[128], local[512], path[1024];
+    unsigned char *data = test_bytes(100, 77);
+    char *doc;
+    size_t i;
+    test_policy(policy, sizeof policy, NULL);
+    snprintf(root, sizeof root, "/");
+    test_unique("dl-winnames", root + 1, sizeof root - 1);
+    for (i = 0; i < WINDOWS_NAMES_LEN; i++)
+        expect_success(wantu_transfer_content(c, policy, root, WINDOWS_NAMES[i], data, 100, NULL,
+                                              NULL, NULL, NULL, NULL, NULL));
+    CHECK(test_temp_dir(local, sizeof local));
+    doc = wantu_download_dir(c, test_namespace(), root, local, NULL, NULL, NULL, NULL);
+#ifdef _WIN32
+    CHECK_DOC(json_str_is(doc, "error", "SomeFilesFailed"), doc);
+    CHECK_DOC(json_int(doc, "downloaded") == 1, doc);
+    CHECK_DOC(json_int(doc, "failed") == (long long)WINDOWS_NAMES_LEN - 1, doc);
+    /* Each refused by name before anything was written, none an I/O error. */
+    CHECK_DOC(json_str_has(doc, "message", "first: C:x.txt: remote name \"C:x.txt\""), doc);
+    CHECK_DOC(strstr(doc, "IoError") == NULL, doc);
+    CHECK_DOC(strstr(doc, "\"error\":\"InvalidArgument\"") != NULL, doc);
+    /* Nothing escaped to drive C:'s current folder. */
+    CHECK(!test_exists_utf8("C:x.txt"));
+    test_remove_utf8("C:x.txt"); /* in case an older build put it there */
+    snprintf(path, sizeof path, "%s/ok.txt", local);
+    CHECK(same_bytes(path, data, 100));
+#else
+    CHECK_DOC(json_int(doc, "code") == 200, doc);
+    CHECK_DOC(json_int(doc, "downloaded") == (long long)WINDOWS_NAMES_LEN, doc);
+    for (i = 0; i < WINDOWS_NAMES_LEN; i++) {
+        snprintf(path, sizeof path, "%s/%s", local, WINDOWS_NAMES[i]);
+        CHECK(same_bytes(path, data, 100));
+    }
+#endif
+    wantu_string_free(doc);
+    CHECK(test_remove_tree_utf8(local) == 0);
+    free(data);
+    wantu_client_free(c);
+}
+
 static void test_bad_arguments(void)
 {
     wantu_client *c = test_client();
@@ -198,6 +253,7 @@ int main(void)
 {
     test_init();
     RUN(test_tree_round_trip);
+    RUN(test_names_windows_cannot_hold);
     RUN(test_bad_arguments);
     return test_report();
 }
