@@ -98,8 +98,10 @@ pub unsafe extern "C" fn wantu_download_file(
 ///
 /// Remote names are untrusted: a file or folder whose name is empty, `.`,
 /// `..`, or holds `/`, `\` or NUL is refused (listed as failed) and
-/// nothing is written for it; a symbolic link or file in the way of a
-/// local folder is not followed.
+/// nothing is written for it; on Windows so is a name Windows reads as
+/// something else (holding `:`, `<>"|?*` or a control character, ending in
+/// a dot or space, or a device name such as `NUL` or `con.txt`); a
+/// symbolic link or file in the way of a local folder is not followed.
 ///
 /// - `options_json`: the options of `wantu_download_file`, plus `skip`
 ///   (`"none"` default, `"size"`: a local file of the same size is kept,
