@@ -9,7 +9,8 @@
 #      bcryptprimitives.c; Wine 8.0 lacks it; TEST ONLY, never shipped),
 #      into build/windows/tests/ next to a copy of wantu.dll
 #   4. a private Wine prefix in $TMPDIR, removed at the end (about 20 s to
-#      make, 700 MB of disk that is not worth keeping)
+#      make, 700 MB of disk that is not worth keeping), and one persistent
+#      wineserver for all the programs
 #   5. each test under Wine, with a 10-minute limit each, and test_core
 #      once more linked with the static library libwantu.a
 #
@@ -68,6 +69,12 @@ echo "== Wine prefix $WINEPREFIX"
 t0=$(date +%s)
 "$WINE" wineboot --init >/dev/null 2>&1
 "$WINESERVER" -w
+# One wineserver for the whole run (killed by the EXIT trap). Left alone it
+# exits about 3 s after each program and the next program starts a new
+# one; once in four runs on a loaded machine a program died at start with
+# "wine client error:0: recvmsg: Connection reset by peer" before printing
+# anything, i.e. it lost its wineserver. A persistent one is never mid-exit.
+"$WINESERVER" -p
 echo "ready in $(($(date +%s) - t0)) s ($("$WINE" --version))"
 wantu_server_start
 
