@@ -69,37 +69,15 @@ fn cp_uploads_files_byte_exact_with_json_lines() {
     assert!(err.contains("end"), "{err}");
 }
 
-/// `s` quoted for sh.
-fn sh_quote(s: &str) -> String {
-    format!("'{}'", s.replace('\'', "'\\''"))
-}
-
 #[test]
 fn progress_bars_on_a_terminal_only() {
     let env = Env::start();
     env.write("p.bin", &bytes(3_000_000, 3));
-    let bin = assert_cmd::cargo::cargo_bin("wantu");
     let args = ["cp", "--part-size", "256KiB", "p.bin", &remote("/p/")];
 
     // Under a pseudo-terminal (util-linux `script`): bars are drawn.
-    let command = std::iter::once(bin.to_str().unwrap().to_string())
-        .chain(args.iter().map(|a| a.to_string()))
-        .map(|a| sh_quote(&a))
-        .collect::<Vec<_>>()
-        .join(" ");
-    let out = std::process::Command::new("script")
-        .args(["-qec", &command, "/dev/null"])
-        .env("WANTU_AK", AK)
-        .env("WANTU_SK", SK)
-        .env("WANTU_ENDPOINT", env.url())
-        .env("HOME", env.home())
-        .env("TERM", "xterm")
-        .current_dir(env.local())
-        .stdin(Stdio::null())
-        .output()
-        .expect("`script` (util-linux) runs; scripts/ensure-deps.sh installs it");
-    let tty = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{tty}");
+    let (ok, tty) = run_in_pty(&env, &args);
+    assert!(ok, "{tty}");
     assert!(
         tty.contains("files 1/1") && tty.contains("ETA"),
         "no bars: {tty:?}"
