@@ -138,6 +138,8 @@ pub fn report_results(
             "parts",
             "resumed_parts",
             "reason",
+            "id",
+            "upload_id",
         ] {
             if let Some(v) = r.get(key) {
                 fields.insert(key.into(), v.clone());
@@ -147,7 +149,9 @@ pub fn report_results(
             if r["code"] == 401 {
                 refused.get_or_insert_with(|| r.clone());
             }
-            r["message"].as_str().unwrap_or("failed").to_string()
+            // With the hint that fits (an unreachable endpoint names the
+            // flags and variables that set it).
+            doc_error(r, client, way).to_string()
         });
         report.file(&from, action, error.as_deref(), Value::Object(fields));
     }

@@ -34,15 +34,16 @@ impl Action {
         }
     }
 
+    /// In the order the summary line names them (`failed` last).
     const ALL: [Action; 8] = [
         Action::Uploaded,
         Action::Downloaded,
         Action::Skipped,
         Action::Deleted,
-        Action::Failed,
         Action::WouldUpload,
         Action::WouldDownload,
         Action::WouldDelete,
+        Action::Failed,
     ];
 }
 

@@ -5,7 +5,6 @@ mod common;
 use common::*;
 use serde_json::Value;
 use std::path::Path;
-use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 use wantu_server::FaultConfig;
 
@@ -99,32 +98,6 @@ fn progress_bars_on_a_terminal_only() {
     assert_eq!((code, out.as_str(), err.as_str()), (0, "", ""));
 }
 
-/// Starts the tool with stdout piped (for `--json`).
-fn spawn(env: &Env, args: &[&str]) -> Child {
-    std::process::Command::new(assert_cmd::cargo::cargo_bin("wantu"))
-        .args(args)
-        .env_clear()
-        .env("WANTU_AK", AK)
-        .env("WANTU_SK", SK)
-        .env("WANTU_ENDPOINT", env.url())
-        .env("HOME", env.home())
-        .current_dir(env.local())
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap()
-}
-
-fn signal(child: &Child, sig: &str) {
-    let ok = std::process::Command::new("kill")
-        .args([sig, &child.id().to_string()])
-        .status()
-        .unwrap()
-        .success();
-    assert!(ok, "kill {sig}");
-}
-
 /// Waits until a checkpoint in `dir` records at least `parts` parts.
 fn wait_for_parts(dir: &Path, parts: usize) {
     let deadline = Instant::now() + Duration::from_secs(60);
@@ -150,15 +123,6 @@ fn wait_for_parts(dir: &Path, parts: usize) {
         );
         std::thread::sleep(Duration::from_millis(20));
     }
-}
-
-/// Every request waits `ms` first, so an upload takes a while.
-fn slow(env: &Env, ms: u64) {
-    env.server.set_faults(FaultConfig {
-        delay_rate: 1.0,
-        delay_ms: ms,
-        ..FaultConfig::default()
-    });
 }
 
 #[test]

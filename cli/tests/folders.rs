@@ -323,3 +323,91 @@ fn folder_progress_bars_on_a_terminal_only() {
     assert!(!err.contains("ETA") && !err.contains('\u{1b}'), "{err:?}");
     assert_eq!(err, "2 skipped, 0 failed\n");
 }
+
+#[test]
+fn ctrl_c_stops_a_sync_and_the_same_sync_continues() {
+    let env = Env::start();
+    let files: Vec<(String, Vec<u8>)> = (0..6)
+        .map(|i| (format!("many/f{i}.bin"), bytes(300_000, 10 + i)))
+        .collect();
+    for (rel, data) in &files {
+        env.write(rel, data);
+    }
+    env.put("/m", "extra.txt", b"would be deleted");
+    slow(&env, 100);
+    let args = [
+        "--json",
+        "sync",
+        "--delete",
+        "--part-size",
+        "100KiB",
+        "--concurrency",
+        "1",
+        "many",
+        &remote("/m/"),
+    ];
+    let child = spawn(&env, &args);
+    // Wait until the first file is on the server, then interrupt.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while env.stat("/m", "f0.bin").is_none() {
+        assert!(std::time::Instant::now() < deadline, "f0.bin never arrived");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let interrupted = std::time::Instant::now();
+    signal(&child, "-INT");
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        interrupted.elapsed() < std::time::Duration::from_secs(5),
+        "Ctrl-C took {:?}",
+        interrupted.elapsed()
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stdout}{stderr}");
+    let (lines, summary) = lines_by_path(&stdout);
+    assert!(summary["failed"].as_u64().unwrap() >= 1, "{stdout}");
+    assert!(summary["uploaded"].as_u64().unwrap() < 6, "{stdout}");
+    assert!(lines.values().all(|l| l["action"] != "deleted"), "{stdout}");
+    assert!(stderr.contains("nothing was deleted"), "{stderr}");
+    assert!(env.stat("/m", "extra.txt").is_some());
+    env.server.set_faults(wantu_server::FaultConfig::default());
+
+    // The same command again: what arrived is skipped, the rest is sent,
+    // and only now the extra file goes.
+    let (code, out, err) = run(env.wantu().args(args));
+    assert_eq!(code, 0, "{err}");
+    let (lines, summary) = lines_by_path(&out);
+    assert_eq!(lines["many/f0.bin"]["action"], "skipped", "{out}");
+    assert_eq!(
+        summary["uploaded"].as_u64().unwrap() + summary["skipped"].as_u64().unwrap(),
+        6,
+        "{out}"
+    );
+    assert_eq!(lines[&remote("/m/extra.txt")]["action"], "deleted", "{out}");
+    for (rel, data) in &files {
+        let name = rel.strip_prefix("many/").unwrap();
+        assert_eq!(&env.download("/m", name), data, "{rel}");
+    }
+}
+
+#[test]
+fn a_wrong_secret_stops_folder_commands_naming_the_key() {
+    let env = Env::start();
+    env.write("w/a.txt", b"a");
+    env.put("/w", "b.txt", b"b");
+    let (up, down, file) = (remote("/w/"), remote("/x/"), remote("/w/b.txt"));
+    for args in [
+        vec!["sync", "w", &up],
+        vec!["sync", &up, "back"],
+        vec!["cp", "-r", "w", &down],
+        vec!["cp", &file, "b.txt"],
+    ] {
+        let (code, _, err) = run(env.wantu().env("WANTU_SK", "wrong").args(&args));
+        assert_eq!(code, 2, "{args:?}: {err}");
+        assert!(
+            err.contains(AK) && err.contains(&env.url()),
+            "{args:?}: {err}"
+        );
+    }
+    assert!(!env.local().join("back").exists() && !env.local().join("b.txt").exists());
+}
