@@ -266,7 +266,7 @@ pub struct TokenArgs {
 pub struct TransferArgs {
     /// Requests in flight at once: parts of one uploaded file (1-64, 4 by
     /// default); for folders (1-64) and downloads (1-256), across all their
-    /// files (32 by default)
+    /// files (the engines' defaults: docs/folders.md, docs/downloads.md)
     #[arg(long, value_name = "N")]
     pub concurrency: Option<u32>,
     /// Bytes per part, e.g. 8MiB (100KiB-64MiB; automatic by default)
