@@ -91,7 +91,8 @@ fn upload(
         let into = dst
             .as_folder()
             .subfolder(&local_folder_name(Path::new(src)));
-        let outcome = upload_folder(client, report, src, &into, &args.transfer, cancel);
+        let (path, t) = (Path::new(src), &args.transfer);
+        let outcome = engines::upload_folder(client, report, path, &into, t, true, false, cancel);
         failed_line(report, src, outcome)?;
     }
     Ok(())
@@ -124,25 +125,6 @@ fn local_folder_name(path: &Path) -> String {
     };
     name.map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "root".into())
-}
-
-/// The folder engine: every file below `src` to `to` + its relative path.
-fn upload_folder(
-    client: &Client,
-    report: &mut Report,
-    src: &str,
-    to: &Remote,
-    args: &TransferArgs,
-    cancel: &CancelToken,
-) -> Outcome {
-    let opts = engines::upload_options(args, true, false)?;
-    let policy = own_policy(&to.namespace)?;
-    let path = Path::new(src);
-    let doc = engines::with_progress(report, src, cancel, |p| {
-        wantu::upload_dir(client, &policy, path, &to.dir, &opts, Some(p), Some(cancel))
-    })
-    .map_err(|e| explain(&e, client, Host::Upload))?;
-    engines::report_results(client, report, &doc, Way::Up, path, to)
 }
 
 /// Remote files and (with `-r`) folders to local disk.
@@ -188,7 +170,8 @@ fn download(
             (true, true) => {
                 let folder = r.as_folder();
                 let local = dst_path.join(remote_folder_name(&folder));
-                download_folder(client, report, &folder, &local, &opts, cancel)
+                let t = &args.transfer;
+                engines::download_folder(client, report, &folder, &local, t, false, cancel)
             }
             (false, _) => {
                 let name = r.name.as_deref().unwrap_or_default();
@@ -220,30 +203,6 @@ fn remote_folder_name(folder: &Remote) -> String {
         Some(last) if !last.is_empty() => last.to_string(),
         _ => folder.namespace.clone(),
     }
-}
-
-fn download_folder(
-    client: &Client,
-    report: &mut Report,
-    folder: &Remote,
-    local: &Path,
-    opts: &wantu::DownloadOptions,
-    cancel: &CancelToken,
-) -> Outcome {
-    let mut opts = opts.clone();
-    opts.skip = wantu::download::Skip::Md5;
-    let doc = engines::with_progress(report, &folder.to_string(), cancel, |p| {
-        wantu::download_dir(
-            client,
-            &folder.namespace,
-            &folder.dir,
-            local,
-            opts,
-            Some(p),
-            Some(cancel),
-        )
-    });
-    engines::report_results(client, report, &doc, Way::Down, local, folder)
 }
 
 /// One remote file to `local`; `base` counts the bytes of earlier files

@@ -85,6 +85,79 @@ pub fn with_progress<T>(
     call(&mut on_progress)
 }
 
+/// A local folder to `to` with the folder engine (`wantu::upload_dir`):
+/// every file to `to` + its relative path; one report line per file.
+/// `skip_same` skips files already there with the same size and MD5.
+#[allow(clippy::too_many_arguments)]
+pub fn upload_folder(
+    client: &Client,
+    report: &mut Report,
+    local: &Path,
+    to: &Remote,
+    args: &TransferArgs,
+    skip_same: bool,
+    dry_run: bool,
+    cancel: &CancelToken,
+) -> Outcome {
+    let opts = upload_options(args, skip_same, dry_run)?;
+    let policy = crate::copy::own_policy(&to.namespace)?;
+    let shown = local.display().to_string();
+    let answer = with_progress(report, &shown, cancel, |p| {
+        wantu::upload_dir(
+            client,
+            &policy,
+            local,
+            &to.dir,
+            &opts,
+            Some(p),
+            Some(cancel),
+        )
+    })
+    .map_err(|e| explain(&e, client, Host::Upload))?;
+    report_results(client, report, &parse(&answer)?, Way::Up, local, to)
+}
+
+/// A remote folder to `local` with the download engine
+/// (`wantu::download_dir`); local files of the same size and MD5 are
+/// skipped. One report line per file.
+pub fn download_folder(
+    client: &Client,
+    report: &mut Report,
+    folder: &Remote,
+    local: &Path,
+    args: &TransferArgs,
+    dry_run: bool,
+    cancel: &CancelToken,
+) -> Outcome {
+    let mut opts = download_options(args)?;
+    opts.skip = wantu::download::Skip::Md5;
+    opts.dry_run = dry_run;
+    let answer = with_progress(report, &folder.to_string(), cancel, |p| {
+        wantu::download_dir(
+            client,
+            &folder.namespace,
+            &folder.dir,
+            local,
+            opts,
+            Some(p),
+            Some(cancel),
+        )
+    });
+    report_results(client, report, &parse(&answer)?, Way::Down, local, folder)
+}
+
+/// An engine's answer as a JSON value, whether it came as a document or
+/// as its text.
+fn parse(answer: &impl serde::Serialize) -> Outcome<Value> {
+    let value = serde_json::to_value(answer)
+        .map_err(|e| Fail::Failed(format!("the library's answer is not JSON: {e}")))?;
+    match value {
+        Value::String(text) => serde_json::from_str(&text)
+            .map_err(|e| Fail::Failed(format!("the library's answer is not JSON: {e}"))),
+        other => Ok(other),
+    }
+}
+
 /// Which way files go.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Way {

@@ -37,43 +37,11 @@ pub fn sync(
     if way == Way::Up {
         check_local_folder(&local)?;
     }
-    let called = match way {
-        Way::Up => {
-            let opts = engines::upload_options(&args.transfer, true, args.dry_run)?;
-            let policy = crate::copy::own_policy(&folder.namespace)?;
-            let shown = local.display().to_string();
-            engines::with_progress(report, &shown, cancel, |p| {
-                wantu::upload_dir(
-                    client,
-                    &policy,
-                    &local,
-                    &folder.dir,
-                    &opts,
-                    Some(p),
-                    Some(cancel),
-                )
-            })
-            .map_err(|e| explain(&e, client, Host::Upload))?
-        }
-        Way::Down => {
-            let mut opts = engines::download_options(&args.transfer)?;
-            opts.skip = wantu::download::Skip::Md5;
-            opts.dry_run = args.dry_run;
-            let shown = folder.to_string();
-            engines::with_progress(report, &shown, cancel, |p| {
-                wantu::download_dir(
-                    client,
-                    &folder.namespace,
-                    &folder.dir,
-                    &local,
-                    opts,
-                    Some(p),
-                    Some(cancel),
-                )
-            })
-        }
-    };
-    engines::report_results(client, report, &called, way, &local, &folder)?;
+    let (t, dry) = (&args.transfer, args.dry_run);
+    match way {
+        Way::Up => engines::upload_folder(client, report, &local, &folder, t, true, dry, cancel)?,
+        Way::Down => engines::download_folder(client, report, &folder, &local, t, dry, cancel)?,
+    }
     if args.delete {
         if cancel.is_triggered() {
             report.stderr("wantu: interrupted; nothing was deleted");
