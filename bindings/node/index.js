@@ -165,6 +165,9 @@ function batchJobs(jobs) {
         if (job === null || typeof job !== 'object' || Array.isArray(job)) {
             throw new TypeError(`\`${arg}\` must be an object, not ${job === null ? 'null' : typeof job}`);
         }
+        if (job.path === undefined && job.content === undefined && job.content_base64 === undefined) {
+            throw new BadValue(`\`${arg}\` needs \`path\` (a local file) or \`content\` (the bytes)`);
+        }
         const one = {};
         for (const [k, v] of Object.entries(job)) {
             if (v === undefined) continue;
