@@ -279,6 +279,15 @@ pub struct TransferArgs {
     /// or ~/.cache/wantu/checkpoints)
     #[arg(long, value_name = "DIR")]
     pub checkpoint_dir: Option<PathBuf>,
+    /// Folders only (cp -r, sync): take only the files that match this glob
+    /// (repeatable). A pattern without / matches names in any folder
+    /// ('*.jpg'); one with / the whole relative path ('raw/**/*.dng')
+    #[arg(long, value_name = "GLOB")]
+    pub include: Vec<String>,
+    /// Folders only: leave out the files that match this glob (repeatable;
+    /// wins over --include). `sync --delete` leaves them alone too
+    #[arg(long, value_name = "GLOB")]
+    pub exclude: Vec<String>,
 }
 
 #[derive(Debug, Args)]

@@ -31,6 +31,9 @@ pub fn upload_options(
 ) -> Outcome<BatchOptions> {
     let mut opts = BatchOptions::default();
     opts.transfer = transfer_options(args, opts.transfer.clone())?;
+    filters(args)?;
+    opts.include = args.include.clone();
+    opts.exclude = args.exclude.clone();
     opts.skip = if skip_same {
         wantu::tree::Skip::Md5
     } else {
@@ -44,6 +47,9 @@ pub fn upload_options(
 /// is checked against the stored MD5, so `--no-integrity` does not apply).
 pub fn download_options(args: &TransferArgs) -> Outcome<DownloadOptions> {
     let mut opts = DownloadOptions::default();
+    filters(args)?;
+    opts.include = args.include.clone();
+    opts.exclude = args.exclude.clone();
     if let Some(c) = args.concurrency {
         opts.concurrency = c;
     }
@@ -55,6 +61,13 @@ pub fn download_options(args: &TransferArgs) -> Outcome<DownloadOptions> {
     Ok(opts)
 }
 
+/// `--include` / `--exclude` as the folder engines will match them; a bad
+/// glob is a usage error before anything is listed or sent.
+pub fn filters(args: &TransferArgs) -> Outcome<wantu::tree::Filters> {
+    wantu::tree::Filters::new(&args.include, &args.exclude)
+        .map_err(|e| Fail::Usage(flag_names(e.message())))
+}
+
 /// The library names its options; the user wrote flags.
 pub fn flag_names(message: &str) -> String {
     message
@@ -62,6 +75,8 @@ pub fn flag_names(message: &str) -> String {
         .replace("option `concurrency`", "--concurrency")
         .replace("`part_size`", "--part-size")
         .replace("`concurrency`", "--concurrency")
+        .replace("option `include`", "--include")
+        .replace("option `exclude`", "--exclude")
 }
 
 /// Runs a folder engine's call with the bars fed from its byte counts.

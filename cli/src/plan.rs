@@ -53,11 +53,24 @@ pub struct Extras {
 }
 
 /// The destination's entries that the source lacks. A destination file is
-/// kept only where the source has a file at the same path, a folder only
-/// where the source has a folder.
-pub fn extras(src: &Tree, dst: &Tree) -> Extras {
-    let files = dst.files.difference(&src.files).cloned().collect();
-    let mut folders: Vec<String> = dst.folders.difference(&src.folders).cloned().collect();
+/// kept where the source has a file at the same path, or where `synced`
+/// says the path is not part of the sync (`--exclude`); a folder where the
+/// source has a folder, or where it holds a file kept that way.
+pub fn extras(src: &Tree, dst: &Tree, synced: &dyn Fn(&str) -> bool) -> Extras {
+    let (files, left_alone): (Vec<&String>, Vec<&String>) =
+        dst.files.difference(&src.files).partition(|f| synced(f));
+    let holds_left_alone = |folder: &str| {
+        left_alone
+            .iter()
+            .any(|f| f.strip_prefix(folder).is_some_and(|r| r.starts_with('/')))
+    };
+    let files = files.into_iter().cloned().collect();
+    let mut folders: Vec<String> = dst
+        .folders
+        .difference(&src.folders)
+        .filter(|f| !holds_left_alone(f))
+        .cloned()
+        .collect();
     // Deeper paths have more segments; among equals the order is stable.
     folders.sort_by_key(|f| std::cmp::Reverse(f.matches('/').count()));
     Extras { files, folders }
@@ -180,14 +193,28 @@ mod tests {
             &["a", "d/b", "d/old", "gone/1", "gone/deep/2", "x/inner"],
             &["d", "gone", "gone/deep", "x"],
         );
-        let e = extras(&src, &dst);
+        let all = |_: &str| true;
+        let e = extras(&src, &dst, &all);
         assert_eq!(e.files, ["d/old", "gone/1", "gone/deep/2", "x/inner"]);
         // Deepest first; `x` is a file in the source, not a folder.
         assert_eq!(e.folders, ["gone/deep", "gone", "x"]);
-        assert_eq!(extras(&dst, &dst), Extras::default());
+        assert_eq!(extras(&dst, &dst, &all), Extras::default());
         // A file where the source has a folder is an extra too.
-        let e = extras(&tree(&[], &["a"]), &tree(&["a"], &[]));
+        let e = extras(&tree(&[], &["a"]), &tree(&["a"], &[]), &all);
         assert_eq!(e.files, ["a"]);
+    }
+
+    #[test]
+    fn files_left_out_of_the_sync_stay_with_their_folders() {
+        let src = tree(&["a"], &[]);
+        let dst = tree(
+            &["a", "b.tmp", "gone/1", "gone/keep.tmp", "old/2"],
+            &["gone", "old"],
+        );
+        let e = extras(&src, &dst, &|rel: &str| !rel.ends_with(".tmp"));
+        assert_eq!(e.files, ["gone/1", "old/2"]);
+        // `gone` still holds keep.tmp, which the sync does not touch.
+        assert_eq!(e.folders, ["old"]);
     }
 
     #[test]

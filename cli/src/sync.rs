@@ -14,6 +14,7 @@ use crate::report::{Action, Report};
 use serde_json::json;
 use std::path::{Path, PathBuf};
 use wantu::transfer::CancelToken;
+use wantu::tree::Filters;
 use wantu::Client;
 
 pub fn sync(
@@ -46,7 +47,8 @@ pub fn sync(
         if cancel.is_triggered() {
             report.stderr("wantu: interrupted; nothing was deleted");
         } else {
-            delete_extras(client, report, way, &local, &folder, args.dry_run)?;
+            let keep = engines::filters(&args.transfer)?;
+            delete_extras(client, report, way, &local, &folder, &keep, args.dry_run)?;
         }
     }
     report.summary();
@@ -79,12 +81,16 @@ fn engine_temp(name: &str) -> bool {
     name.starts_with('.') && (name.ends_with(".wantu-part") || name.ends_with(".wantu-part.json"))
 }
 
+/// Deletes (or, with `dry_run`, reports) the destination's extras. Files
+/// that `--include`/`--exclude` leave out are not part of the sync: they are
+/// never deleted, nor the folders that hold them.
 fn delete_extras(
     client: &Client,
     report: &mut Report,
     way: Way,
     local: &Path,
     folder: &Remote,
+    filters: &Filters,
     dry_run: bool,
 ) -> Outcome {
     let remote_tree = plan::remote_tree(client, folder)?;
@@ -93,7 +99,7 @@ fn delete_extras(
         Way::Up => (&local_tree, &remote_tree),
         Way::Down => (&remote_tree, &local_tree),
     };
-    let Extras { files, folders } = plan::extras(src, dst);
+    let Extras { files, folders } = plan::extras(src, dst, &|rel| filters.allows(rel));
     let folder_paths = folders.iter().map(|f| (f, true));
     for (rel, is_folder) in files.iter().map(|f| (f, false)).chain(folder_paths) {
         let shown = match way {

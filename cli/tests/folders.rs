@@ -289,6 +289,63 @@ fn sync_down_fetches_only_what_differs_and_deletes_extras() {
 }
 
 #[test]
+fn include_and_exclude_filter_both_ways_and_delete() {
+    let env = Env::start();
+    env.write("src/a.jpg", b"jpeg");
+    env.write("src/deep/b.jpg", b"jpeg2");
+    env.write("src/notes.txt", b"text");
+    env.write("src/raw/c.jpg", b"raw jpeg");
+    let dst = remote("/f/");
+    let up = |extra: &[&str]| {
+        let mut cmd = env.wantu();
+        cmd.args(["--json", "sync", "--include", "*.jpg", "--exclude", "raw/*"])
+            .args(extra)
+            .args(["src", &dst]);
+        run(&mut cmd)
+    };
+    let (code, out, err) = up(&[]);
+    assert_eq!(code, 0, "{err}");
+    let a = actions(&out);
+    // `*.jpg` matches names at any depth; `raw/*` the path under raw/.
+    assert_eq!(a.len(), 2, "{out}");
+    assert!(env.stat("/f/deep", "b.jpg").is_some());
+    assert!(env.stat("/f", "notes.txt").is_none());
+    assert!(env.stat("/f/raw", "c.jpg").is_none());
+
+    // Remote files the filters leave out are not deleted, nor their folder.
+    env.put("/f", "keep.txt", b"not synced");
+    env.put("/f/raw", "kept.jpg", b"excluded");
+    env.put("/f/old", "gone.jpg", b"extra");
+    let (code, out, err) = up(&["--delete"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        actions(&out)[&remote("/f/old/gone.jpg")],
+        "deleted",
+        "{out}"
+    );
+    assert!(env.stat("/f/old", "gone.jpg").is_none());
+    assert!(env.stat("/f", "keep.txt").is_some(), "{out}");
+    assert!(env.stat("/f/raw", "kept.jpg").is_some(), "{out}");
+
+    // Down, the same rules: only the included files arrive.
+    let (code, out, err) =
+        run(env
+            .wantu()
+            .args(["--json", "cp", "-r", "--exclude", "deep/*", &dst, "back"]));
+    assert_eq!(code, 0, "{err}");
+    // cp -r keeps the folder's own name, as cp does.
+    let back = env.local().join("back/f");
+    assert!(back.join("a.jpg").exists(), "{out}");
+    assert!(back.join("keep.txt").exists(), "{out}");
+    assert!(!back.join("deep/b.jpg").exists(), "{out}");
+
+    // A bad glob is a usage error naming the flag, before anything is sent.
+    let (code, _, err) = run(env.wantu().args(["sync", "--include", "a[", "src", &dst]));
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("--include"), "{err}");
+}
+
+#[test]
 fn folder_progress_bars_on_a_terminal_only() {
     let env = Env::start();
     env.write("big/one.bin", &bytes(3_000_000, 6));

@@ -6,11 +6,11 @@
 use super::file::{self, FileStats, Job, Shared};
 use super::options::{DownloadOptions, Skip};
 use super::plan::{self, Entry};
-use crate::tree::Filters;
 use super::remote::RemoteFile;
 use crate::client::Client;
 use crate::error::{Error, Result};
 use crate::manage::normalize_dir;
+use crate::tree::Filters;
 use serde_json::{json, Map, Value};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

@@ -7,10 +7,10 @@ use crate::error::{Error, Result};
 use crate::multipart::MIN_PART_SIZE;
 use crate::retry::RetryLimits;
 use crate::transfer::options::MAX_PART_SIZE;
-use serde::Deserialize;
 /// Which local files a folder download leaves alone: the rule folder
 /// uploads use, the other way round.
 pub use crate::tree::Skip;
+use serde::Deserialize;
 
 /// Range size when none is configured: large enough that a request's
 /// set-up cost is small next to its transfer, small enough that a

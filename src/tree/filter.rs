@@ -109,7 +109,10 @@ mod tests {
         let f = Filters::new(&[], &v(&["skip/*"])).unwrap();
         assert!(!f.allows("skip/a.jpg"));
         assert!(f.allows("skip/deeper/a.jpg"), "* stays within one folder");
-        assert!(f.allows("other/skip/a.jpg"), "a pattern with / matches the whole path");
+        assert!(
+            f.allows("other/skip/a.jpg"),
+            "a pattern with / matches the whole path"
+        );
         let all = Filters::new(&[], &[]).unwrap();
         assert!(all.allows("anything/at all"));
     }
