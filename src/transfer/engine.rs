@@ -8,7 +8,9 @@
 //! (`concurrency`) and part buffers in memory. A one-file call has one
 //! upload; a folder or batch call runs many at once under the same bounds.
 
-use super::checkpoint::{Checkpoint, CheckpointFile, FileIdentity, Loaded, TargetIdentity};
+use super::checkpoint::{
+    Checkpoint, CheckpointFile, FileIdentity, Journal, Loaded, TargetIdentity,
+};
 use super::options::TransferOptions;
 use super::ordered::InOrder;
 use super::plan::Plan;
@@ -562,15 +564,27 @@ async fn sized(sh: &Shared<'_>, src: Known<'_>, size: u64, known: Option<String>
 }
 
 /// The checkpoint being kept for this upload, written after every part.
-type Keeper = Option<(Arc<CheckpointFile>, tokio::sync::Mutex<Checkpoint>)>;
+type Keeper = Option<Arc<Mutex<Journal>>>;
+
+/// Starts keeping `cp` (a new upload's, or a resumed one's) in `file`.
+async fn keep(file: &Arc<CheckpointFile>, cp: Checkpoint) -> Keeper {
+    let file = file.clone();
+    match blocking(move || file.begin(&cp)).await {
+        Ok(j) => Some(Arc::new(Mutex::new(j))),
+        Err(e) => {
+            // Without a checkpoint a crash only means sending everything again.
+            tracing::debug!(target: "wantu", error = %e, "checkpoint not written");
+            None
+        }
+    }
+}
 
 async fn record(keeper: &Keeper, tag: PartTag) {
-    let Some((file, cp)) = keeper else { return };
-    // Held across the write, so checkpoints land in order.
-    let mut cp = cp.lock().await;
-    cp.add(tag);
-    let (file, snapshot) = (file.clone(), cp.clone());
-    if let Err(e) = blocking(move || file.save(&snapshot)).await {
+    let Some(journal) = keeper.clone() else {
+        return;
+    };
+    let outcome = blocking(move || journal.lock().unwrap_or_else(|p| p.into_inner()).add(tag));
+    if let Err(e) = outcome.await {
         // An older checkpoint only means re-sending more after a crash.
         tracing::debug!(target: "wantu", error = %e, "checkpoint not written");
     }
@@ -605,9 +619,10 @@ async fn multipart(
                 s.id = Some(ids.0.clone());
                 s.upload_id = Some(ids.1.clone());
             }
-            keeper = file
-                .and_then(|f| f.checkpoint.clone())
-                .map(|c| (c, tokio::sync::Mutex::new(cp)));
+            keeper = match file.and_then(|f| f.checkpoint.as_ref()) {
+                Some(c) => keep(c, cp).await,
+                None => None,
+            };
             ids
         }
         None => {
@@ -648,20 +663,20 @@ async fn multipart(
                 s.upload_id = Some(up.clone());
                 s.uploaded_parts += 1;
             }
-            keeper = match file {
-                Some(f) => f.checkpoint.clone().map(|c| {
-                    let cp = Checkpoint::new(
+            keeper = match file.and_then(|f| f.checkpoint.as_ref().map(|c| (f, c))) {
+                Some((f, c)) => {
+                    let mut cp = Checkpoint::new(
                         f.identity.clone(),
                         target.clone(),
                         id.clone(),
                         up.clone(),
                         plan.part_size,
                     );
-                    (c, tokio::sync::Mutex::new(cp))
-                }),
+                    cp.add(tag.clone());
+                    keep(c, cp).await
+                }
                 None => None,
             };
-            record(&keeper, tag.clone()).await;
             tags[0] = Some(tag);
             (id, up)
         }
