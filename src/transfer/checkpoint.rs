@@ -41,10 +41,10 @@ pub struct FileIdentity {
 }
 
 impl FileIdentity {
-    pub fn of(path: &Path) -> Result<FileIdentity> {
+    /// The identity of the file at `path`, from the metadata of its open
+    /// descriptor (`fstat`), so that it describes the file actually read.
+    pub fn of(path: &Path, meta: &fs::Metadata) -> Result<FileIdentity> {
         let shown = path.display();
-        let meta =
-            fs::metadata(path).map_err(|e| Error::Io(format!("cannot open file {shown}: {e}")))?;
         if meta.is_dir() {
             return Err(Error::Io(format!(
                 "{shown} is a directory; give the path of a file"
@@ -198,6 +198,7 @@ impl CheckpointFile {
     }
 
     /// Bytes written to disk for this checkpoint so far.
+    #[cfg(test)]
     pub fn written(&self) -> u64 {
         self.written.load(Ordering::Relaxed)
     }
@@ -345,7 +346,7 @@ mod tests {
     fn sample(dir: &Path) -> (Checkpoint, FileIdentity, TargetIdentity) {
         let src = dir.join("src.bin");
         fs::write(&src, vec![7u8; 300_000]).unwrap();
-        let file = FileIdentity::of(&src).unwrap();
+        let file = FileIdentity::of(&src, &fs::metadata(&src).unwrap()).unwrap();
         let target = TargetIdentity {
             namespace: "ns".into(),
             dir: Some("/d".into()),

@@ -18,6 +18,7 @@ use super::progress::{PartMeter, Progress};
 use super::source::{hash_file, md5_hex, read_at, BufferPool, StreamMsg};
 use crate::client::Client;
 use crate::error::{Error, Result};
+use crate::file_identity::file_changed;
 use crate::multipart::PartTag;
 use crate::policy::Policy;
 use crate::retry::{annotate, Retrier};
@@ -155,6 +156,10 @@ impl<'a> Shared<'a> {
 pub struct FileInput<'a> {
     pub path: &'a Path,
     pub file: Arc<File>,
+    /// `fstat` of `file` when it was opened: a multipart upload compares
+    /// it again after every part read and before blockComplete, and ends
+    /// with `FileChanged` on any difference.
+    pub opened: crate::file_identity::FileIdentity,
     pub identity: FileIdentity,
     pub checkpoint: Option<Arc<CheckpointFile>>,
     pub loaded: Loaded,
@@ -213,6 +218,18 @@ pub async fn run(sh: &Shared<'_>, input: Input<'_>, known: Option<String>) -> Re
                 c.remove();
             }
             Err(Error::Cancelled(format!("{msg}; {note}")))
+        }
+        Err(e @ Error::FileChanged(_)) => {
+            // Its parts are of a file that no longer exists as it was: the
+            // checkpoint must never resume them, and nobody can finish the
+            // server-side upload.
+            if let Some(c) = &checkpoint {
+                c.remove();
+            }
+            if let Some((id, up)) = ids {
+                abort(sh, &id, &up).await;
+            }
+            Err(e)
         }
         Err(e) => {
             // With a checkpoint the upload is kept for a later resume;
@@ -460,8 +477,13 @@ impl Known<'_> {
         match self {
             Known::File(f) => {
                 let (file, path) = (f.file.clone(), f.path.to_path_buf());
+                let opened = f.opened.clone();
                 blocking(move || {
-                    read_at(&file, &path, offset, &mut buf)?;
+                    // A read that falls short, or a file whose size or
+                    // times moved, is a file that changed under us.
+                    let read = read_at(&file, &path, offset, &mut buf);
+                    opened.check(&file, &path)?;
+                    read?;
                     let md5 = hashing.hash(offset, &buf, own);
                     Ok((buf.freeze(), md5))
                 })
@@ -743,7 +765,30 @@ async fn multipart(
         Hashing::Known(m) => Some(m.clone()),
         Hashing::InOrder(o) => Some(o.finish(plan.size)?),
     };
-    complete(sh, &id, &up, &parts, md5).await
+    if let Some(f) = file {
+        // Every part was read through the one descriptor opened at the
+        // start; a file that changed meanwhile is never completed.
+        f.opened.check(&f.file, f.path)?;
+    }
+    match complete(sh, &id, &up, &parts, md5).await {
+        // The whole file's MD5 (of the bytes read now) differs from the
+        // parts the server holds: parts sent earlier (before a resume, or
+        // hashed before the upload) were of other bytes.
+        Err(e)
+            if file.is_some()
+                && matches!(&e, Error::Server { code, .. } if code == "BadDigest") =>
+        {
+            let path = file.map_or(Path::new(""), |f| f.path);
+            Err(file_changed(
+                path,
+                &format!(
+                    "its bytes now differ from the parts sent earlier: the server says {}",
+                    e.message()
+                ),
+            ))
+        }
+        other => other,
+    }
 }
 
 fn stream_closed() -> Error {
