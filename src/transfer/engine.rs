@@ -263,8 +263,9 @@ async fn abort(sh: &Shared<'_>, id: &str, up: &str) -> bool {
 
 const DAMAGED: &str = "integrity check failed";
 
-/// Digest trouble on a part means its bytes were damaged on the way: the
-/// same buffer is sent again.
+/// Digest trouble means the bytes were damaged on the way: a buffer is
+/// sent again as it is; a file body only once the file proved unchanged
+/// (see [`send`]).
 fn damaged_in_transit(e: &Error) -> bool {
     match e {
         Error::Server { code, .. } => code == "BadDigest",
@@ -311,6 +312,16 @@ enum Req<'a> {
 
 /// One request carrying content (simple upload, blockInit, blockUpload),
 /// retried; each attempt's body is metered.
+///
+/// A digest mismatch (`BadDigest`, or an eTag that is not the local MD5) is
+/// retried only when the retry sends the very bytes whose MD5 was computed:
+/// a buffer (`Content::Bytes`) is sent again as it is. A body streamed
+/// from a file (`reread`: its path and size) is read anew by every
+/// attempt, so after a mismatch the file is read again and hashed: if its
+/// MD5 is no longer the one sent, the file changed and the upload ends at
+/// once with `FileChanged`; if it is, the bytes were damaged on the way and
+/// the request is retried.
+#[allow(clippy::too_many_arguments)]
 async fn send(
     sh: &Shared<'_>,
     meter: &Arc<PartMeter>,
@@ -318,6 +329,7 @@ async fn send(
     content: Content,
     md5: Option<&str>,
     req: Req<'_>,
+    reread: Option<(&Path, u64)>,
 ) -> Result<Value> {
     let what = match req {
         Req::Simple => "upload".to_string(),
@@ -329,21 +341,46 @@ async fn send(
         .run(what, damaged_in_transit, |_| {
             let body = Content::Metered(Box::new(content.clone()), meter.attempt());
             async move {
-                let _permit = sh.call.request_permit().await;
-                let c = sh.call.client;
-                let v = match req {
-                    Req::Simple => c.upload(sh.call.policy, sh.target, body, md5).await?,
-                    Req::Init => {
-                        c.multipart_init(sh.call.policy, sh.target, body, md5)
-                            .await?
-                    }
-                    Req::Part(id, up) => {
-                        c.multipart_upload(sh.call.policy, id, up, n, body, md5)
-                            .await?
-                    }
+                let sent = async {
+                    let _permit = sh.call.request_permit().await;
+                    let c = sh.call.client;
+                    let v = match req {
+                        Req::Simple => c.upload(sh.call.policy, sh.target, body, md5).await?,
+                        Req::Init => {
+                            c.multipart_init(sh.call.policy, sh.target, body, md5)
+                                .await?
+                        }
+                        Req::Part(id, up) => {
+                            c.multipart_upload(sh.call.policy, id, up, n, body, md5)
+                                .await?
+                        }
+                    };
+                    check_e_tag(&e_tag(&v, what)?, md5, what)?;
+                    Ok(v)
                 };
-                check_e_tag(&e_tag(&v, what)?, md5, what)?;
-                Ok(v)
+                match (sent.await, reread, md5) {
+                    (Err(e), Some((path, size)), Some(first)) if damaged_in_transit(&e) => {
+                        let (p, stop) = (path.to_path_buf(), sh.call.cancel.clone());
+                        let now = blocking(move || hash_file(&p, size, &stop)).await;
+                        match now {
+                            Ok(m) if m.eq_ignore_ascii_case(first) => Err(e),
+                            Ok(m) => Err(file_changed(
+                                path,
+                                &format!(
+                                    "read again after the server answered `{}`, its MD5 is {m}, \
+                                     not {first} as first read",
+                                    e.name()
+                                ),
+                            )),
+                            Err(Error::Io(why)) if why.contains("shrank") => Err(file_changed(
+                                path,
+                                "it shrank before it could be read again",
+                            )),
+                            Err(other) => Err(other),
+                        }
+                    }
+                    (outcome, ..) => outcome,
+                }
             }
         })
         .await
@@ -367,6 +404,7 @@ async fn send_stream_part(
         Content::Bytes(bytes.clone()),
         md5.as_deref(),
         req,
+        None,
     )
     .await?;
     sh.call.pool.give(bytes);
@@ -374,7 +412,14 @@ async fn send_stream_part(
     Ok(v)
 }
 
-async fn simple(sh: &Shared<'_>, content: Content, md5: Option<String>) -> Result<Value> {
+/// One simple request; `reread` names the file a `Content::File` streams
+/// from (and its size), for the digest rule of [`send`].
+async fn simple(
+    sh: &Shared<'_>,
+    content: Content,
+    md5: Option<String>,
+    reread: Option<(&Path, u64)>,
+) -> Result<Value> {
     {
         let mut s = sh.stats();
         s.multipart = false;
@@ -382,7 +427,7 @@ async fn simple(sh: &Shared<'_>, content: Content, md5: Option<String>) -> Resul
         s.md5 = md5.clone();
     }
     let meter = PartMeter::new(sh.call.progress.clone());
-    let v = send(sh, &meter, 1, content, md5.as_deref(), Req::Simple).await?;
+    let v = send(sh, &meter, 1, content, md5.as_deref(), Req::Simple, reread).await?;
     sh.stats().uploaded_parts = 1;
     Ok(v)
 }
@@ -531,7 +576,8 @@ async fn sized(sh: &Shared<'_>, src: Known<'_>, size: u64, known: Option<String>
                 (Content::Bytes(bytes), md5)
             }
         };
-        return simple(sh, content, md5).await;
+        let reread = file.map(|f| (f.path, size));
+        return simple(sh, content, md5, reread).await;
     }
     // Kept across a restart: bytes hashed already are not hashed again.
     let hashing = match (integrity, &known) {
@@ -661,6 +707,7 @@ async fn multipart(
                 Content::Bytes(bytes.clone()),
                 md5.as_deref(),
                 Req::Init,
+                None,
             )
             .await?;
             sh.call.pool.give(bytes);
@@ -723,6 +770,7 @@ async fn multipart(
                 Content::Bytes(bytes.clone()),
                 md5.as_deref(),
                 Req::Part(id, up),
+                None,
             )
             .await?;
             sh.call.pool.give(bytes);
@@ -808,14 +856,16 @@ async fn recv(rx: &mut UnboundedReceiver<StreamMsg>) -> Result<StreamMsg> {
 async fn stream(sh: &Shared<'_>, mut rx: UnboundedReceiver<StreamMsg>) -> Result<Value> {
     let first = match recv(&mut rx).await? {
         StreamMsg::Part(_, b, md5) => (b, md5),
-        StreamMsg::End { md5, .. } => return simple(sh, Content::Bytes(Bytes::new()), md5).await,
+        StreamMsg::End { md5, .. } => {
+            return simple(sh, Content::Bytes(Bytes::new()), md5, None).await
+        }
         StreamMsg::Failed(e) => return Err(e),
     };
     let mut ended = None;
     let mut queued = None;
     match recv(&mut rx).await? {
         StreamMsg::End { total, md5 } if total <= sh.threshold => {
-            return simple(sh, Content::Bytes(first.0), md5).await;
+            return simple(sh, Content::Bytes(first.0), md5, None).await;
         }
         StreamMsg::End { total, md5 } => ended = Some((total, md5)),
         StreamMsg::Part(n, b, md5) => queued = Some((n, b, md5)),
