@@ -16,7 +16,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 use transfer_util::*;
-use wantu::transfer::{self, Outcome, Source, TransferOptions};
+use wantu::transfer::{self, CancelToken, Outcome, Source, TransferOptions};
 
 /// A file whose mtime lies an hour back, so that a change made during the
 /// test shows in the mtime whatever the clock's granularity.
@@ -267,6 +267,10 @@ struct Plan {
     /// Run this when the head of the first request arrives, then drop that
     /// connection without forwarding anything (the attempt breaks off).
     break_first: Option<Box<dyn Fn() + Send + Sync>>,
+    /// Trigger this token when blockComplete's answer comes back from the
+    /// server, and never forward that answer (the server has stored the
+    /// file; the client only sees its cancel).
+    cancel_on_complete: Option<CancelToken>,
 }
 
 struct Proxy {
@@ -427,10 +431,20 @@ fn answers(
             log.lock().unwrap().push(Exchange {
                 part: field(&s.prefix, "partNumber").and_then(|p| p.parse().ok()),
                 md5: field(&s.prefix, "md5"),
-                path,
+                path: path.clone(),
                 status,
             });
             *s = Req::default();
+            if path.ends_with("/blockComplete") {
+                if let Some(cancel) = &plan.cancel_on_complete {
+                    // The answer is held back: the client waits for it
+                    // until its cancel, which comes now.
+                    cancel.trigger();
+                    drop(s);
+                    let _ = from.read(&mut buf);
+                    break;
+                }
+            }
         }
         drop(s);
         if to.write_all(chunk).is_err() {
@@ -526,4 +540,61 @@ fn a_bad_digest_on_a_reread_file_is_file_changed_at_once() {
     assert_eq!(log.len(), 1, "{log:?}");
     assert_eq!(log[0].status, 400);
     assert!(!stored(&env, "/big", "simple.bin"));
+}
+
+// ---- 3. a cancel while blockComplete is in flight ----
+
+/// Deterministic without timing: the proxy forwards blockComplete, lets the
+/// server finish it (its answer arrives, so the file is stored), then
+/// triggers the cancel and never forwards that answer. The client is thus
+/// always waiting on blockComplete when its cancel comes.
+#[test]
+fn a_cancel_during_block_complete_says_the_outcome_is_unknown() {
+    let env = TestEnv::start();
+    let data = test_bytes(3 * MIB, 66);
+    let file = write_temp(&data);
+    let cancel = CancelToken::new();
+    let proxy = Proxy::start(
+        env.server().addr(),
+        Plan {
+            cancel_on_complete: Some(cancel.clone()),
+            ..Plan::default()
+        },
+    );
+    let client = client_for(&proxy.url(), Default::default());
+    let o = opts(json!({"part_size": MIB}));
+    let policy = Policy::parse(&policy_json(json!({}))).unwrap();
+    let out = transfer::upload(
+        &client,
+        &policy,
+        &target("late-cancel.bin"),
+        Source::File(file.path().into()),
+        &o,
+        None,
+        Some(&cancel),
+    );
+    let v = out.to_json();
+    eprintln!("{v}");
+    assert_eq!(
+        (v["code"].clone(), v["error"].clone()),
+        (json!(0), json!("Cancelled")),
+        "{v}"
+    );
+    let msg = v["message"].as_str().unwrap();
+    assert!(
+        msg.contains("blockComplete was in flight") && msg.contains("may or may not be stored"),
+        "{msg}"
+    );
+    assert!(!msg.contains("was cancelled on the server"), "{msg}");
+    assert!(!msg.contains("nothing was stored"), "{msg}");
+    // Here the server did complete it: the message was right not to
+    // claim otherwise, and no blockCancel followed the blockComplete.
+    assert!(stored(&env, "/big", "late-cancel.bin"));
+    let log = proxy.log();
+    assert_eq!(
+        log.last().unwrap().path,
+        "/api/proxy/blockComplete",
+        "{log:?}"
+    );
+    assert!(env.download("/big", "late-cancel.bin") == data);
 }

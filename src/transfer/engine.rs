@@ -28,6 +28,7 @@ use futures_util::stream::{FuturesUnordered, StreamExt};
 use serde_json::Value;
 use std::fs::File;
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
@@ -124,6 +125,9 @@ pub struct Shared<'a> {
     pub target: &'a Target,
     pub retry: Retrier,
     pub stats: Mutex<Stats>,
+    /// Set when blockComplete is first sent: from then on a cancel cannot
+    /// say whether the file was stored.
+    pub completing: AtomicBool,
     pub part_size: u64,
     pub threshold: u64,
 }
@@ -139,6 +143,7 @@ impl<'a> Shared<'a> {
                 checkpoint: "none",
                 ..Stats::default()
             }),
+            completing: AtomicBool::new(false),
             part_size,
             threshold,
         }
@@ -203,6 +208,19 @@ pub async fn run(sh: &Shared<'_>, input: Input<'_>, known: Option<String>) -> Re
                 c.remove();
             }
             Ok(v)
+        }
+        Err(Error::Cancelled(msg)) if sh.completing.load(Ordering::SeqCst) => {
+            // blockComplete was sent: the server may have stored the file
+            // (then a blockCancel would only fail with NoSuchUpload) or not.
+            // Nothing here can tell, so nothing claims either.
+            if let Some(c) = &checkpoint {
+                c.remove();
+            }
+            let id = ids.map(|(id, _)| id).unwrap_or_default();
+            Err(Error::Cancelled(format!(
+                "{msg}; the cancel came while blockComplete was in flight (upload {id}): the \
+                 file may or may not be stored; check with wantu_file_get"
+            )))
         }
         Err(Error::Cancelled(msg)) => {
             let note = match ids {
@@ -440,6 +458,7 @@ async fn complete(
     md5: Option<String>,
 ) -> Result<Value> {
     sh.stats().md5 = md5.clone();
+    sh.completing.store(true, Ordering::SeqCst);
     let mut broke_off = false;
     let outcome = sh
         .retry
