@@ -380,14 +380,14 @@ fn requests(
                         }
                     }
                 }
-                if plan.break_first.is_some()
-                    && find(&s.prefix, b"\r\n\r\n").is_some()
-                    && !broke.swap(true, Ordering::SeqCst)
-                {
-                    (plan.break_first.as_ref().unwrap())();
-                    let _ = from.shutdown(Shutdown::Both);
-                    let _ = to.shutdown(Shutdown::Both);
-                    return;
+                if let Some(hook) = &plan.break_first {
+                    if find(&s.prefix, b"\r\n\r\n").is_some() && !broke.swap(true, Ordering::SeqCst)
+                    {
+                        hook();
+                        let _ = from.shutdown(Shutdown::Both);
+                        let _ = to.shutdown(Shutdown::Both);
+                        return;
+                    }
                 }
             }
             if let Some(seen) = s.content {
