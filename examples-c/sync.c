@@ -82,7 +82,9 @@ int main(int argc, char **argv)
     signal(SIGINT, on_sigint);
     client = wantu_client_new(argv[2], argv[3], NULL, argv[1], argv[1]);
     if (client == NULL) {
-        fprintf(stderr, "cannot create a client: %s\n", wantu_last_error());
+        char *why = wantu_last_error();
+        fprintf(stderr, "cannot create a client: %s\n", why ? why : "(no reason given)");
+        wantu_string_free(why);
         return 1;
     }
     snprintf(policy, sizeof policy, "{\"namespace\":\"%s\",\"expiration\":-1}", argv[4]);
@@ -92,18 +94,13 @@ int main(int argc, char **argv)
     status = outcome(wantu_upload_dir(client, policy, argv[5], argv[6], "{\"skip\":\"md5\"}",
                                       on_progress, &up, NULL));
 
-    /*
-     * Down: REMOTE_DIR back into DOWNLOAD_DIR. The download half
-     * (wantu_download_dir, branch `down`) goes here:
-     *
-     *     if (status == 0 && argc > 7) {
-     *         struct line down = {"down", {0, 0}};
-     *         clock_gettime(CLOCK_MONOTONIC, &down.start);
-     *         status = outcome(wantu_download_dir(client, argv[4], argv[6], argv[7],
-     *                                             "{\"skip\":\"md5\"}", on_progress, &down,
-     *                                             NULL));
-     *     }
-     */
+    /* Down: REMOTE_DIR back into DOWNLOAD_DIR, unchanged local files skipped. */
+    if (status == 0 && argc > 7) {
+        struct line down = {"down", {0, 0}};
+        clock_gettime(CLOCK_MONOTONIC, &down.start);
+        status = outcome(wantu_download_dir(client, argv[4], argv[6], argv[7],
+                                            "{\"skip\":\"md5\"}", on_progress, &down, NULL));
+    }
     wantu_client_free(client);
     return status;
 }

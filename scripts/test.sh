@@ -171,7 +171,7 @@ C_RUN=(env ASAN_OPTIONS="detect_leaks=1:halt_on_error=1:exitcode=98:${ASAN_OPTIO
     LSAN_OPTIONS="exitcode=23:${LSAN_OPTIONS:-}")
 run_c_tests "C tests (sanitizers)" build/c-san
 
-stage "C examples (examples-c/*.c build strictly; sync runs twice under valgrind)"
+stage "C examples (examples-c/*.c build strictly; sync up and down, twice, under valgrind)"
 mkdir -p build/examples
 runner=("${VALGRIND_ARGS[@]}")
 [ "${VALGRIND:-1}" = 0 ] && runner=()
@@ -181,27 +181,34 @@ for src in examples-c/*.c; do
         -L"$WANTU_LIB_DIR" -Wl,-rpath,"$WANTU_LIB_DIR" -lwantu ||
         fail "$src does not compile cleanly"
 done
-# sync: a small tree up; the second run must skip every file.
+# sync: a small tree up and back down into another folder, byte-exact;
+# the second run must skip every file both ways.
 sync_dir="$(mktemp -d)"
-mkdir -p "$sync_dir/a/b"
-printf 'one' >"$sync_dir/one.txt"
-printf 'two two' >"$sync_dir/a/two.txt"
-: >"$sync_dir/a/b/empty"
+mkdir -p "$sync_dir/up/a/b"
+printf 'one' >"$sync_dir/up/one.txt"
+printf 'two two' >"$sync_dir/up/a/two.txt"
+: >"$sync_dir/up/a/b/empty"
 sync_args=("$WANTU_TEST_ENDPOINT" "$WANTU_TEST_AK" "$WANTU_TEST_SK" "$WANTU_TEST_NAMESPACE"
-    "$sync_dir" "/example-sync-$$")
-"${runner[@]}" build/examples/sync "${sync_args[@]}" >build/examples/sync1.json 2>/dev/null ||
-    { rm -rf "$sync_dir"; fail "examples-c/sync (first run): $(cat build/examples/sync1.json)"; }
-"${runner[@]}" build/examples/sync "${sync_args[@]}" >build/examples/sync2.json 2>/dev/null ||
-    { rm -rf "$sync_dir"; fail "examples-c/sync (second run): $(cat build/examples/sync2.json)"; }
+    "$sync_dir/up" "/example-sync-$$" "$sync_dir/down")
+for run in 1 2; do
+    "${runner[@]}" build/examples/sync "${sync_args[@]}" >"build/examples/sync$run.json" 2>/dev/null ||
+        { rm -rf "$sync_dir"; fail "examples-c/sync (run $run): $(cat "build/examples/sync$run.json")"; }
+done
+diff -r "$sync_dir/up" "$sync_dir/down" >/dev/null ||
+    { rm -rf "$sync_dir"; fail "examples-c/sync: the folder that came back down differs"; }
 rm -rf "$sync_dir"
+# One JSON line per half: code, then sent (uploaded or downloaded), skipped, failed.
 sync_counts() {
-    python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d["code"], d["uploaded"], d["skipped"], d["failed"])' "$1"
+    python3 -c 'import json,sys
+for line in open(sys.argv[1]):
+    d = json.loads(line)
+    print(d["code"], d.get("uploaded", d.get("downloaded")), d["skipped"], d["failed"], end=" ")' "$1"
 }
-[ "$(sync_counts build/examples/sync1.json)" = "200 3 0 0" ] ||
-    fail "examples-c/sync: the first run did not upload 3 files: $(cat build/examples/sync1.json)"
-[ "$(sync_counts build/examples/sync2.json)" = "200 0 3 0" ] ||
-    fail "examples-c/sync: the second run did not skip all 3 files: $(cat build/examples/sync2.json)"
-echo "examples-c: $(ls examples-c/*.c | wc -l) built; sync uploaded 3 files, then skipped all 3"
+[ "$(sync_counts build/examples/sync1.json)" = "200 3 0 0 200 3 0 0 " ] ||
+    fail "examples-c/sync: the first run did not send 3 files each way: $(cat build/examples/sync1.json)"
+[ "$(sync_counts build/examples/sync2.json)" = "200 0 3 0 200 0 3 0 " ] ||
+    fail "examples-c/sync: the second run did not skip all 3 files each way: $(cat build/examples/sync2.json)"
+echo "examples-c: $(ls examples-c/*.c | wc -l) built; sync sent 3 files up and down (byte-exact), then skipped all 3 both ways"
 passed "C examples"
 
 if compgen -G "bindings/python/test_*.py" >/dev/null; then

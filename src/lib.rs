@@ -20,6 +20,11 @@ pub mod tree;
 pub mod upload;
 
 pub use client::{Client, ClientConfig, ClientOptions};
+// The many-files engines, as the `wantu` tool (and any Rust program) calls
+// them: each answers the same result document as its C function
+// (docs/folders.md, docs/downloads.md).
+pub use batch::{upload_batch, upload_dir, BatchOptions};
+pub use download::{download_dir, download_file, DownloadOptions};
 pub use error::{Error, Result};
 
 /// The crate version, as `wantu_version()` reports it.

@@ -48,6 +48,65 @@ declare namespace WANTU {
         /** Aborting it cancels the upload (answered with error `Cancelled`). */
         signal?: AbortSignal;
     }
+
+    /** Progress and cancel of the calls beyond the official SDK. */
+    interface ProgressOptions {
+        /** Called on the event loop with the bytes of the whole call; `total` is null until known. Throwing cancels. */
+        onProgress?: (done: number, total: number | null) => void;
+        /** Aborting it cancels the call (answered with error `Cancelled`). */
+        signal?: AbortSignal;
+        /** Requests in flight across every file of the call. */
+        concurrency?: number;
+        /** Bytes per part or range. */
+        partSize?: number;
+        maxAttempts?: number;
+        retryBudgetMs?: number;
+        backoffBaseMs?: number;
+        backoffMaxMs?: number;
+    }
+
+    /** Options of uploadDir and batch (libwantu's, in camelCase: see docs/folders.md). */
+    interface ManyOptions extends ProgressOptions {
+        multipartThreshold?: number;
+        integrity?: boolean;
+        /** Globs over the relative path. */
+        include?: string[];
+        exclude?: string[];
+        followSymlinks?: boolean;
+        /** "none" (default), "size", or "md5": leave out what is already stored. */
+        skip?: 'none' | 'size' | 'md5';
+        /** Report what would be sent; send nothing. */
+        dryRun?: boolean;
+        /** Stop at the first failed file. */
+        failFast?: boolean;
+    }
+
+    /** Options of download (see docs/downloads.md). */
+    interface DownloadOptions extends ProgressOptions {
+        /** An interrupted download continues where it stopped (default true). */
+        resume?: boolean;
+    }
+
+    /** Options of downloadDir. */
+    interface DownloadDirOptions extends DownloadOptions {
+        include?: string[];
+        exclude?: string[];
+        /** "none" (default), "size", or "md5": keep local files that match. */
+        skip?: 'none' | 'size' | 'md5';
+        dryRun?: boolean;
+        failFast?: boolean;
+        maxFiles?: number;
+    }
+
+    /** One job of batch(): a local file (`path`) or bytes (`content`, with a `name`). */
+    interface BatchJob {
+        path?: string;
+        content?: Uint8Array;
+        dir?: string;
+        name?: string;
+        meta?: JsonObject;
+        var?: JsonObject;
+    }
 }
 
 declare class WANTU {
@@ -225,6 +284,58 @@ declare class WANTU {
         filePath: string,
         dir: string | null,
         options?: WANTU.UploadOptions
+    ): Promise<WANTU.Response>;
+
+    /** Every file under localDir to remoteDir + its relative path, under one scheduler. */
+    uploadDir(
+        uploadPolicy: WANTU.Policy,
+        localDir: string,
+        remoteDir: string | null,
+        options: WANTU.ManyOptions,
+        callback: WANTU.Callback
+    ): void;
+    uploadDir(uploadPolicy: WANTU.Policy, localDir: string, remoteDir: string | null, callback: WANTU.Callback): void;
+    uploadDir(
+        uploadPolicy: WANTU.Policy,
+        localDir: string,
+        remoteDir: string | null,
+        options?: WANTU.ManyOptions
+    ): Promise<WANTU.Response>;
+    /** Files and buffers, each with its own folder, name and meta, in one call. */
+    batch(uploadPolicy: WANTU.Policy, jobs: WANTU.BatchJob[], options: WANTU.ManyOptions, callback: WANTU.Callback): void;
+    batch(uploadPolicy: WANTU.Policy, jobs: WANTU.BatchJob[], callback: WANTU.Callback): void;
+    batch(uploadPolicy: WANTU.Policy, jobs: WANTU.BatchJob[], options?: WANTU.ManyOptions): Promise<WANTU.Response>;
+    /** A stored file to localPath: parallel ranges, MD5 checked, renamed into place only when complete. */
+    download(
+        namespace: string,
+        dir: string | null,
+        name: string,
+        localPath: string,
+        options: WANTU.DownloadOptions,
+        callback: WANTU.Callback
+    ): void;
+    download(namespace: string, dir: string | null, name: string, localPath: string, callback: WANTU.Callback): void;
+    download(
+        namespace: string,
+        dir: string | null,
+        name: string,
+        localPath: string,
+        options?: WANTU.DownloadOptions
+    ): Promise<WANTU.Response>;
+    /** Every file under remoteDir into localDir, keeping the folders. */
+    downloadDir(
+        namespace: string,
+        remoteDir: string,
+        localDir: string,
+        options: WANTU.DownloadDirOptions,
+        callback: WANTU.Callback
+    ): void;
+    downloadDir(namespace: string, remoteDir: string, localDir: string, callback: WANTU.Callback): void;
+    downloadDir(
+        namespace: string,
+        remoteDir: string,
+        localDir: string,
+        options?: WANTU.DownloadDirOptions
     ): Promise<WANTU.Response>;
 
     static WANTU: typeof WANTU;

@@ -135,28 +135,62 @@ async function readChunk(filePath, start, length) {
     }
 }
 
-const OPTION_NAMES = {
-    partSize: 'part_size',
-    concurrency: 'concurrency',
-    multipartThreshold: 'multipart_threshold',
-    integrity: 'integrity',
-    maxAttempts: 'max_attempts',
-    retryBudgetMs: 'retry_budget_ms',
-    backoffBaseMs: 'backoff_base_ms',
-    backoffMaxMs: 'backoff_max_ms',
-    checkpointPath: 'checkpoint_path',
-};
-
-// upload()'s options other than name/meta/var/onProgress/signal, as
-// libwantu's options JSON; unknown names pass through so that libwantu
-// refuses them by name.
-function transferOptions(options) {
+// An options object as libwantu's options JSON: camelCase names become
+// snake_case (partSize -> part_size, dryRun -> dry_run), undefined values
+// are left out, and unknown names pass through so that libwantu refuses
+// them by name. `skip` lists the keys that are not library options.
+function transferOptions(options, skip) {
     const out = {};
     for (const [k, v] of Object.entries(options)) {
-        if (['name', 'meta', 'var', 'onProgress', 'signal'].includes(k) || v === undefined) continue;
-        out[OPTION_NAMES[k] || k] = v;
+        if (skip.includes(k) || v === undefined) continue;
+        out[k.replace(/[A-Z]/g, (c) => '_' + c.toLowerCase())] = v;
     }
     return Object.keys(out).length ? text(JSON.stringify(out), 'options') : null;
+}
+
+// The trailing (options, callback) of the calls beyond the official SDK:
+// options may be left out, with or without a callback.
+function optionsAndCallback(options, callback) {
+    if (typeof options === 'function' && callback === undefined) return [{}, options];
+    return [options === undefined ? {} : options, callback];
+}
+
+// batch()'s jobs as libwantu's jobs JSON: { path } or { content } (a Buffer
+// or Uint8Array, sent as content_base64), each with optional dir, name,
+// meta and var.
+function batchJobs(jobs) {
+    if (!Array.isArray(jobs)) throw new TypeError(`\`jobs\` must be an array, not ${typeof jobs}`);
+    const out = jobs.map((job, i) => {
+        const arg = `jobs[${i}]`;
+        if (job === null || typeof job !== 'object' || Array.isArray(job)) {
+            throw new TypeError(`\`${arg}\` must be an object, not ${job === null ? 'null' : typeof job}`);
+        }
+        if (job.path === undefined && job.content === undefined && job.content_base64 === undefined) {
+            throw new BadValue(`\`${arg}\` needs \`path\` (a local file) or \`content\` (the bytes)`);
+        }
+        const one = {};
+        for (const [k, v] of Object.entries(job)) {
+            if (v === undefined) continue;
+            if (k === 'content') {
+                if (!(v instanceof Uint8Array)) throw new TypeError(`\`${arg}.content\` must be a Buffer or Uint8Array`);
+                one.content_base64 = Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('base64');
+            } else if (k === 'path' || k === 'dir' || k === 'name') {
+                one[k] = text(v, `${arg}.${k}`);
+            } else if (k === 'meta' || k === 'var') {
+                const json = jsonObject(v, `${arg}.${k}`);
+                if (json === null) continue;
+                try {
+                    one[k] = JSON.parse(json);
+                } catch (e) {
+                    throw new BadValue(`\`${arg}.${k}\` is not JSON: ${e.message}`);
+                }
+            } else {
+                one[k] = v; // libwantu names an unknown key
+            }
+        }
+        return one;
+    });
+    return text(JSON.stringify(out), 'jobs');
 }
 
 // ---------------------------------------------------------------- WANTU
@@ -407,14 +441,78 @@ class WANTU {
      * total)` and `signal` (an AbortSignal that cancels the upload).
      */
     upload(uploadPolicy, filePath, dir, options, callback) {
-        if (typeof options === 'function' && callback === undefined) {
-            callback = options;
-            options = undefined;
-        }
-        return this._transfer(callback, uploadPolicy, filePath, dir, options === undefined ? {} : options);
+        [options, callback] = optionsAndCallback(options, callback);
+        return this._transfer(callback, uploadPolicy, filePath, dir, options);
     }
 
     _transfer(callback, uploadPolicy, filePath, dir, options) {
+        return this._progressRun('transferFile', callback, options, () => {
+            const file = text(filePath, 'filePath');
+            return [
+                policy(uploadPolicy),
+                text(dir, 'dir', true),
+                options.name === undefined ? path.basename(file) : text(options.name, 'name'),
+                file,
+                jsonObject(options.meta, 'meta'),
+                jsonObject(options.var, 'var'),
+            ];
+        }, ['name', 'meta', 'var']);
+    }
+
+    /**
+     * uploadDir(uploadPolicy, localDir, remoteDir, options, callback): every
+     * file under localDir, to remoteDir + its relative path, under one
+     * scheduler; see index.d.ts (ManyOptions) for options, onProgress and
+     * signal. res.data holds the counts and one result per file.
+     */
+    uploadDir(uploadPolicy, localDir, remoteDir, options, callback) {
+        [options, callback] = optionsAndCallback(options, callback);
+        return this._progressRun('uploadDir', callback, options, () => [
+            policy(uploadPolicy),
+            text(localDir, 'localDir'),
+            text(remoteDir, 'remoteDir', true),
+        ]);
+    }
+
+    /**
+     * batch(uploadPolicy, jobs, options, callback): a list of files
+     * ({ path }) and buffers ({ content, name }), each with optional dir,
+     * name, meta and var, in one call under one scheduler.
+     */
+    batch(uploadPolicy, jobs, options, callback) {
+        [options, callback] = optionsAndCallback(options, callback);
+        return this._progressRun('transferBatch', callback, options, () => [policy(uploadPolicy), batchJobs(jobs)]);
+    }
+
+    /**
+     * download(namespace, dir, name, localPath, options, callback): a stored
+     * file to localPath, in parallel ranges when large, MD5 checked, renamed
+     * into place only when complete.
+     */
+    download(namespace, dir, name, localPath, options, callback) {
+        [options, callback] = optionsAndCallback(options, callback);
+        return this._progressRun('downloadFile', callback, options, () => [
+            text(namespace, 'namespace'),
+            text(dir, 'dir', true),
+            text(name, 'name'),
+            text(localPath, 'localPath'),
+        ]);
+    }
+
+    /** downloadDir(namespace, remoteDir, localDir, options, callback): the inverse of uploadDir. */
+    downloadDir(namespace, remoteDir, localDir, options, callback) {
+        [options, callback] = optionsAndCallback(options, callback);
+        return this._progressRun('downloadDir', callback, options, () => [
+            text(namespace, 'namespace'),
+            text(remoteDir, 'remoteDir'),
+            text(localDir, 'localDir'),
+        ]);
+    }
+
+    // The calls with options, progress and cancel: `build` gives the C
+    // arguments before options_json; `options` minus onProgress, signal and
+    // `own` (keys `build` used) become options_json.
+    _progressRun(fn, callback, options, build, own = []) {
         callbackArg(callback);
         if (options === null || typeof options !== 'object') throw new TypeError(`\`options\` must be an object, not ${typeof options}`);
         const { onProgress, signal } = options;
@@ -424,24 +522,15 @@ class WANTU {
         }
         let args;
         try {
-            const file = text(filePath, 'filePath');
-            args = [
-                policy(uploadPolicy),
-                text(dir, 'dir', true),
-                options.name === undefined ? path.basename(file) : text(options.name, 'name'),
-                file,
-                jsonObject(options.meta, 'meta'),
-                jsonObject(options.var, 'var'),
-                transferOptions(options),
-            ];
+            args = [...build(), transferOptions(options, ['onProgress', 'signal', ...own])];
         } catch (e) {
             if (e instanceof BadValue) return settle(Promise.resolve(localError(e.message)), callback);
             throw e;
         }
-        return settle(this._transferCall(args, onProgress, signal), callback);
+        return settle(this._progressCall(fn, args, onProgress, signal), callback);
     }
 
-    async _transferCall(args, onProgress, signal) {
+    async _progressCall(fn, args, onProgress, signal) {
         const lib = this._lib;
         let thrown = null;
         // Called by libwantu on the worker thread; koffi runs it here, on
@@ -468,7 +557,7 @@ class WANTU {
             else signal.addEventListener('abort', abort, { once: true });
         }
         try {
-            const res = await this._call('transferFile', [...args, progress, null, cancel]);
+            const res = await this._call(fn, [...args, progress, null, cancel]);
             if (thrown !== null) throw thrown;
             return res;
         } finally {

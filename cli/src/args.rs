@@ -21,6 +21,8 @@ Examples:
   wantu ls -l wantu://photos/2024/
   wantu cp holiday.jpg wantu://photos/2024/
   wantu --json cp a.mp4 b.mp4 wantu://videos/raw/
+  wantu sync ./site wantu://www/site/
+  wantu cp -r wantu://photos/2024/ ./backup
 
 Exit codes:
   0  everything was done
@@ -139,17 +141,28 @@ Examples:
   wantu token --policy '{\"namespace\":\"photos\",\"expiration\":-1,\"dir\":\"/inbox\"}'")]
     Token(TokenArgs),
 
-    /// Copy local files to the service (folders need -r)
+    /// Copy local files and folders to the service, or stored ones to local disk
     #[command(after_help = "\
 Examples:
   wantu cp a.jpg wantu://photos/2024/
   wantu cp a.jpg wantu://photos/2024/renamed.jpg
   wantu cp --concurrency 8 --part-size 16MiB big.mp4 wantu://videos/
+  wantu cp -r holiday wantu://photos/2024/        # fills wantu://photos/2024/holiday/
+  wantu cp wantu://photos/2024/a.jpg .
+  wantu cp -r wantu://photos/2024/ ./restore      # fills ./restore/2024/
   wantu --json cp a.jpg b.jpg wantu://photos/2024/
 
-Ctrl-C stops at once and cancels the multipart upload in flight on the
-server. An upload cut off by a network failure or a killed process keeps
-its checkpoint (--checkpoint-dir) and the same command resumes it.")]
+A folder (-r) is copied into the destination under its own name; files
+already there with the same size and MD5 are skipped, so the same command
+again goes on where an interrupted one stopped. Downloads are checked
+against the stored MD5 and written under their final name only when
+complete.
+
+Ctrl-C stops at once and cancels the multipart uploads in flight on the
+server. An upload of one file cut off by a network failure or a killed
+process keeps its checkpoint (--checkpoint-dir) and the same command
+resumes it; an interrupted download keeps its finished ranges beside the
+target (.NAME.wantu-part) for the next run.")]
     Cp(CpArgs),
 
     /// Make a destination folder match a source folder (either direction)
@@ -157,7 +170,16 @@ its checkpoint (--checkpoint-dir) and the same command resumes it.")]
 Examples:
   wantu sync ./site wantu://www/site/
   wantu sync --delete --dry-run ./site wantu://www/site/
-  wantu sync wantu://www/site/ ./site-copy")]
+  wantu sync wantu://www/site/ ./site-copy
+  wantu --json sync ./site wantu://www/site/ | jq -c 'select(.action==\"uploaded\")'
+
+A file is sent when the destination has none at its path, or one of
+another size, or of the same size and another MD5; everything else is
+`skipped`, so a second run sends nothing. --delete then removes the
+destination's files and folders that the source lacks (after the
+transfers; nothing is deleted when interrupted). --dry-run prints what
+would be done (would_upload, would_download, would_delete) and changes
+nothing. Exit code 1 when some file failed.")]
     Sync(SyncArgs),
 
     /// Print a shell completion script
@@ -242,19 +264,30 @@ pub struct TokenArgs {
 
 #[derive(Debug, Args, Clone)]
 pub struct TransferArgs {
-    /// Parts of one file in flight at once (1-64)
+    /// Requests in flight at once: parts of one uploaded file (1-64, 4 by
+    /// default); for folders (1-64) and downloads (1-256), across all their
+    /// files (the engines' defaults: docs/folders.md, docs/downloads.md)
     #[arg(long, value_name = "N")]
     pub concurrency: Option<u32>,
     /// Bytes per part, e.g. 8MiB (100KiB-64MiB; automatic by default)
     #[arg(long, value_name = "SIZE")]
     pub part_size: Option<String>,
-    /// Skip the per-part and whole-file MD5 checks
+    /// Skip the MD5 checks of uploads (downloads are always checked)
     #[arg(long)]
     pub no_integrity: bool,
-    /// Where resume checkpoints are kept (default: $XDG_CACHE_HOME/wantu/checkpoints
+    /// Where the resume checkpoints of single-file uploads are kept (default: $XDG_CACHE_HOME/wantu/checkpoints
     /// or ~/.cache/wantu/checkpoints)
     #[arg(long, value_name = "DIR")]
     pub checkpoint_dir: Option<PathBuf>,
+    /// Folders only (cp -r, sync): take only the files that match this glob
+    /// (repeatable). A pattern without / matches names in any folder
+    /// ('*.jpg'); one with / the whole relative path ('raw/**/*.dng')
+    #[arg(long, value_name = "GLOB")]
+    pub include: Vec<String>,
+    /// Folders only: leave out the files that match this glob (repeatable;
+    /// wins over --include). `sync --delete` leaves them alone too
+    #[arg(long, value_name = "GLOB")]
+    pub exclude: Vec<String>,
 }
 
 #[derive(Debug, Args)]

@@ -1,19 +1,26 @@
-//! `cp` and `sync`. Each direction is served by one engine of the library:
+//! `cp`: local files and folders to the service, remote files and folders
+//! to local disk.
 //!
 //! - local files → remote: the one-call uploader, `wantu::transfer::upload`
-//!   (parallel parts, integrity checks, checkpoints), one file at a time;
-//! - local folder → remote (`cp -r`, `sync` up) and remote → local (`cp`,
-//!   `sync` down): the folder and download engines of the issue "Many files
-//!   both ways". They are not in the library yet, so these directions answer
-//!   "not yet available" (exit 2) instead of a second engine of our own;
-//!   `upload_tree` and `download` are where they plug in.
+//!   (parallel parts, integrity checks, a checkpoint per file), one file at
+//!   a time;
+//! - local folders → remote (`-r`): the folder engine, `wantu::upload_dir`;
+//! - remote files → local: `wantu::download_file`; remote folders (`-r`):
+//!   `wantu::download_dir`.
+//!
+//! A folder is copied INTO the destination folder under its own name
+//! (`cp -r photos wantu://ns/backup/` fills `backup/photos/`), so running
+//! the same command again lands in the same place; files already there
+//! with the same size and MD5 are then skipped, which is how an
+//! interrupted `cp -r` goes on where it stopped.
 
-use crate::args::{CpArgs, SyncArgs, TransferArgs};
+use crate::args::{CpArgs, TransferArgs};
+use crate::engines::{self, Way};
 use crate::fail::{explain, Fail, Host, Outcome};
 use crate::manage::{now_ms, remote};
 use crate::remote::{is_remote, Remote};
 use crate::report::{details, Action, Report};
-use serde_json::Value;
+use serde_json::{Map, Value};
 use std::path::{Path, PathBuf};
 use wantu::policy::Policy;
 use wantu::transfer::{CancelToken, Source, TransferOptions};
@@ -27,77 +34,248 @@ pub fn cp(client: &Client, report: &mut Report, args: &CpArgs, cancel: &CancelTo
     let (dst, srcs) = args.paths.split_last().expect("clap requires two paths");
     let remote_srcs = srcs.iter().filter(|s| is_remote(s)).count();
     match (remote_srcs, is_remote(dst)) {
-        (0, true) => {
-            let dst = remote(dst)?;
-            if srcs.len() > 1 && !dst.is_folder() {
-                return Err(Fail::Usage(format!(
-                    "several sources go into a folder: end {dst} with /"
-                )));
-            }
-            let opts = transfer_options(&args.transfer)?;
-            if args.recursive {
-                return upload_tree(client, report, srcs, &dst, &opts);
-            }
-            let checkpoints = prepare_checkpoint_dir(checkpoint_dir(&args.transfer), report);
-            upload_files(client, report, srcs, &dst, &opts, checkpoints, cancel)
+        (0, true) => upload(client, report, args, srcs, &remote(dst)?, cancel)?,
+        (n, false) if n == srcs.len() => download(client, report, args, srcs, dst, cancel)?,
+        (_, true) if remote_srcs == srcs.len() => {
+            return Err(Fail::Usage(
+                "remote to remote copies are not supported: use `mv` within a namespace".into(),
+            ))
         }
-        (n, false) if n == srcs.len() => {
-            for s in srcs {
-                remote(s)?;
-            }
-            download(client, report)
+        (0, false) => {
+            return Err(Fail::Usage(
+                "one side of `cp` must be a remote path (wantu://NAMESPACE/dir/name)".into(),
+            ))
         }
-        (_, true) if remote_srcs == srcs.len() => Err(Fail::Usage(
-            "remote to remote copies are not supported: use `mv` within a namespace".into(),
-        )),
-        (0, false) => Err(Fail::Usage(
-            "one side of `cp` must be a remote path (wantu://NAMESPACE/dir/name)".into(),
-        )),
-        _ => Err(Fail::Usage(
-            "the sources of one `cp` must all be local or all be remote".into(),
-        )),
+        _ => {
+            return Err(Fail::Usage(
+                "the sources of one `cp` must all be local or all be remote".into(),
+            ))
+        }
+    }
+    report.summary();
+    match report.failed() {
+        0 => Ok(()),
+        _ => Err(Fail::Reported),
     }
 }
 
-pub fn sync(_client: &Client, _report: &mut Report, args: &SyncArgs) -> Outcome {
-    match (is_remote(&args.src), is_remote(&args.dst)) {
-        (false, true) => remote(&args.dst).map(|_| ()),
-        (true, false) => remote(&args.src).map(|_| ()),
-        _ => Err(Fail::Usage(
-            "`sync` goes between a local folder and a remote one (wantu://NAMESPACE/dir/)".into(),
-        )),
-    }?;
-    transfer_options(&args.transfer)?;
-    Err(not_yet("`sync`"))
-}
-
-/// The folder engine's entry point (`cp -r` up).
-fn upload_tree(
-    _client: &Client,
-    _report: &mut Report,
-    _srcs: &[String],
-    _dst: &Remote,
-    _opts: &TransferOptions,
+/// Local files and (with `-r`) folders to the service.
+fn upload(
+    client: &Client,
+    report: &mut Report,
+    args: &CpArgs,
+    srcs: &[String],
+    dst: &Remote,
+    cancel: &CancelToken,
 ) -> Outcome {
-    Err(not_yet("`cp -r`"))
+    if srcs.len() > 1 && !dst.is_folder() {
+        return Err(Fail::Usage(format!(
+            "several sources go into a folder: end {dst} with /"
+        )));
+    }
+    let opts = transfer_options(&args.transfer, TransferOptions::default())?;
+    let is_dir = |s: &String| std::fs::metadata(s).is_ok_and(|m| m.is_dir());
+    let (folders, files): (Vec<String>, Vec<String>) = match args.recursive {
+        true => srcs.iter().cloned().partition(is_dir),
+        false => (Vec::new(), srcs.to_vec()),
+    };
+    if !files.is_empty() {
+        let checkpoints = prepare_checkpoint_dir(checkpoint_dir(&args.transfer), report);
+        upload_files(client, report, &files, dst, &opts, checkpoints, cancel)?;
+    }
+    for src in &folders {
+        if cancel.is_triggered() {
+            report.file(src, Action::Failed, Some("interrupted"), empty());
+            continue;
+        }
+        let into = dst
+            .as_folder()
+            .subfolder(&local_folder_name(Path::new(src)));
+        let (path, t) = (Path::new(src), &args.transfer);
+        let outcome = engines::upload_folder(client, report, path, &into, t, true, false, cancel);
+        failed_line(report, src, outcome)?;
+    }
+    Ok(())
 }
 
-/// The download engine's entry point (remote → local `cp`).
-fn download(_client: &Client, _report: &mut Report) -> Outcome {
-    Err(not_yet("copying from the service to local files"))
+/// A whole-source failure (a folder that cannot be read…) is one failed
+/// line and the other sources go on; configuration errors stop everything.
+fn failed_line(report: &mut Report, src: &str, outcome: Outcome) -> Outcome {
+    match outcome {
+        Err(Fail::Failed(m)) => {
+            report.file(src, Action::Failed, Some(&m), empty());
+            Ok(())
+        }
+        other => other,
+    }
 }
 
-fn not_yet(what: &str) -> Fail {
-    Fail::Usage(format!(
-        "{what} is not yet available in this version of wantu: it needs the library's folder \
-         and download engine, which is still being built; upload single files with \
-         `wantu cp FILE wantu://NAMESPACE/dir/`"
-    ))
+fn empty() -> Value {
+    Value::Object(Map::new())
+}
+
+/// The name a folder is copied under: its last component (`photos/` and
+/// `./photos` give `photos`; `.` gives the current folder's name).
+fn local_folder_name(path: &Path) -> String {
+    let name = match path.file_name() {
+        Some(n) => Some(n.to_owned()),
+        None => std::fs::canonicalize(path)
+            .ok()
+            .and_then(|p| p.file_name().map(|n| n.to_owned())),
+    };
+    name.map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "root".into())
+}
+
+/// Remote files and (with `-r`) folders to local disk.
+fn download(
+    client: &Client,
+    report: &mut Report,
+    args: &CpArgs,
+    srcs: &[String],
+    dst: &str,
+    cancel: &CancelToken,
+) -> Outcome {
+    let remotes = srcs
+        .iter()
+        .map(|s| remote(s))
+        .collect::<Outcome<Vec<_>>>()?;
+    let dst_path = PathBuf::from(dst);
+    let dst_is_dir = dst_path.is_dir();
+    if dst.ends_with('/') && !dst_is_dir {
+        std::fs::create_dir_all(&dst_path)
+            .map_err(|e| Fail::Failed(format!("cannot create local folder {dst}: {e}")))?;
+    }
+    let into_folder = dst_is_dir || dst.ends_with('/');
+    if remotes.len() > 1 && !into_folder {
+        return Err(Fail::Usage(format!(
+            "several sources go into a folder: {dst} is not one (end it with / to create it)"
+        )));
+    }
+    let opts = engines::download_options(&args.transfer)?;
+    report.start_progress(Some(remotes.len() as u64), 0);
+    let mut base = 0;
+    for r in &remotes {
+        let shown = r.to_string();
+        if cancel.is_triggered() {
+            report.file(&shown, Action::Failed, Some("interrupted"), empty());
+            continue;
+        }
+        let is_folder = r.is_folder() || (args.recursive && remote_folder_exists(client, r)?);
+        let outcome = match (is_folder, args.recursive) {
+            (true, false) => Err(Fail::Failed(format!(
+                "{} is a folder; use `cp -r` to copy a folder with its contents",
+                r.as_folder()
+            ))),
+            (true, true) => {
+                let folder = r.as_folder();
+                let local = dst_path.join(remote_folder_name(&folder));
+                let t = &args.transfer;
+                engines::download_folder(client, report, &folder, &local, t, false, cancel)
+            }
+            (false, _) => {
+                let name = r.name.as_deref().unwrap_or_default();
+                let local = match into_folder {
+                    true => dst_path.join(name),
+                    false => dst_path.clone(),
+                };
+                download_one(client, report, r, &local, &opts, &mut base, cancel)
+            }
+        };
+        failed_line(report, &shown, outcome)?;
+    }
+    Ok(())
+}
+
+fn remote_folder_exists(client: &Client, r: &Remote) -> Outcome<bool> {
+    let folder = r.as_folder();
+    let answer = client
+        .run(client.dir_exists(&folder.namespace, &folder.dir))
+        .and_then(|x| x)
+        .map_err(|e| explain(&e, client, Host::Manage))?;
+    Ok(answer["exist"].as_bool() == Some(true))
+}
+
+/// The name a remote folder is copied under: its last segment, or the
+/// namespace for its root.
+fn remote_folder_name(folder: &Remote) -> String {
+    match folder.dir.rsplit('/').next() {
+        Some(last) if !last.is_empty() => last.to_string(),
+        _ => folder.namespace.clone(),
+    }
+}
+
+/// One remote file to `local`; `base` counts the bytes of earlier files
+/// for the overall bar.
+fn download_one(
+    client: &Client,
+    report: &mut Report,
+    r: &Remote,
+    local: &Path,
+    opts: &wantu::DownloadOptions,
+    base: &mut u64,
+    cancel: &CancelToken,
+) -> Outcome {
+    let shown = r.to_string();
+    let bars = report.bars();
+    if let Some(b) = bars {
+        b.file_start(&shown, 0);
+    }
+    let start = *base;
+    let mut on_progress = |done: u64, total: Option<u64>| {
+        if let Some(b) = bars {
+            b.file_sized(start, total);
+            b.file_progress(start, done);
+        }
+        !cancel.is_triggered()
+    };
+    let name = r.name.as_deref().unwrap_or_default();
+    let doc = wantu::download_file(
+        client,
+        &r.namespace,
+        &r.dir,
+        name,
+        local,
+        opts.clone(),
+        Some(&mut on_progress),
+        Some(cancel),
+    );
+    let mut fields = details(
+        &local.display().to_string(),
+        doc["size"].as_u64().unwrap_or(0),
+    );
+    for key in ["md5", "parts", "resumed_parts"] {
+        if let Some(v) = doc.get(key) {
+            fields[key] = v.clone();
+        }
+    }
+    if doc["code"] == 200 {
+        *base += doc["size"].as_u64().unwrap_or(0);
+        report.file(&shown, Action::Downloaded, None, fields);
+        return Ok(());
+    }
+    match engines::doc_error(&doc, client, Way::Down) {
+        Fail::Config(m) => Err(Fail::Config(m)),
+        other => {
+            report.file(&shown, Action::Failed, Some(&other.to_string()), fields);
+            Ok(())
+        }
+    }
+}
+
+/// The policy of the upload tokens the tool makes for itself.
+pub fn own_policy(namespace: &str) -> Outcome<Policy> {
+    let text = serde_json::json!({
+        "namespace": namespace,
+        "expiration": now_ms() + OWN_TOKEN_LIFETIME_MS,
+    })
+    .to_string();
+    Policy::parse(&text).map_err(|e| Fail::Usage(e.message().into()))
 }
 
 /// The uploader's options from the command line.
-pub fn transfer_options(args: &TransferArgs) -> Outcome<TransferOptions> {
-    let mut opts = TransferOptions::default();
+pub fn transfer_options(args: &TransferArgs, base: TransferOptions) -> Outcome<TransferOptions> {
+    let mut opts = base;
     if let Some(c) = args.concurrency {
         opts.concurrency = c;
     }
@@ -105,13 +283,8 @@ pub fn transfer_options(args: &TransferArgs) -> Outcome<TransferOptions> {
         opts.part_size = Some(parse_size(ps)?);
     }
     opts.integrity = !args.no_integrity;
-    opts.validate().map_err(|e| {
-        Fail::Usage(
-            e.message()
-                .replace("option `part_size`", "--part-size")
-                .replace("option `concurrency`", "--concurrency"),
-        )
-    })?;
+    opts.validate()
+        .map_err(|e| Fail::Usage(engines::flag_names(e.message())))?;
     Ok(opts)
 }
 
@@ -202,7 +375,7 @@ fn upload_files(
         }
     }
     let total: u64 = jobs.iter().map(|j| j.3).sum();
-    report.start_progress(jobs.len() as u64, total);
+    report.start_progress(Some(jobs.len() as u64), total);
     let mut base = 0;
     for (src, path, to, size) in jobs {
         if cancel.is_triggered() {
@@ -223,11 +396,7 @@ fn upload_files(
         )?;
         base += size;
     }
-    report.summary();
-    match report.failed() {
-        0 => Ok(()),
-        _ => Err(Fail::Reported),
-    }
+    Ok(())
 }
 
 /// The checkpoint folder, created (mode 0700); without one uploads are
@@ -265,12 +434,7 @@ fn upload_one(
     opts: &TransferOptions,
     cancel: &CancelToken,
 ) -> Outcome {
-    let policy_text = serde_json::json!({
-        "namespace": to.namespace,
-        "expiration": now_ms() + OWN_TOKEN_LIFETIME_MS,
-    })
-    .to_string();
-    let policy = Policy::parse(&policy_text).map_err(|e| Fail::Usage(e.message().into()))?;
+    let policy = own_policy(&to.namespace)?;
     let target = Target {
         dir: Some(to.dir.clone()),
         name: to.name.clone(),

@@ -4,11 +4,14 @@
 mod args;
 mod config;
 mod copy;
+mod engines;
 mod fail;
 mod manage;
+mod plan;
 mod remote;
 mod report;
 mod settings;
+mod sync;
 
 use args::{Cli, Command};
 use clap::{CommandFactory, Parser};
@@ -74,7 +77,7 @@ fn run(cli: &Cli) -> Outcome {
         Command::Url(a) => manage::url(&client, &mut report, a),
         Command::Token(a) => manage::token(&client, &mut report, a),
         Command::Cp(a) => copy::cp(&client, &mut report, a, &interrupt()),
-        Command::Sync(a) => copy::sync(&client, &mut report, a),
+        Command::Sync(a) => sync::sync(&client, &mut report, a, &interrupt()),
         Command::Completions(_) | Command::Config(_) => unreachable!("handled above"),
     }
 }

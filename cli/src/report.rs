@@ -14,6 +14,10 @@ pub enum Action {
     Skipped,
     Deleted,
     Failed,
+    /// `--dry-run`: what would be done.
+    WouldUpload,
+    WouldDownload,
+    WouldDelete,
 }
 
 impl Action {
@@ -24,14 +28,21 @@ impl Action {
             Action::Skipped => "skipped",
             Action::Deleted => "deleted",
             Action::Failed => "failed",
+            Action::WouldUpload => "would_upload",
+            Action::WouldDownload => "would_download",
+            Action::WouldDelete => "would_delete",
         }
     }
 
-    const ALL: [Action; 5] = [
+    /// In the order the summary line names them (`failed` last).
+    const ALL: [Action; 8] = [
         Action::Uploaded,
         Action::Downloaded,
         Action::Skipped,
         Action::Deleted,
+        Action::WouldUpload,
+        Action::WouldDownload,
+        Action::WouldDelete,
         Action::Failed,
     ];
 }
@@ -45,7 +56,7 @@ pub struct Mode {
 
 pub struct Report {
     mode: Mode,
-    counts: [u64; 5],
+    counts: [u64; 8],
     bytes: u64,
     bars: Option<Bars>,
 }
@@ -54,7 +65,7 @@ impl Report {
     pub fn new(mode: Mode) -> Report {
         Report {
             mode,
-            counts: [0; 5],
+            counts: [0; 8],
             bytes: 0,
             bars: None,
         }
@@ -64,11 +75,15 @@ impl Report {
         self.mode
     }
 
-    /// Starts progress bars for `files` files of `bytes` bytes in all, if
+    /// Starts progress bars for `files` files (`None`: not known yet, as
+    /// when a folder engine walks as it goes) of `bytes` bytes in all, if
     /// stderr is a terminal and neither `-q` nor `--json` was given.
-    pub fn start_progress(&mut self, files: u64, bytes: u64) {
+    pub fn start_progress(&mut self, files: Option<u64>, bytes: u64) {
         if self.mode.quiet || self.mode.json || !std::io::stderr().is_terminal() {
             return;
+        }
+        if let Some(b) = self.bars.take() {
+            b.finish();
         }
         self.bars = Some(Bars::new(files, bytes));
     }
@@ -181,12 +196,12 @@ pub struct Bars {
     multi: MultiProgress,
     total: ProgressBar,
     current: ProgressBar,
-    files: u64,
+    files: Option<u64>,
     done: std::cell::Cell<u64>,
 }
 
 impl Bars {
-    fn new(files: u64, bytes: u64) -> Bars {
+    fn new(files: Option<u64>, bytes: u64) -> Bars {
         let multi = MultiProgress::with_draw_target(ProgressDrawTarget::stderr());
         let total = multi.add(ProgressBar::new(bytes));
         total.set_style(
@@ -196,7 +211,7 @@ impl Bars {
             .expect("a valid template")
             .progress_chars("=> "),
         );
-        total.set_prefix(format!("files 0/{files}"));
+        total.set_prefix(files_label(0, files));
         let current = multi.add(ProgressBar::new(0));
         current.set_style(
             ProgressStyle::with_template("  {wide_msg} {bytes}/{total_bytes}")
@@ -224,15 +239,48 @@ impl Bars {
         self.total.set_position(base + sent);
     }
 
+    /// The file in flight turned out to have `size` bytes: the overall bar
+    /// grows to hold it after the `base` bytes of earlier files.
+    pub fn file_sized(&self, base: u64, size: Option<u64>) {
+        if let Some(size) = size {
+            self.current.set_length(size);
+            let end = base + size;
+            if self.total.length().unwrap_or(0) < end {
+                self.total.set_length(end);
+            }
+        }
+    }
+
+    /// Bytes of a whole folder engine's call: `total` once it is known.
+    pub fn call_progress(&self, done: u64, total: Option<u64>) {
+        if let Some(t) = total {
+            self.total.set_length(t);
+        }
+        self.total.set_position(done);
+    }
+
+    /// What the file bar shows during a folder engine's call.
+    pub fn set_message(&self, text: &str) {
+        self.current.set_message(text.to_string());
+    }
+
     fn file_done(&self) {
         self.done.set(self.done.get() + 1);
-        self.total
-            .set_prefix(format!("files {}/{}", self.done.get(), self.files));
+        let done = self.done.get();
+        self.total.set_prefix(files_label(done, self.files));
     }
 
     fn finish(self) {
         self.current.finish_and_clear();
         self.total.finish();
+    }
+}
+
+/// `files 3/10`, or `files 3` while the number is not known.
+fn files_label(done: u64, files: Option<u64>) -> String {
+    match files {
+        Some(n) => format!("files {done}/{n}"),
+        None => format!("files {done}"),
     }
 }
 

@@ -5,7 +5,6 @@ mod common;
 use common::*;
 use serde_json::Value;
 use std::path::Path;
-use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 use wantu_server::FaultConfig;
 
@@ -69,37 +68,15 @@ fn cp_uploads_files_byte_exact_with_json_lines() {
     assert!(err.contains("end"), "{err}");
 }
 
-/// `s` quoted for sh.
-fn sh_quote(s: &str) -> String {
-    format!("'{}'", s.replace('\'', "'\\''"))
-}
-
 #[test]
 fn progress_bars_on_a_terminal_only() {
     let env = Env::start();
     env.write("p.bin", &bytes(3_000_000, 3));
-    let bin = assert_cmd::cargo::cargo_bin("wantu");
     let args = ["cp", "--part-size", "256KiB", "p.bin", &remote("/p/")];
 
     // Under a pseudo-terminal (util-linux `script`): bars are drawn.
-    let command = std::iter::once(bin.to_str().unwrap().to_string())
-        .chain(args.iter().map(|a| a.to_string()))
-        .map(|a| sh_quote(&a))
-        .collect::<Vec<_>>()
-        .join(" ");
-    let out = std::process::Command::new("script")
-        .args(["-qec", &command, "/dev/null"])
-        .env("WANTU_AK", AK)
-        .env("WANTU_SK", SK)
-        .env("WANTU_ENDPOINT", env.url())
-        .env("HOME", env.home())
-        .env("TERM", "xterm")
-        .current_dir(env.local())
-        .stdin(Stdio::null())
-        .output()
-        .expect("`script` (util-linux) runs; scripts/ensure-deps.sh installs it");
-    let tty = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{tty}");
+    let (ok, tty) = run_in_pty(&env, &args);
+    assert!(ok, "{tty}");
     assert!(
         tty.contains("files 1/1") && tty.contains("ETA"),
         "no bars: {tty:?}"
@@ -119,32 +96,6 @@ fn progress_bars_on_a_terminal_only() {
     // -q: nothing at all on success.
     let (code, out, err) = run(env.wantu().args(["-q"]).args(args));
     assert_eq!((code, out.as_str(), err.as_str()), (0, "", ""));
-}
-
-/// Starts the tool with stdout piped (for `--json`).
-fn spawn(env: &Env, args: &[&str]) -> Child {
-    std::process::Command::new(assert_cmd::cargo::cargo_bin("wantu"))
-        .args(args)
-        .env_clear()
-        .env("WANTU_AK", AK)
-        .env("WANTU_SK", SK)
-        .env("WANTU_ENDPOINT", env.url())
-        .env("HOME", env.home())
-        .current_dir(env.local())
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap()
-}
-
-fn signal(child: &Child, sig: &str) {
-    let ok = std::process::Command::new("kill")
-        .args([sig, &child.id().to_string()])
-        .status()
-        .unwrap()
-        .success();
-    assert!(ok, "kill {sig}");
 }
 
 /// The finished parts a checkpoint records: after its header line, one
@@ -183,15 +134,6 @@ fn wait_for_parts(dir: &Path, parts: usize) {
         );
         std::thread::sleep(Duration::from_millis(20));
     }
-}
-
-/// Every request waits `ms` first, so an upload takes a while.
-fn slow(env: &Env, ms: u64) {
-    env.server.set_faults(FaultConfig {
-        delay_rate: 1.0,
-        delay_ms: ms,
-        ..FaultConfig::default()
-    });
 }
 
 #[test]

@@ -5,11 +5,12 @@
 
 use super::file::{self, FileStats, Job, Shared};
 use super::options::{DownloadOptions, Skip};
-use super::plan::{self, Entry, Filter};
+use super::plan::{self, Entry};
 use super::remote::RemoteFile;
 use crate::client::Client;
 use crate::error::{Error, Result};
 use crate::manage::normalize_dir;
+use crate::tree::Filters;
 use serde_json::{json, Map, Value};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -46,7 +47,7 @@ pub async fn run(
 ) -> Result<Value> {
     let opts = &shared.opts;
     crate::manage::dir_rid(ns, "/")?;
-    let filter = Filter::new(&opts.include, &opts.exclude)?;
+    let filter = Filters::new(&opts.include, &opts.exclude)?;
     let root = normalize_dir(remote_dir);
     if root != "/" {
         let exists = client.dir_exists(ns, &root).await?;
@@ -75,7 +76,7 @@ pub async fn run(
     let entries: Vec<Entry> = tree
         .files
         .into_iter()
-        .filter(|e| filter.accepts(&e.rel))
+        .filter(|e| filter.allows(&e.rel))
         .collect();
     let total: u64 = entries
         .iter()

@@ -7,6 +7,9 @@ use crate::error::{Error, Result};
 use crate::multipart::MIN_PART_SIZE;
 use crate::retry::RetryLimits;
 use crate::transfer::options::MAX_PART_SIZE;
+/// Which local files a folder download leaves alone: the rule folder
+/// uploads use, the other way round.
+pub use crate::tree::Skip;
 use serde::Deserialize;
 
 /// Range size when none is configured: large enough that a request's
@@ -21,29 +24,6 @@ pub(crate) const MAX_CONCURRENCY: u32 = 256;
 /// Files one folder download lists at most, by default: bounds the memory
 /// of the listing and the results (about 1 KiB per file).
 pub(crate) const DEFAULT_MAX_FILES: u64 = 1_000_000;
-
-/// Which local files a folder download leaves alone.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
-#[serde(rename_all = "lowercase")]
-pub enum Skip {
-    /// Download every file, replacing local ones.
-    #[default]
-    None,
-    /// Skip a file when a local file of the same size is there.
-    Size,
-    /// Skip a file when a local file of the same size and MD5 is there.
-    Md5,
-}
-
-impl Skip {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Skip::None => "none",
-            Skip::Size => "size",
-            Skip::Md5 => "md5",
-        }
-    }
-}
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]

@@ -1,7 +1,7 @@
 //! What a folder download will fetch: the remote tree listed recursively
 //! (pages and folders in parallel, within the call's request limit), each
-//! remote name checked before it becomes a local path, and the
-//! `include`/`exclude` globs applied.
+//! remote name checked before it becomes a local path. (`include` and
+//! `exclude` are `crate::tree::Filters`, shared with folder uploads.)
 //!
 //! Remote names are untrusted input. A name is refused (for that file or
 //! folder only) when it could step outside `local_dir` or mean something
@@ -12,7 +12,6 @@ use crate::client::Client;
 use crate::error::{Error, Result};
 use crate::manage::{normalize_dir, Listing};
 use futures_util::stream::{FuturesUnordered, StreamExt};
-use globset::GlobMatcher;
 use serde_json::Value;
 use tokio::sync::Semaphore;
 
@@ -54,47 +53,6 @@ pub fn safe_segment(name: &str) -> Result<&str> {
         n if n.contains('/') || n.contains('\\') => bad("contains a path separator"),
         n if n.contains('\0') => bad("contains a NUL byte"),
         n => Ok(n),
-    }
-}
-
-/// `include` / `exclude` patterns. A pattern with a `/` matches the whole
-/// relative path (`*` stays within one folder, `**` crosses folders); one
-/// without matches the file name in any folder.
-pub struct Filter {
-    include: Vec<(bool, GlobMatcher)>,
-    exclude: Vec<(bool, GlobMatcher)>,
-}
-
-impl Filter {
-    pub fn new(include: &[String], exclude: &[String]) -> Result<Filter> {
-        let compile = |key: &str, pats: &[String]| -> Result<Vec<(bool, GlobMatcher)>> {
-            pats.iter()
-                .map(|p| {
-                    let glob = globset::GlobBuilder::new(p)
-                        .literal_separator(true)
-                        .build()
-                        .map_err(|e| {
-                            Error::invalid(format!(
-                                "option `{key}`: pattern {p:?} is not a glob: {e}"
-                            ))
-                        })?;
-                    Ok((p.contains('/'), glob.compile_matcher()))
-                })
-                .collect()
-        };
-        Ok(Filter {
-            include: compile("include", include)?,
-            exclude: compile("exclude", exclude)?,
-        })
-    }
-
-    pub fn accepts(&self, rel: &str) -> bool {
-        let name = rel.rsplit('/').next().unwrap_or(rel);
-        let hit = |pats: &[(bool, GlobMatcher)]| {
-            pats.iter()
-                .any(|(whole, m)| m.is_match(if *whole { rel } else { name }))
-        };
-        (self.include.is_empty() || hit(&self.include)) && !hit(&self.exclude)
     }
 }
 
@@ -237,25 +195,5 @@ mod tests {
         for good in ["a b", "100%#1", "中文", "😀.jpg", "..a", ".hidden"] {
             assert!(safe_segment(good).is_ok(), "{good:?}");
         }
-    }
-
-    #[test]
-    fn globs_match_names_or_whole_paths() {
-        let f = Filter::new(&["*.jpg".into(), "docs/**".into()], &["skip/*".into()]).unwrap();
-        assert!(f.accepts("a.jpg"));
-        assert!(
-            f.accepts("x/y/a.jpg"),
-            "a name pattern matches in any folder"
-        );
-        assert!(f.accepts("docs/a/b.txt"));
-        assert!(!f.accepts("a.png"));
-        assert!(!f.accepts("skip/a.jpg"));
-        assert!(
-            f.accepts("skip/deeper/a.jpg"),
-            "`*` stays within one folder"
-        );
-        let e = Filter::new(&["a[".into()], &[]).err().unwrap();
-        assert!(e.message().contains("`include`"), "{e}");
-        assert!(Filter::new(&[], &[]).unwrap().accepts("anything/at/all"));
     }
 }

@@ -18,6 +18,14 @@ pub enum Skip {
 }
 
 impl Skip {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Skip::None => "none",
+            Skip::Size => "size",
+            Skip::Md5 => "md5",
+        }
+    }
+
     /// Whether the rule needs the other end's listing at all.
     pub fn lists(self) -> bool {
         self != Skip::None

@@ -57,8 +57,8 @@ cp "$repo"/tests/node/typed_*.ts "$work/app/"
 if out="$("$tsc" "${flags[@]}" typed_bad.ts)"; then
     echo "tsc accepted misuse of the API"; exit 1
 fi
-for line in 5 6 7; do
+for line in 5 6 7 8; do
     grep -q "typed_bad.ts($line," <<<"$out" || { echo "tsc found no error on line $line:"; echo "$out"; exit 1; }
 done
-echo "   tsc reports lines 5, 6 and 7 of typed_bad.ts"
+echo "   tsc reports lines 5, 6, 7 and 8 of typed_bad.ts"
 echo "Node package: ok"

@@ -5,3 +5,4 @@ const wantu = new WANTU('ak', 'sk');
 wantu.listFiles('demo', '/', '1', 10);
 wantu.noSuchCall();
 wantu.upload({ namespace: 'demo' }, '/tmp/a.bin', '/d', { partSise: 1 });
+wantu.downloadDir('demo', '/backup', '/tmp/restored', { skip: 'always' });

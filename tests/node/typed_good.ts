@@ -16,7 +16,16 @@ async function main(): Promise<number> {
     });
     wantu.cancelMultiUpload(policy, 'id', 'uploadId', () => undefined);
     const cancelled: WANTU.Response = await wantu.cancelMultiUpload(policy, '/tmp/a.bin', 'id', 'uploadId');
+    const dir = await wantu.uploadDir(policy, '/tmp/photos', '/backup', { skip: 'md5', dryRun: true, signal: controller.signal });
+    wantu.batch(policy, [{ path: '/tmp/a.bin' }, { content: new Uint8Array([120]), name: 'x.txt', meta: { k: 'v' } }], (err, r) => {
+        if (err === null) console.log(r.statusCode);
+    });
+    const file = await wantu.download('demo', '/backup', 'a.jpg', '/tmp/a.jpg', { partSize: 1 << 20, resume: true });
+    const tree = await wantu.downloadDir('demo', '/backup', '/tmp/restored', {
+        skip: 'size',
+        onProgress: (done: number, total: number | null) => console.log(done, total),
+    });
     wantu.close();
-    return res.statusCode + up.statusCode + cancelled.statusCode + WANTU.version().length;
+    return res.statusCode + up.statusCode + cancelled.statusCode + dir.statusCode + file.statusCode + tree.statusCode + WANTU.version().length;
 }
 main();

@@ -128,6 +128,25 @@ function declare(lib) {
                 'const char *name, const char *file_path, const char *meta_json, const char *var_json, ' +
                 'const char *options_json, wantu_progress_fn *progress, void *user_data, wantu_cancel *cancel)'
         ),
+        uploadDir: f(
+            'wantu_json wantu_upload_dir(wantu_client *client, const char *policy_json, const char *local_dir, ' +
+                'const char *remote_dir, const char *options_json, wantu_progress_fn *progress, void *user_data, ' +
+                'wantu_cancel *cancel)'
+        ),
+        transferBatch: f(
+            'wantu_json wantu_transfer_batch(wantu_client *client, const char *policy_json, const char *jobs_json, ' +
+                'const char *options_json, wantu_progress_fn *progress, void *user_data, wantu_cancel *cancel)'
+        ),
+        downloadFile: f(
+            'wantu_json wantu_download_file(wantu_client *client, const char *ns, const char *dir, const char *name, ' +
+                'const char *local_path, const char *options_json, wantu_progress_fn *progress, void *user_data, ' +
+                'wantu_cancel *cancel)'
+        ),
+        downloadDir: f(
+            'wantu_json wantu_download_dir(wantu_client *client, const char *ns, const char *remote_dir, ' +
+                'const char *local_dir, const char *options_json, wantu_progress_fn *progress, void *user_data, ' +
+                'wantu_cancel *cancel)'
+        ),
         cancelNew: f('wantu_cancel *wantu_cancel_new()'),
         cancelTrigger: f('void wantu_cancel_trigger(wantu_cancel *cancel)'),
         cancelFree: f('void wantu_cancel_free(wantu_cancel *cancel)'),

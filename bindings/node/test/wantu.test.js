@@ -415,7 +415,7 @@ describe('one-call upload', () => {
         assert.deepEqual(await download('/one', 'renamed.bin'), content);
         const res = await wantu.upload(POLICY, file, '/one', { noSuchOption: 1 });
         assert.equal(res.statusCode, 0);
-        assert.match(JSON.parse(res.data).message, /noSuchOption/);
+        assert.match(JSON.parse(res.data).message, /no_such_option/, 'camelCase names become libwantu\'s snake_case');
     });
 });
 

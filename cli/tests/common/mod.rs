@@ -174,3 +174,69 @@ pub fn remote(path: &str) -> String {
 pub fn exists(p: &Path) -> bool {
     p.exists()
 }
+
+/// `s` quoted for sh.
+fn sh_quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "'\\''"))
+}
+
+/// Runs the tool under a pseudo-terminal (util-linux `script`), as at a
+/// terminal; answers whether it succeeded and everything it drew.
+pub fn run_in_pty(env: &Env, args: &[&str]) -> (bool, String) {
+    let bin = assert_cmd::cargo::cargo_bin("wantu");
+    let command = std::iter::once(bin.to_str().unwrap().to_string())
+        .chain(args.iter().map(|a| a.to_string()))
+        .map(|a| sh_quote(&a))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let out = std::process::Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .env("WANTU_AK", AK)
+        .env("WANTU_SK", SK)
+        .env("WANTU_ENDPOINT", env.url())
+        .env("HOME", env.home())
+        .env("TERM", "xterm")
+        .current_dir(env.local())
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("`script` (util-linux) runs; scripts/ensure-deps.sh installs it");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
+/// Starts the tool with stdout piped (for `--json`).
+pub fn spawn(env: &Env, args: &[&str]) -> std::process::Child {
+    std::process::Command::new(assert_cmd::cargo::cargo_bin("wantu"))
+        .args(args)
+        .env_clear()
+        .env("WANTU_AK", AK)
+        .env("WANTU_SK", SK)
+        .env("WANTU_ENDPOINT", env.url())
+        .env("HOME", env.home())
+        .current_dir(env.local())
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+pub fn signal(child: &std::process::Child, sig: &str) {
+    let ok = std::process::Command::new("kill")
+        .args([sig, &child.id().to_string()])
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok, "kill {sig}");
+}
+
+/// Every request waits `ms` first, so an upload takes a while.
+pub fn slow(env: &Env, ms: u64) {
+    env.server.set_faults(wantu_server::FaultConfig {
+        delay_rate: 1.0,
+        delay_ms: ms,
+        ..wantu_server::FaultConfig::default()
+    });
+}
