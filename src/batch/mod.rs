@@ -229,6 +229,8 @@ enum Opened {
         path: PathBuf,
         file: Arc<File>,
         size: u64,
+        /// What `fstat` said at open, to tell whether the file changed.
+        opened: crate::file_identity::FileIdentity,
     },
     Memory(Bytes),
 }
@@ -244,7 +246,7 @@ impl Opened {
 
 /// Opens a regular file without blocking on a FIFO or device, and refuses
 /// anything that is not a regular file.
-fn open_regular(path: &Path) -> Result<(File, u64)> {
+fn open_regular(path: &Path) -> Result<(File, crate::file_identity::FileIdentity)> {
     use std::os::unix::fs::OpenOptionsExt;
     let shown = path.display();
     let file = std::fs::OpenOptions::new()
@@ -260,17 +262,18 @@ fn open_regular(path: &Path) -> Result<(File, u64)> {
             "{shown} is not a regular file: only regular files are uploaded"
         )));
     }
-    Ok((file, meta.len()))
+    Ok((file, crate::file_identity::FileIdentity::of(&meta)))
 }
 
 fn open(what: What) -> Result<Opened> {
     match what {
         What::File(path) => {
-            let (file, size) = open_regular(&path)?;
+            let (file, opened) = open_regular(&path)?;
             Ok(Opened::File {
                 path,
                 file: Arc::new(file),
-                size,
+                size: opened.len,
+                opened,
             })
         }
         What::Memory(b) => Ok(Opened::Memory(b)),
@@ -376,10 +379,16 @@ async fn send(
     // Hashed for the skip rule already, or by the engine as it reads.
     let whole = md5;
     let outcome = match &src {
-        Opened::File { path, file, size } => {
+        Opened::File {
+            path,
+            file,
+            size,
+            opened,
+        } => {
             let input = Input::File(Box::new(FileInput {
                 path,
                 file: file.clone(),
+                opened: opened.clone(),
                 identity: FileIdentity {
                     path: path.to_string_lossy().into_owned(),
                     size: *size,
