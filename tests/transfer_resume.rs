@@ -17,8 +17,19 @@ use transfer_util::*;
 use wantu::transfer::Source;
 use wantu_server::FaultConfig;
 
+/// The checkpoint's header (a JSON object on the first line) with its
+/// finished parts (one `[part_number,"eTag"]` line each) as `parts`. A
+/// line being written (torn) is left out, as the library does.
 fn read_checkpoint(path: &Path) -> Option<Value> {
-    serde_json::from_slice(&std::fs::read(path).ok()?).ok()
+    let text = std::fs::read(path).ok()?;
+    let mut lines = text.split(|b| *b == b'\n');
+    let mut cp: Value = serde_json::from_slice(lines.next()?).ok()?;
+    let parts: Vec<Value> = lines
+        .map_while(|l| serde_json::from_slice::<(u64, String)>(l).ok())
+        .map(|(n, e_tag)| json!({"part_number": n, "e_tag": e_tag}))
+        .collect();
+    cp["parts"] = Value::Array(parts);
+    Some(cp)
 }
 
 fn checkpoint_parts(cp: &Value) -> BTreeSet<u64> {

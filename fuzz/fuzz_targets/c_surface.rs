@@ -7,7 +7,10 @@
 //! Everything stays within the documented contract (no freed or foreign
 //! pointers, no lengths beyond a buffer), so whatever happens is the
 //! library's doing. Uploads go to a closed local port and management
-//! calls to a local responder that answers 404 at once, so no call waits.
+//! calls to a local responder that answers 404 at once; options that would
+//! retry the closed port for long (NULL options mean 10 attempts) are given
+//! one attempt unless the call is cancelled before it starts, so no call
+//! waits.
 //! Every result must be a JSON object obeying the result contract, and is
 //! freed, as is every handle: LeakSanitizer reports what is not.
 #![no_main]
@@ -20,9 +23,11 @@ use std::path::PathBuf;
 use std::ptr::{null, null_mut};
 use std::sync::OnceLock;
 use std::time::Duration;
+use wantu::ffi::batch::*;
 use wantu::ffi::boundary::wantu_client;
 use wantu::ffi::cancel::*;
 use wantu::ffi::client::*;
+use wantu::ffi::download::*;
 use wantu::ffi::manage::*;
 use wantu::ffi::transfer::*;
 use wantu::ffi::upload::*;
@@ -175,6 +180,14 @@ enum Call {
     TransferFile([Str; 6], PathArg, Upload),
     TransferContent([Str; 6], Bytes, Upload),
     TransferStream([Str; 6], Stream, Upload),
+    /// ns, dir, name, options; the local path.
+    DownloadFile([Str; 4], PathArg, Upload),
+    /// ns, remote_dir, options; the local folder.
+    DownloadDir([Str; 3], PathArg, Upload),
+    /// policy, remote_dir, options; the local folder.
+    UploadDir([Str; 3], PathArg, Upload),
+    /// policy, jobs, options.
+    TransferBatch([Str; 3], Upload),
     LastError,
     Version,
 }
@@ -299,8 +312,10 @@ fn check(result: *mut c_char) {
 /// Options for the uploader that cannot make a call wait: a usable value
 /// keeps its choices but gets one attempt and a checkpoint in the scratch
 /// directory; anything else goes as it is, to be refused.
-fn safe_options(s: &Str) -> Option<CString> {
-    let c = s.c(r#"{"concurrency":2,"max_attempts":1}"#)?;
+fn safe_options(s: &Str, up: &Upload) -> Option<CString> {
+    let Some(c) = s.c(r#"{"concurrency":2,"max_attempts":1}"#) else {
+        return one_attempt_unless_cancelled(up);
+    };
     let Ok(text) = c.to_str() else { return Some(c) };
     let Ok(o) = TransferOptions::from_json(Some(text)) else {
         return Some(c);
@@ -323,6 +338,32 @@ fn safe_options(s: &Str) -> Option<CString> {
         v["checkpoint_path"] = scratch().join("checkpoint").to_str().unwrap().into();
     }
     Some(CString::new(v.to_string()).unwrap())
+}
+
+/// NULL options (the defaults: 10 attempts, backoff up to 10 s) when the
+/// call is cancelled before it starts, else one attempt.
+fn one_attempt_unless_cancelled(up: &Upload) -> Option<CString> {
+    match up.cancel {
+        CancelArg::Triggered => None,
+        _ => Some(CString::new(r#"{"max_attempts":1}"#).unwrap()),
+    }
+}
+
+/// Options of the many-files and download calls: a JSON object gets
+/// `max_attempts` 1 (any other value is kept, to be refused or used);
+/// NULL as `safe_options`.
+fn capped_options(s: &Str, up: &Upload, good: &str) -> Option<CString> {
+    let Some(c) = s.c(good) else {
+        return one_attempt_unless_cancelled(up);
+    };
+    let Ok(text) = c.to_str() else { return Some(c) };
+    match serde_json::from_str::<serde_json::Value>(text) {
+        Ok(serde_json::Value::Object(mut o)) => {
+            o.insert("max_attempts".into(), 1.into());
+            Some(CString::new(serde_json::Value::Object(o).to_string()).unwrap())
+        }
+        _ => Some(c),
+    }
 }
 
 struct ProgressState {
@@ -566,7 +607,7 @@ unsafe fn run(call: &Call) {
             check(wantu_resource_id(p[0], p[1], p[2]));
         }
         Call::TransferFile(s, path, up) => {
-            let (a, f, o) = (cs(s, TRANSFER), path.c(), safe_options(&s[5]));
+            let (a, f, o) = (cs(s, TRANSFER), path.c(), safe_options(&s[5], up));
             let p = ps(&a);
             with_callbacks(up, |cb, ud, h| {
                 let (f, o) = (ptr(&f), ptr(&o));
@@ -574,7 +615,7 @@ unsafe fn run(call: &Call) {
             });
         }
         Call::TransferContent(s, bytes, up) => {
-            let (a, o) = (cs(s, TRANSFER), safe_options(&s[5]));
+            let (a, o) = (cs(s, TRANSFER), safe_options(&s[5], up));
             let p = ps(&a);
             let (b, n) = bytes.args();
             with_callbacks(up, |cb, ud, h| {
@@ -583,7 +624,7 @@ unsafe fn run(call: &Call) {
             });
         }
         Call::TransferStream(s, stream, up) => {
-            let (a, o) = (cs(s, TRANSFER), safe_options(&s[5]));
+            let (a, o) = (cs(s, TRANSFER), safe_options(&s[5], up));
             let p = ps(&a);
             let mut rs = ReadState { s: stream, pos: 0 };
             let read: wantu_read_fn = stream.present.then_some(on_read as _);
@@ -591,6 +632,48 @@ unsafe fn run(call: &Call) {
             with_callbacks(up, |cb, ud, h| {
                 let o = ptr(&o);
                 wantu_transfer_stream(c, p[0], p[1], p[2], read, rd, p[3], p[4], o, cb, ud, h)
+            });
+        }
+        Call::DownloadFile(s, path, up) => {
+            let a = cs(s, ["fuzz", "/d", "n.txt", ""]);
+            let (p, f) = (ps(&a), path.c());
+            let o = capped_options(&s[3], up, r#"{"concurrency":2}"#);
+            with_callbacks(up, |cb, ud, h| {
+                let (f, o) = (ptr(&f), ptr(&o));
+                wantu_download_file(c, p[0], p[1], p[2], f, o, cb, ud, h)
+            });
+        }
+        Call::DownloadDir(s, path, up) => {
+            let a = cs(s, ["fuzz", "/d", ""]);
+            let (p, f) = (ps(&a), path.c());
+            let o = capped_options(&s[2], up, r#"{"skip":"md5","dry_run":true}"#);
+            with_callbacks(up, |cb, ud, h| {
+                let (f, o) = (ptr(&f), ptr(&o));
+                wantu_download_dir(c, p[0], p[1], f, o, cb, ud, h)
+            });
+        }
+        Call::UploadDir(s, path, up) => {
+            let a = cs(s, [POLICY, "/d", ""]);
+            let (p, f) = (ps(&a), path.c());
+            let o = capped_options(&s[2], up, r#"{"skip":"size","exclude":["*.tmp"]}"#);
+            with_callbacks(up, |cb, ud, h| {
+                let (f, o) = (ptr(&f), ptr(&o));
+                wantu_upload_dir(c, p[0], f, p[1], o, cb, ud, h)
+            });
+        }
+        Call::TransferBatch(s, up) => {
+            let small = scratch().join("small.txt");
+            let jobs = serde_json::json!([
+                {"path": small.to_str().unwrap(), "dir": "/d"},
+                {"content_base64": "aGVsbG8=", "name": "b.txt", "meta": {"k": "v"}},
+            ])
+            .to_string();
+            let a = cs(s, [POLICY, &jobs, ""]);
+            let p = ps(&a);
+            let o = capped_options(&s[2], up, r#"{"concurrency":4}"#);
+            with_callbacks(up, |cb, ud, h| {
+                let o = ptr(&o);
+                wantu_transfer_batch(c, p[0], p[1], o, cb, ud, h)
             });
         }
         Call::LastError => {

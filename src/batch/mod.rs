@@ -229,6 +229,8 @@ enum Opened {
         path: PathBuf,
         file: Arc<File>,
         size: u64,
+        /// What `fstat` said at open, to tell whether the file changed.
+        opened: crate::file_identity::FileIdentity,
     },
     Memory(Bytes),
 }
@@ -242,40 +244,15 @@ impl Opened {
     }
 }
 
-/// Opens a regular file without blocking on a FIFO or device, and refuses
-/// anything that is not a regular file.
-/// (`O_NONBLOCK` is Unix's; Windows has no FIFOs to block on.)
-fn open_regular(path: &Path) -> Result<(File, u64)> {
-    let shown = path.display();
-    let mut options = std::fs::OpenOptions::new();
-    options.read(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.custom_flags(libc::O_NONBLOCK);
-    }
-    let file = options
-        .open(path)
-        .map_err(|e| Error::Io(format!("cannot open {shown}: {e}")))?;
-    let meta = file
-        .metadata()
-        .map_err(|e| Error::Io(format!("cannot read the size of {shown}: {e}")))?;
-    if !meta.is_file() {
-        return Err(Error::Io(format!(
-            "{shown} is not a regular file: only regular files are uploaded"
-        )));
-    }
-    Ok((file, meta.len()))
-}
-
 fn open(what: What) -> Result<Opened> {
     match what {
         What::File(path) => {
-            let (file, size) = open_regular(&path)?;
+            let (file, opened) = crate::file_identity::open_regular(&path)?;
             Ok(Opened::File {
                 path,
                 file: Arc::new(file),
-                size,
+                size: opened.len,
+                opened,
             })
         }
         What::Memory(b) => Ok(Opened::Memory(b)),
@@ -381,10 +358,16 @@ async fn send(
     // Hashed for the skip rule already, or by the engine as it reads.
     let whole = md5;
     let outcome = match &src {
-        Opened::File { path, file, size } => {
+        Opened::File {
+            path,
+            file,
+            size,
+            opened,
+        } => {
             let input = Input::File(Box::new(FileInput {
                 path,
                 file: file.clone(),
+                opened: opened.clone(),
                 identity: FileIdentity {
                     path: path.to_string_lossy().into_owned(),
                     size: *size,

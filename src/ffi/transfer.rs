@@ -146,8 +146,10 @@ fn run(
 /// Memory stays near (concurrency + 1) × part size whatever the file's
 /// size: parts are read by offset only when about to be sent. Connection
 /// errors, timeouts, 429 and 5xx are retried with exponential backoff and
-/// full jitter; other 4xx are final. With `checkpoint_path`, progress is
-/// recorded after every part (atomically); running the same upload again
+/// full jitter; other 4xx are final. A file that changes while it is
+/// uploaded ends in `FileChanged` and is never completed. With
+/// `checkpoint_path`, progress is recorded after every part (one line
+/// appended; a torn last line is ignored); running the same upload again
 /// with the same checkpoint skips the finished parts; a checkpoint for a
 /// different file, size, mtime, target or part size, or whose upload the
 /// server no longer knows, is discarded and the upload starts over;
@@ -161,7 +163,8 @@ fn run(
 /// `"stale"`) and `md5` (with integrity on). Errors carry the same figures
 /// and, once the upload began, `id` and `upload_id`. A cancel answers
 /// `{"code":0,"error":"Cancelled",…}` after the upload was cancelled on the
-/// server.
+/// server; a cancel that came while blockComplete was in flight says that
+/// the file may or may not be stored (check with `wantu_file_get`).
 ///
 /// # Safety
 /// `client` and `cancel` are only looked up, never dereferenced (a freed

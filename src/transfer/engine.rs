@@ -8,7 +8,9 @@
 //! (`concurrency`) and part buffers in memory. A one-file call has one
 //! upload; a folder or batch call runs many at once under the same bounds.
 
-use super::checkpoint::{Checkpoint, CheckpointFile, FileIdentity, Loaded, TargetIdentity};
+use super::checkpoint::{
+    Checkpoint, CheckpointFile, FileIdentity, Journal, Loaded, TargetIdentity,
+};
 use super::options::TransferOptions;
 use super::ordered::InOrder;
 use super::plan::Plan;
@@ -16,6 +18,7 @@ use super::progress::{PartMeter, Progress};
 use super::source::{hash_file, md5_hex, read_at, BufferPool, StreamMsg};
 use crate::client::Client;
 use crate::error::{Error, Result};
+use crate::file_identity::file_changed;
 use crate::multipart::PartTag;
 use crate::policy::Policy;
 use crate::retry::{annotate, Retrier};
@@ -25,6 +28,7 @@ use futures_util::stream::{FuturesUnordered, StreamExt};
 use serde_json::Value;
 use std::fs::File;
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
@@ -121,6 +125,9 @@ pub struct Shared<'a> {
     pub target: &'a Target,
     pub retry: Retrier,
     pub stats: Mutex<Stats>,
+    /// Set when blockComplete is first sent: from then on a cancel cannot
+    /// say whether the file was stored.
+    pub completing: AtomicBool,
     pub part_size: u64,
     pub threshold: u64,
 }
@@ -136,6 +143,7 @@ impl<'a> Shared<'a> {
                 checkpoint: "none",
                 ..Stats::default()
             }),
+            completing: AtomicBool::new(false),
             part_size,
             threshold,
         }
@@ -153,6 +161,10 @@ impl<'a> Shared<'a> {
 pub struct FileInput<'a> {
     pub path: &'a Path,
     pub file: Arc<File>,
+    /// `fstat` of `file` when it was opened: a multipart upload compares
+    /// it again after every part read and before blockComplete, and ends
+    /// with `FileChanged` on any difference.
+    pub opened: crate::file_identity::FileIdentity,
     pub identity: FileIdentity,
     pub checkpoint: Option<Arc<CheckpointFile>>,
     pub loaded: Loaded,
@@ -197,6 +209,19 @@ pub async fn run(sh: &Shared<'_>, input: Input<'_>, known: Option<String>) -> Re
             }
             Ok(v)
         }
+        Err(Error::Cancelled(msg)) if sh.completing.load(Ordering::SeqCst) => {
+            // blockComplete was sent: the server may have stored the file
+            // (then a blockCancel would only fail with NoSuchUpload) or not.
+            // Nothing here can tell, so nothing claims either.
+            if let Some(c) = &checkpoint {
+                c.remove();
+            }
+            let id = ids.map(|(id, _)| id).unwrap_or_default();
+            Err(Error::Cancelled(format!(
+                "{msg}; the cancel came while blockComplete was in flight (upload {id}): the \
+                 file may or may not be stored; check with wantu_file_get"
+            )))
+        }
         Err(Error::Cancelled(msg)) => {
             let note = match ids {
                 Some((id, up)) if abort(sh, &id, &up).await => {
@@ -211,6 +236,18 @@ pub async fn run(sh: &Shared<'_>, input: Input<'_>, known: Option<String>) -> Re
                 c.remove();
             }
             Err(Error::Cancelled(format!("{msg}; {note}")))
+        }
+        Err(e @ Error::FileChanged(_)) => {
+            // Its parts are of a file that no longer exists as it was: the
+            // checkpoint must never resume them, and nobody can finish the
+            // server-side upload.
+            if let Some(c) = &checkpoint {
+                c.remove();
+            }
+            if let Some((id, up)) = ids {
+                abort(sh, &id, &up).await;
+            }
+            Err(e)
         }
         Err(e) => {
             // With a checkpoint the upload is kept for a later resume;
@@ -244,8 +281,9 @@ async fn abort(sh: &Shared<'_>, id: &str, up: &str) -> bool {
 
 const DAMAGED: &str = "integrity check failed";
 
-/// Digest trouble on a part means its bytes were damaged on the way: the
-/// same buffer is sent again.
+/// Digest trouble means the bytes were damaged on the way: a buffer is
+/// sent again as it is; a file body only once the file proved unchanged
+/// (see [`send`]).
 fn damaged_in_transit(e: &Error) -> bool {
     match e {
         Error::Server { code, .. } => code == "BadDigest",
@@ -292,6 +330,16 @@ enum Req<'a> {
 
 /// One request carrying content (simple upload, blockInit, blockUpload),
 /// retried; each attempt's body is metered.
+///
+/// A digest mismatch (`BadDigest`, or an eTag that is not the local MD5) is
+/// retried only when the retry sends the very bytes whose MD5 was computed:
+/// a buffer (`Content::Bytes`) is sent again as it is. A body streamed
+/// from a file (`reread`: its path and size) is read anew by every
+/// attempt, so after a mismatch the file is read again and hashed: if its
+/// MD5 is no longer the one sent, the file changed and the upload ends at
+/// once with `FileChanged`; if it is, the bytes were damaged on the way and
+/// the request is retried.
+#[allow(clippy::too_many_arguments)]
 async fn send(
     sh: &Shared<'_>,
     meter: &Arc<PartMeter>,
@@ -299,6 +347,7 @@ async fn send(
     content: Content,
     md5: Option<&str>,
     req: Req<'_>,
+    reread: Option<(&Path, u64)>,
 ) -> Result<Value> {
     let what = match req {
         Req::Simple => "upload".to_string(),
@@ -310,21 +359,46 @@ async fn send(
         .run(what, damaged_in_transit, |_| {
             let body = Content::Metered(Box::new(content.clone()), meter.attempt());
             async move {
-                let _permit = sh.call.request_permit().await;
-                let c = sh.call.client;
-                let v = match req {
-                    Req::Simple => c.upload(sh.call.policy, sh.target, body, md5).await?,
-                    Req::Init => {
-                        c.multipart_init(sh.call.policy, sh.target, body, md5)
-                            .await?
-                    }
-                    Req::Part(id, up) => {
-                        c.multipart_upload(sh.call.policy, id, up, n, body, md5)
-                            .await?
-                    }
+                let sent = async {
+                    let _permit = sh.call.request_permit().await;
+                    let c = sh.call.client;
+                    let v = match req {
+                        Req::Simple => c.upload(sh.call.policy, sh.target, body, md5).await?,
+                        Req::Init => {
+                            c.multipart_init(sh.call.policy, sh.target, body, md5)
+                                .await?
+                        }
+                        Req::Part(id, up) => {
+                            c.multipart_upload(sh.call.policy, id, up, n, body, md5)
+                                .await?
+                        }
+                    };
+                    check_e_tag(&e_tag(&v, what)?, md5, what)?;
+                    Ok(v)
                 };
-                check_e_tag(&e_tag(&v, what)?, md5, what)?;
-                Ok(v)
+                match (sent.await, reread, md5) {
+                    (Err(e), Some((path, size)), Some(first)) if damaged_in_transit(&e) => {
+                        let (p, stop) = (path.to_path_buf(), sh.call.cancel.clone());
+                        let now = blocking(move || hash_file(&p, size, &stop)).await;
+                        match now {
+                            Ok(m) if m.eq_ignore_ascii_case(first) => Err(e),
+                            Ok(m) => Err(file_changed(
+                                path,
+                                &format!(
+                                    "read again after the server answered `{}`, its MD5 is {m}, \
+                                     not {first} as first read",
+                                    e.name()
+                                ),
+                            )),
+                            Err(Error::Io(why)) if why.contains("shrank") => Err(file_changed(
+                                path,
+                                "it shrank before it could be read again",
+                            )),
+                            Err(other) => Err(other),
+                        }
+                    }
+                    (outcome, ..) => outcome,
+                }
             }
         })
         .await
@@ -348,6 +422,7 @@ async fn send_stream_part(
         Content::Bytes(bytes.clone()),
         md5.as_deref(),
         req,
+        None,
     )
     .await?;
     sh.call.pool.give(bytes);
@@ -355,7 +430,14 @@ async fn send_stream_part(
     Ok(v)
 }
 
-async fn simple(sh: &Shared<'_>, content: Content, md5: Option<String>) -> Result<Value> {
+/// One simple request; `reread` names the file a `Content::File` streams
+/// from (and its size), for the digest rule of [`send`].
+async fn simple(
+    sh: &Shared<'_>,
+    content: Content,
+    md5: Option<String>,
+    reread: Option<(&Path, u64)>,
+) -> Result<Value> {
     {
         let mut s = sh.stats();
         s.multipart = false;
@@ -363,7 +445,7 @@ async fn simple(sh: &Shared<'_>, content: Content, md5: Option<String>) -> Resul
         s.md5 = md5.clone();
     }
     let meter = PartMeter::new(sh.call.progress.clone());
-    let v = send(sh, &meter, 1, content, md5.as_deref(), Req::Simple).await?;
+    let v = send(sh, &meter, 1, content, md5.as_deref(), Req::Simple, reread).await?;
     sh.stats().uploaded_parts = 1;
     Ok(v)
 }
@@ -376,6 +458,7 @@ async fn complete(
     md5: Option<String>,
 ) -> Result<Value> {
     sh.stats().md5 = md5.clone();
+    sh.completing.store(true, Ordering::SeqCst);
     let mut broke_off = false;
     let outcome = sh
         .retry
@@ -458,8 +541,13 @@ impl Known<'_> {
         match self {
             Known::File(f) => {
                 let (file, path) = (f.file.clone(), f.path.to_path_buf());
+                let opened = f.opened.clone();
                 blocking(move || {
-                    read_at(&file, &path, offset, &mut buf)?;
+                    // A read that falls short, or a file whose size or
+                    // times moved, is a file that changed under us.
+                    let read = read_at(&file, &path, offset, &mut buf);
+                    opened.check(&file, &path)?;
+                    read?;
                     let md5 = hashing.hash(offset, &buf, own);
                     Ok((buf.freeze(), md5))
                 })
@@ -507,7 +595,8 @@ async fn sized(sh: &Shared<'_>, src: Known<'_>, size: u64, known: Option<String>
                 (Content::Bytes(bytes), md5)
             }
         };
-        return simple(sh, content, md5).await;
+        let reread = file.map(|f| (f.path, size));
+        return simple(sh, content, md5, reread).await;
     }
     // Kept across a restart: bytes hashed already are not hashed again.
     let hashing = match (integrity, &known) {
@@ -562,15 +651,27 @@ async fn sized(sh: &Shared<'_>, src: Known<'_>, size: u64, known: Option<String>
 }
 
 /// The checkpoint being kept for this upload, written after every part.
-type Keeper = Option<(Arc<CheckpointFile>, tokio::sync::Mutex<Checkpoint>)>;
+type Keeper = Option<Arc<Mutex<Journal>>>;
+
+/// Starts keeping `cp` (a new upload's, or a resumed one's) in `file`.
+async fn keep(file: &Arc<CheckpointFile>, cp: Checkpoint) -> Keeper {
+    let file = file.clone();
+    match blocking(move || file.begin(&cp)).await {
+        Ok(j) => Some(Arc::new(Mutex::new(j))),
+        Err(e) => {
+            // Without a checkpoint a crash only means sending everything again.
+            tracing::debug!(target: "wantu", error = %e, "checkpoint not written");
+            None
+        }
+    }
+}
 
 async fn record(keeper: &Keeper, tag: PartTag) {
-    let Some((file, cp)) = keeper else { return };
-    // Held across the write, so checkpoints land in order.
-    let mut cp = cp.lock().await;
-    cp.add(tag);
-    let (file, snapshot) = (file.clone(), cp.clone());
-    if let Err(e) = blocking(move || file.save(&snapshot)).await {
+    let Some(journal) = keeper.clone() else {
+        return;
+    };
+    let outcome = blocking(move || journal.lock().unwrap_or_else(|p| p.into_inner()).add(tag));
+    if let Err(e) = outcome.await {
         // An older checkpoint only means re-sending more after a crash.
         tracing::debug!(target: "wantu", error = %e, "checkpoint not written");
     }
@@ -605,9 +706,10 @@ async fn multipart(
                 s.id = Some(ids.0.clone());
                 s.upload_id = Some(ids.1.clone());
             }
-            keeper = file
-                .and_then(|f| f.checkpoint.clone())
-                .map(|c| (c, tokio::sync::Mutex::new(cp)));
+            keeper = match file.and_then(|f| f.checkpoint.as_ref()) {
+                Some(c) => keep(c, cp).await,
+                None => None,
+            };
             ids
         }
         None => {
@@ -624,6 +726,7 @@ async fn multipart(
                 Content::Bytes(bytes.clone()),
                 md5.as_deref(),
                 Req::Init,
+                None,
             )
             .await?;
             sh.call.pool.give(bytes);
@@ -648,20 +751,20 @@ async fn multipart(
                 s.upload_id = Some(up.clone());
                 s.uploaded_parts += 1;
             }
-            keeper = match file {
-                Some(f) => f.checkpoint.clone().map(|c| {
-                    let cp = Checkpoint::new(
+            keeper = match file.and_then(|f| f.checkpoint.as_ref().map(|c| (f, c))) {
+                Some((f, c)) => {
+                    let mut cp = Checkpoint::new(
                         f.identity.clone(),
                         target.clone(),
                         id.clone(),
                         up.clone(),
                         plan.part_size,
                     );
-                    (c, tokio::sync::Mutex::new(cp))
-                }),
+                    cp.add(tag.clone());
+                    keep(c, cp).await
+                }
                 None => None,
             };
-            record(&keeper, tag.clone()).await;
             tags[0] = Some(tag);
             (id, up)
         }
@@ -686,6 +789,7 @@ async fn multipart(
                 Content::Bytes(bytes.clone()),
                 md5.as_deref(),
                 Req::Part(id, up),
+                None,
             )
             .await?;
             sh.call.pool.give(bytes);
@@ -728,7 +832,30 @@ async fn multipart(
         Hashing::Known(m) => Some(m.clone()),
         Hashing::InOrder(o) => Some(o.finish(plan.size)?),
     };
-    complete(sh, &id, &up, &parts, md5).await
+    if let Some(f) = file {
+        // Every part was read through the one descriptor opened at the
+        // start; a file that changed meanwhile is never completed.
+        f.opened.check(&f.file, f.path)?;
+    }
+    match complete(sh, &id, &up, &parts, md5).await {
+        // The whole file's MD5 (of the bytes read now) differs from the
+        // parts the server holds: parts sent earlier (before a resume, or
+        // hashed before the upload) were of other bytes.
+        Err(e)
+            if file.is_some()
+                && matches!(&e, Error::Server { code, .. } if code == "BadDigest") =>
+        {
+            let path = file.map_or(Path::new(""), |f| f.path);
+            Err(file_changed(
+                path,
+                &format!(
+                    "its bytes now differ from the parts sent earlier: the server says {}",
+                    e.message()
+                ),
+            ))
+        }
+        other => other,
+    }
 }
 
 fn stream_closed() -> Error {
@@ -748,14 +875,16 @@ async fn recv(rx: &mut UnboundedReceiver<StreamMsg>) -> Result<StreamMsg> {
 async fn stream(sh: &Shared<'_>, mut rx: UnboundedReceiver<StreamMsg>) -> Result<Value> {
     let first = match recv(&mut rx).await? {
         StreamMsg::Part(_, b, md5) => (b, md5),
-        StreamMsg::End { md5, .. } => return simple(sh, Content::Bytes(Bytes::new()), md5).await,
+        StreamMsg::End { md5, .. } => {
+            return simple(sh, Content::Bytes(Bytes::new()), md5, None).await
+        }
         StreamMsg::Failed(e) => return Err(e),
     };
     let mut ended = None;
     let mut queued = None;
     match recv(&mut rx).await? {
         StreamMsg::End { total, md5 } if total <= sh.threshold => {
-            return simple(sh, Content::Bytes(first.0), md5).await;
+            return simple(sh, Content::Bytes(first.0), md5, None).await;
         }
         StreamMsg::End { total, md5 } => ended = Some((total, md5)),
         StreamMsg::Part(n, b, md5) => queued = Some((n, b, md5)),

@@ -122,6 +122,8 @@ impl Outcome {
 struct OpenFile {
     path: PathBuf,
     file: Arc<std::fs::File>,
+    /// What `fstat` said at open: compared again before completion.
+    opened: crate::file_identity::FileIdentity,
     identity: FileIdentity,
     checkpoint: Option<Arc<CheckpointFile>>,
 }
@@ -243,6 +245,7 @@ async fn upload_one(
         (Some(f), _, _) => Input::File(Box::new(FileInput {
             path: &f.path,
             file: f.file.clone(),
+            opened: f.opened.clone(),
             identity: f.identity.clone(),
             loaded: f
                 .checkpoint
@@ -303,10 +306,16 @@ fn open_file(path: PathBuf, opts: &TransferOptions) -> Result<OpenFile> {
     if let Some(c) = &checkpoint {
         c.probe()?;
     }
+    // One descriptor for everything: the identities come from its `fstat`,
+    // the parts are read through it.
     let file = std::fs::File::open(&path).map_err(|e| crate::fs_compat::open_error(&path, e))?;
-    let identity = FileIdentity::of(&path)?;
+    let meta = file
+        .metadata()
+        .map_err(|e| Error::Io(format!("cannot read the size of {}: {e}", path.display())))?;
+    let identity = FileIdentity::of(&path, &meta)?;
     Ok(OpenFile {
         file: Arc::new(file),
+        opened: crate::file_identity::FileIdentity::of(&meta),
         identity,
         checkpoint,
         path,
