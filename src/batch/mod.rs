@@ -94,6 +94,16 @@ impl Feed {
         }
     }
 
+    /// Waits for a walk step in flight, if any, and drops the walk.
+    async fn settle(&mut self) {
+        if let Feed::Walk { walker, step, .. } = self {
+            if let Some(s) = step.take() {
+                let _ = s.await;
+            }
+            walker.take();
+        }
+    }
+
     /// The next item, None at the end. Cancel-safe: a step in progress is
     /// kept in `step` and awaited again by the next call.
     async fn next(&mut self) -> Option<Item> {
@@ -467,7 +477,12 @@ impl Tally {
 /// Runs the files of `feed` to their end: at most `2 × concurrency` in
 /// progress; the feed stops when the call is cancelled (or a file failed
 /// with `fail_fast`).
-async fn schedule(ctx: &Ctx<'_>, mut feed: Feed, mut count: Option<JoinHandle<u64>>) -> Tally {
+async fn schedule(
+    ctx: &Ctx<'_>,
+    mut feed: Feed,
+    mut count: Option<JoinHandle<u64>>,
+    stop: &CancellationToken,
+) -> Tally {
     let at_once = ctx.call.opts.concurrency as usize * 2;
     let mut running = FuturesUnordered::new();
     let mut tally = Tally::default();
@@ -505,6 +520,15 @@ async fn schedule(ctx: &Ctx<'_>, mut feed: Feed, mut count: Option<JoinHandle<u6
             }
         }
     }
+    // Nothing of the call outlives it: the size count and a walk step in
+    // flight hold folders open (on Windows such a folder cannot be
+    // removed), so both are stopped and awaited; each ends within one
+    // entry, or one step of `WALK_STEP` entries.
+    stop.cancel();
+    if let Some(c) = count {
+        let _ = c.await;
+    }
+    feed.settle().await;
     tally
 }
 
@@ -621,7 +645,7 @@ fn run_call(
         let mut reporter = Reporter::new(progress);
         let mut no_reader: Option<Producer<'_>> = None;
         let tally = drive(
-            schedule(&ctx, feed, count),
+            schedule(&ctx, feed, count, &stop),
             &mut inbox,
             &progress_state,
             &mut reporter,
