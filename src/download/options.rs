@@ -6,7 +6,7 @@
 use crate::error::{Error, Result};
 use crate::multipart::MIN_PART_SIZE;
 use crate::retry::RetryLimits;
-use crate::transfer::options::MAX_PART_SIZE;
+use crate::transfer::options::{parse_object, MAX_PART_SIZE};
 /// Which local files a folder download leaves alone: the rule folder
 /// uploads use, the other way round.
 pub use crate::tree::Skip;
@@ -75,22 +75,7 @@ impl DownloadOptions {
     /// Parses and checks the options JSON; `None`, `""` or `null` give the
     /// defaults.
     pub fn from_json(text: Option<&str>) -> Result<DownloadOptions> {
-        let opts: DownloadOptions = match text.map(str::trim) {
-            None | Some("") | Some("null") => DownloadOptions::default(),
-            Some(t) => {
-                let bad = |e: serde_json::Error| {
-                    Error::invalid(format!("download options JSON is not usable: {e}"))
-                };
-                let value: serde_json::Value = serde_json::from_str(t).map_err(bad)?;
-                if !value.is_object() {
-                    return Err(Error::invalid(format!(
-                        "download options JSON is not usable: expected an object such as \
-                         {{\"concurrency\":8}}, not {value}"
-                    )));
-                }
-                serde_json::from_value(value).map_err(bad)?
-            }
-        };
+        let opts: DownloadOptions = parse_object(text, "download")?;
         opts.validate()?;
         Ok(opts)
     }
