@@ -31,14 +31,19 @@ for work inside the repository -- its ``target/release`` or ``target/debug``
 build (on Windows the ``build/windows`` of ``make dll``), the newer first.
 """
 
+import asyncio
 import base64
 import ctypes
 import ctypes.util
+import functools
+import itertools
 import json
 import os
 import sys
+import threading
+import weakref
 
-__all__ = ["Want", "WantError", "CancelToken", "load_library", "resource_id", "version"]
+__all__ = ["Want", "AsyncWant", "WantError", "CancelToken", "load_library", "resource_id", "version"]
 
 _C = ctypes.c_char_p
 _P = ctypes.c_void_p  # clients, and owned strings (so they can be freed)
@@ -193,6 +198,37 @@ _OPTIONAL_SIGNATURES.update({
 })
 
 
+
+
+class _Async(ctypes.Structure):
+    """struct wantu_async: how a non-blocking call delivers its answer."""
+
+    _fields_ = [("queue", _P), ("on_done", _P), ("user_data", _P), ("progress", _I32)]
+
+
+class _Event(ctypes.Structure):
+    """struct wantu_event: one event taken from a completion queue."""
+
+    _fields_ = [("kind", ctypes.c_int), ("op", _P), ("user_data", _P), ("result", _P),
+                ("sent", ctypes.c_uint64), ("total", ctypes.c_uint64)]
+
+
+_EVENT_DONE = 1
+_EVENT_PROGRESS = 2
+
+# The completion queue and operation handles of the non-blocking C API.
+_OPTIONAL_SIGNATURES.update({
+    "wantu_queue_new": (_P, []),
+    "wantu_queue_free": (None, [_P]),
+    "wantu_queue_fd": (ctypes.c_int, [_P]),
+    "wantu_queue_take": (ctypes.c_int, [_P, ctypes.POINTER(_Event)]),
+    "wantu_queue_wait": (ctypes.c_int, [_P, ctypes.c_int, ctypes.POINTER(_Event)]),
+    "wantu_op_cancel": (None, [_P]),
+    "wantu_op_free": (None, [_P]),
+    "wantu_op_running": (_I32, [_P]),
+})
+
+
 def _declare(lib):
     for name, (restype, argtypes) in _SIGNATURES.items():
         fn = getattr(lib, name)
@@ -203,6 +239,13 @@ def _declare(lib):
         if fn is not None:
             fn.restype = restype
             fn.argtypes = argtypes
+    # Every call that takes a client has a non-blocking form (when the
+    # library is new enough): the same arguments plus `how`.
+    for name, (restype, argtypes) in list(_SIGNATURES.items()) + list(_OPTIONAL_SIGNATURES.items()):
+        fn = getattr(lib, name + "_async", None) if argtypes[:1] == [_P] else None
+        if fn is not None:
+            fn.restype = _P
+            fn.argtypes = argtypes + [ctypes.POINTER(_Async)]
 
 
 def version():
@@ -362,12 +405,20 @@ class _Callbacks(object):
     """C callbacks around Python ones. An exception raised by the user's
     progress callable or stream stops the upload and is re-raised after it."""
 
-    def __init__(self, progress, stream=None):
+    def __init__(self, progress, stream=None, in_c=True):
         self.error = None
-        self.progress = _PROGRESS_FN(self._progress) if progress is not None else _PROGRESS_FN()
+        # The non-blocking client passes no C progress function: progress
+        # then comes as queue events, handed to `on_progress` on the loop.
+        wrap = progress is not None and in_c
+        self.progress = _PROGRESS_FN(self._progress) if wrap else _PROGRESS_FN()
+        self.events = progress is not None and not in_c
         self.read = _READ_FN(self._read) if stream is not None else None
         self._user_progress = progress
         self._stream = stream
+
+    def on_progress(self, sent, total):
+        """A progress event; answers whether the call is to be cancelled."""
+        return self._progress(sent, total, None) == 1
 
     def _progress(self, sent, total, _data):
         try:
@@ -397,14 +448,27 @@ class _Callbacks(object):
         return result
 
 
-class Want(object):
-    """The seed's client. Safe to share between threads; ctypes releases the
-    GIL during each call, so threads upload in parallel."""
+class _Call(object):
+    """One C call, prepared: its function's name and C arguments. Both
+    clients prepare calls with the same methods (`_Calls`) and differ
+    only in how they run them."""
+
+    __slots__ = ("name", "args")
+
+    def __init__(self, name, args):
+        self.name = name
+        self.args = args
+
+
+class _Calls(object):
+    """The calls of both clients: each method checks its arguments and
+    prepares the C call; `_guard` (of `Want` or `AsyncWant`) runs it."""
+
+    # Whether the C progress callback is used (else: progress events).
+    _C_PROGRESS = True
 
     def __init__(self, ak, sk, type=None, upload_endpoint=None, manage_endpoint=None):
-        self._handle = None
-        self._lib = load_library()
-        self._handle = self._create(ak, sk, type, upload_endpoint, manage_endpoint)
+        self._open(ak, sk, type, upload_endpoint, manage_endpoint)
 
     @classmethod
     def with_options(cls, ak, sk, type=None, upload_endpoint=None, manage_endpoint=None, **options):
@@ -412,10 +476,13 @@ class Want(object):
         ``request_timeout_ms``, ``read_timeout_ms``, ``ca_file``, ``proxy``,
         ``user_agent`` (see wantu.h, wantu_client_new_with_options)."""
         self = cls.__new__(cls)
+        self._open(ak, sk, type, upload_endpoint, manage_endpoint, options)
+        return self
+
+    def _open(self, ak, sk, type, upload_endpoint, manage_endpoint, options=None):
         self._handle = None
         self._lib = load_library()
         self._handle = self._create(ak, sk, type, upload_endpoint, manage_endpoint, options)
-        return self
 
     def _create(self, ak, sk, type, upload_endpoint, manage_endpoint, options=None):
         lib = self._lib
@@ -437,43 +504,27 @@ class Want(object):
             raise WantError(err)
         return handle
 
-    # -- lifetime --------------------------------------------------------
-
-    def close(self):
-        """Releases the client now (also done when it is garbage collected).
-        No call may be running on it; later calls answer an error dict."""
-        handle, self._handle = self._handle, None
-        if handle:
-            self._lib.wantu_client_free(handle)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-
-    def __del__(self):
-        try:
-            self.close()
-        except Exception:  # interpreter shutdown: never raise from a finaliser
-            pass
-
     def _call(self, name, *args):
-        if not self._handle:
-            return _local_error("this Want client is closed; create a new one")
-        fn = getattr(self._lib, name, None)
-        if fn is None:
-            return {"code": 0, "error": "Internal", "request_id": "",
-                    "message": "the loaded libwantu (%s) has no %s; install a newer one"
-                    % (version(), name)}
-        return _take(self._lib, fn(self._handle, *args))
+        return _Call(name, args)
 
-    def _guard(self, build):
-        """Runs an argument builder; a value C cannot carry answers a JSON error."""
+    def _callbacks(self, progress, stream=None):
+        return _Callbacks(progress, stream, in_c=self._C_PROGRESS)
+
+    def _prepare(self, build):
+        """Runs an argument builder: a `_Call`, or the JSON error of a value
+        C cannot carry."""
         try:
             return build()
         except _BadValue as e:
             return _local_error(str(e))
+
+    def _run_blocking(self, call):
+        if not self._handle:
+            return _local_error("this %s client is closed; create a new one" % type(self).__name__)
+        fn = getattr(self._lib, call.name, None)
+        if fn is None:
+            return _missing(call.name)
+        return _take(self._lib, fn(self._handle, *call.args))
 
     # -- the seed's calls ------------------------------------------------
 
@@ -601,7 +652,7 @@ class Want(object):
             raise TypeError("`cancel` must be a CancelToken, not %s" % type(cancel).__name__)
         if progress is not None and not callable(progress):
             raise TypeError("`progress` must be callable")
-        callbacks = _Callbacks(progress, source if kind == "stream" else None)
+        callbacks = self._callbacks(progress, source if kind == "stream" else None)
 
         def build():
             head = [_json_arg(policy, "policy", False), _text(dir, "dir"), _text(name, "name")]
@@ -617,7 +668,7 @@ class Want(object):
                     cancel._handle if cancel is not None else None]
             return self._call(fn, *(head + tail))
 
-        return callbacks.finish(self._guard(build))
+        return self._guard(build, callbacks)
 
     # -- many files, and downloads (docs/folders.md, docs/downloads.md) ----
 
@@ -626,14 +677,14 @@ class Want(object):
             raise TypeError("`cancel` must be a CancelToken, not %s" % type(cancel).__name__)
         if progress is not None and not callable(progress):
             raise TypeError("`progress` must be callable")
-        callbacks = _Callbacks(progress)
+        callbacks = self._callbacks(progress)
 
         def build():
             tail = [_json_arg(options or None, "options"), callbacks.progress, None,
                     cancel._handle if cancel is not None else None]
             return self._call(fn, *(args() + tail))
 
-        return callbacks.finish(self._guard(build))
+        return self._guard(build, callbacks)
 
     def upload_dir(self, policy, local_dir, remote_dir="/", progress=None, cancel=None,
                    **options):
@@ -801,6 +852,288 @@ class Want(object):
     def scan_feedback(self, feedback):
         """Reports wrong scan results: a dict or a list of dicts."""
         return self._manage("wantu_scan_feedback", feedback=feedback)
+
+
+class Want(_Calls):
+    """The seed's client. Safe to share between threads; ctypes releases the
+    GIL during each call, so threads upload in parallel."""
+
+    # -- lifetime --------------------------------------------------------
+
+    def close(self):
+        """Releases the client now (also done when it is garbage collected).
+        No call may be running on it; later calls answer an error dict."""
+        handle, self._handle = getattr(self, "_handle", None), None
+        if handle:
+            self._lib.wantu_client_free(handle)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def __del__(self):
+        try:
+            self.close()
+        except Exception:  # interpreter shutdown: never raise from a finaliser
+            pass
+
+    def _guard(self, build, callbacks=None):
+        """Prepares the call with `build` and runs it on this thread."""
+        call = self._prepare(build)
+        result = call if isinstance(call, dict) else self._run_blocking(call)
+        return callbacks.finish(result) if callbacks is not None else result
+
+
+# Calls without a non-blocking C form: they compute locally, at once.
+_LOCAL_CALLS = ("wantu_upload_token",)
+
+
+class _Pending(object):
+    """An operation started and not yet delivered."""
+
+    __slots__ = ("future", "callbacks", "op")
+
+    def __init__(self, future, callbacks):
+        self.future = future
+        self.callbacks = callbacks
+        self.op = None
+
+
+class AsyncWant(_Calls):
+    """``Want`` for asyncio: the same constructor, methods and answers, each
+    method a coroutine. Calls run on libwantu's own threads (at most a
+    handful per client, however many calls are in flight); their answers
+    come through one completion queue per client, whose descriptor the
+    event loop watches (``loop.add_reader``). Where the loop cannot watch
+    it (Windows), one waiter thread per client hands them to the loop.
+
+    A client serves one event loop at a time. Cancelling the task awaiting
+    a call cancels the operation (``wantu_op_cancel``) and raises
+    ``CancelledError`` at once; the operation's completion is consumed in
+    the background. ``await aw.close()`` (or ``async with``) cancels what
+    is still running, waits for it, and releases the client.
+    """
+
+    _C_PROGRESS = False
+    # False forces the waiter thread even where the loop could watch the
+    # descriptor (for tests of the Windows path).
+    _use_reader = True
+
+    def _open(self, ak, sk, type, upload_endpoint, manage_endpoint, options=None):
+        self._queue = None
+        self._pending = {}
+        self._keys = itertools.count(1)
+        self._loop = None
+        self._reader = False
+        self._waiter = None
+        self._closing = False
+        self._idle = None
+        _Calls._open(self, ak, sk, type, upload_endpoint, manage_endpoint, options)
+        lib = self._lib
+        if not hasattr(lib, "wantu_queue_new"):
+            self._free()
+            raise OSError("the loaded libwantu (%s) has no non-blocking calls; install a newer one"
+                          % version())
+        self._queue = lib.wantu_queue_new()
+        if not self._queue:
+            ptr = lib.wantu_last_error()
+            err = _take(lib, ptr) if ptr else {"message": "unknown failure"}
+            self._free()
+            raise OSError("cannot make a completion queue: %s" % err.get("message"))
+        self._fd = lib.wantu_queue_fd(self._queue)
+        self._event = _Event()
+
+    # -- lifetime --------------------------------------------------------
+
+    async def close(self):
+        """Cancels the calls still running (they answer the ``Cancelled``
+        error dict), waits for their completions, then releases the client
+        and its queue. Later calls answer an error dict."""
+        self._closing = True
+        if self._pending:
+            if self._idle is None:
+                self._idle = asyncio.get_running_loop().create_future()
+            idle = self._idle
+            for p in list(self._pending.values()):
+                self._lib.wantu_op_cancel(p.op)
+            await asyncio.shield(idle)
+        self._free()
+
+    async def __aenter__(self):
+        return self
+
+    async def __aexit__(self, *exc):
+        await self.close()
+
+    def __del__(self):
+        try:
+            self._free()
+        except Exception:  # interpreter shutdown: never raise from a finaliser
+            pass
+
+    def _free(self):
+        """Frees the client (its running operations complete as cancelled)
+        and the queue; stops the waiter thread."""
+        self._closing = True
+        self._detach()
+        waiter, self._waiter = getattr(self, "_waiter", None), None
+        handle, self._handle = getattr(self, "_handle", None), None
+        if handle:
+            self._lib.wantu_client_free(handle)
+        queue, self._queue = getattr(self, "_queue", None), None
+        if queue:
+            self._lib.wantu_queue_free(queue)  # also wakes the waiter thread
+        if waiter is not None and waiter is not threading.current_thread():
+            waiter.join()
+
+    # -- running a call --------------------------------------------------
+
+    async def _guard(self, build, callbacks=None):
+        """Prepares the call with `build`, starts its non-blocking form and
+        waits for the answer."""
+        call = self._prepare(build)
+        if isinstance(call, dict):
+            return call
+        lib = self._lib
+        if self._closing or not self._handle:
+            return _local_error("this AsyncWant client is closed; create a new one")
+        start = getattr(lib, call.name + "_async", None)
+        if start is None:
+            if call.name in _LOCAL_CALLS:
+                return self._run_blocking(call)
+            return _missing(call.name + "_async")
+        loop = self._attach()
+        key = next(self._keys)
+        pending = self._pending[key] = _Pending(loop.create_future(), callbacks)
+        how = _Async(self._queue, None, key, 1 if callbacks is not None and callbacks.events else 0)
+        op = start(self._handle, *(call.args + (ctypes.byref(how),)))
+        if not op:  # `how` refused: nothing will be delivered
+            del self._pending[key]
+            self._settled()
+            ptr = lib.wantu_last_error()
+            return _take(lib, ptr) if ptr else _local_error("the call could not start")
+        pending.op = op
+        try:
+            return await pending.future
+        except asyncio.CancelledError:
+            if key in self._pending:
+                lib.wantu_op_cancel(op)
+            raise
+
+    def _attach(self):
+        """Binds the client to the running loop while calls are pending."""
+        loop = asyncio.get_running_loop()
+        if self._loop is loop:
+            return loop
+        if self._loop is not None:
+            raise RuntimeError("this AsyncWant has calls pending on another event loop; "
+                               "use one client per loop")
+        self._loop = loop
+        if self._fd >= 0 and self._use_reader:
+            try:
+                loop.add_reader(self._fd, self._drain)
+                self._reader = True
+                return loop
+            except NotImplementedError:  # e.g. the proactor loop
+                pass
+        if self._waiter is None:
+            self._waiter = threading.Thread(
+                target=self._wait, args=(self._lib, self._queue, weakref.ref(self)),
+                name="wantu-queue", daemon=True)
+            self._waiter.start()
+        return loop
+
+    def _detach(self):
+        loop, self._loop = getattr(self, "_loop", None), None
+        if loop is not None and self._reader:
+            self._reader = False
+            if not loop.is_closed():
+                loop.remove_reader(self._fd)
+
+    def _settled(self):
+        """After an operation left `_pending`: unbind the loop when idle."""
+        if self._pending:
+            return
+        self._detach()
+        idle, self._idle = self._idle, None
+        if idle is not None and not idle.done():
+            idle.set_result(None)
+
+    def _drain(self):
+        """The descriptor is readable: take every waiting event."""
+        ev = self._event
+        while self._queue and self._lib.wantu_queue_take(self._queue, ctypes.byref(ev)) == 1:
+            self._dispatch(ev.kind, ev.op, ev.user_data, ev.result, ev.sent, ev.total)
+
+    @staticmethod
+    def _wait(lib, queue, client):
+        """The waiter thread (no descriptor): hands each event to the loop.
+        It holds the client weakly, so that an unclosed client can still be
+        collected (freeing the queue ends the wait with -1)."""
+        ev = _Event()
+        while True:
+            got = lib.wantu_queue_wait(queue, 200, ctypes.byref(ev))
+            if got < 0:
+                return  # the queue was freed
+            aw = client()
+            if got == 0:
+                if aw is None or aw._closing and not aw._pending:
+                    return
+                continue
+            event = (ev.kind, ev.op, ev.user_data, ev.result, ev.sent, ev.total)
+            try:
+                aw._loop.call_soon_threadsafe(aw._dispatch, *event)
+            except (AttributeError, RuntimeError):  # no client or loop, or it is closed
+                if ev.kind == _EVENT_DONE:
+                    lib.wantu_string_free(ev.result)
+                    lib.wantu_op_free(ev.op)
+            del aw
+
+    def _dispatch(self, kind, op, key, result, sent, total):
+        lib = self._lib
+        if kind == _EVENT_PROGRESS:
+            pending = self._pending.get(key)
+            if pending is not None and pending.callbacks is not None:
+                if pending.callbacks.on_progress(sent, total):
+                    lib.wantu_op_cancel(pending.op)
+            return
+        if kind != _EVENT_DONE:
+            return
+        answer = _take(lib, result)
+        lib.wantu_op_free(op)
+        pending = self._pending.pop(key, None)
+        if pending is not None:
+            future = pending.future
+            if not future.done():
+                error = pending.callbacks.error if pending.callbacks is not None else None
+                if error is not None:
+                    future.set_exception(error)
+                else:
+                    future.set_result(answer)
+            self._settled()
+
+
+def _coroutine(method):
+    """`method` of `_Calls` as a coroutine of AsyncWant."""
+
+    @functools.wraps(method)
+    async def call(self, *args, **kwargs):
+        return await method(self, *args, **kwargs)
+
+    return call
+
+
+for _name, _method in list(vars(_Calls).items()):
+    if not _name.startswith("_") and callable(_method):
+        setattr(AsyncWant, _name, _coroutine(_method))
+del _name, _method
+
+
+def _missing(name):
+    return {"code": 0, "error": "Internal", "request_id": "",
+            "message": "the loaded libwantu (%s) has no %s; install a newer one" % (version(), name)}
 
 
 def _required(value, arg):

@@ -77,12 +77,24 @@ r = w.upload_content({"namespace": "ns", "expiration": -1}, "/d", "n.txt", b"x",
 code: int = r["code"]
 w.file_list("ns", "/", 1, 10)
 w.upload({"namespace": "ns"}, "/d", "n", "/tmp/f", progress=lambda sent, total: None, cancel=CancelToken())
+
+import asyncio
+from want import AsyncWant
+async def main() -> int:
+    async with AsyncWant("ak", "sk", None, "http://127.0.0.1:1", "http://127.0.0.1:1") as aw:
+        r = await aw.upload_content({"namespace": "ns", "expiration": -1}, "/d", "n.txt", b"x")
+        code: int = r["code"]
+        return code
+asyncio.run(main())
 PY
 cat >"$work/run/typed_bad.py" <<'PY'
 from want import Want
 w = Want("ak", "sk")
 w.file_list("ns", "/", "1")
 w.no_such_call()
+from want import AsyncWant
+async def forgot_await() -> None:
+    AsyncWant("ak", "sk").file_list("ns", "/", 1, 10)["code"]
 PY
 "$py" -m mypy --strict "$work/run/typed_good.py"
 if out="$("$py" -m mypy "$work/run/typed_bad.py")"; then
@@ -90,5 +102,7 @@ if out="$("$py" -m mypy "$work/run/typed_bad.py")"; then
 fi
 grep -q 'Argument 3 to "file_list" of "Want" has incompatible type "str"' <<<"$out" || { echo "$out"; exit 1; }
 grep -q '"Want" has no attribute "no_such_call"' <<<"$out" || { echo "$out"; exit 1; }
-echo "   mypy finds both mistakes in typed_bad.py"
+grep -q 'Value of type "Coroutine\[Any, Any, dict\[str, Any\]\]" is not indexable' <<<"$out" ||
+    { echo "$out"; exit 1; }
+echo "   mypy finds the three mistakes in typed_bad.py"
 echo "Python wheel: ok"
