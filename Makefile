@@ -9,7 +9,7 @@ TARGET_DIR := $(shell $(CARGO) metadata --format-version 1 --no-deps 2>/dev/null
 LIBDIR := $(TARGET_DIR)/debug
 BUILD := build
 
-.PHONY: all build demo test header deps clean install bench bench-folders bench-download fuzz wheel node-pack dll dist-windows test-windows
+.PHONY: all build demo test header deps clean install bench bench-folders bench-download bench-python fuzz wheel node-pack dll dist-windows test-windows
 
 all: build
 
@@ -52,6 +52,12 @@ fuzz:
 ## files through an emulated 40 ms link (see bench/README.md).
 bench-download:
 	@bench/download.sh
+
+## asyncio benchmark: 1000 AsyncWant.upload_content at once against a loop
+## of Want.upload_content through a 40 ms link; threads and event-loop lag
+## (release builds; about two minutes; see bench/README.md).
+bench-python:
+	@bench/python-async.sh
 
 ## Windows (x86_64-pc-windows-gnu, docs/windows.md). Each installs its
 ## toolchain with apt-get first (scripts/windows/ensure-deps.sh) and builds

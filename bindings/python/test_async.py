@@ -318,6 +318,21 @@ class Cancel(unittest.IsolatedAsyncioTestCase):
                 await asyncio.sleep(0.01)
             self.assertEqual(aw._pending, {})
 
+    async def test_calls_cancelled_or_closed_before_they_started(self):
+        aw = self.silent.client()
+        tasks = [asyncio.ensure_future(aw.file_exists(NS, "/c", "n%d" % i)) for i in range(20)]
+        await asyncio.sleep(0)  # each task has queued its start
+        self.assertEqual(len(aw._pending), 20)
+        for t in tasks[:10]:
+            t.cancel()
+        results = await asyncio.gather(*tasks[:10], return_exceptions=True)
+        self.assertTrue(all(isinstance(r, asyncio.CancelledError) for r in results), results)
+        closing = asyncio.ensure_future(aw.close())
+        results = await asyncio.gather(*tasks[10:])
+        await closing
+        self.assertEqual({(r["code"], r["error"]) for r in results}, {(0, "Cancelled")}, results[:2])
+        self.assertEqual(aw._pending, {})
+
     async def test_close_with_calls_pending(self):
         aw = self.silent.client()
         calls = [asyncio.ensure_future(aw.upload_content(harness.policy(), "/c", "n%d" % i, b"x"))

@@ -33,6 +33,7 @@ build (on Windows the ``build/windows`` of ``make dll``), the newer first.
 
 import asyncio
 import base64
+import collections
 import ctypes
 import ctypes.util
 import functools
@@ -41,6 +42,7 @@ import json
 import os
 import sys
 import threading
+import time
 import weakref
 
 __all__ = ["Want", "AsyncWant", "WantError", "CancelToken", "load_library", "resource_id", "version"]
@@ -889,16 +891,25 @@ class Want(_Calls):
 # Calls without a non-blocking C form: they compute locally, at once.
 _LOCAL_CALLS = ("wantu_upload_token",)
 
+# Loop time AsyncWant spends starting calls before it lets other work run.
+_START_SLICE = 0.002
+
+
+def _cancelled_before_start():
+    return {"code": 0, "error": "Cancelled", "request_id": "",
+            "message": "the call was cancelled: its AsyncWant client was closed before it started"}
+
 
 class _Pending(object):
     """An operation started and not yet delivered."""
 
-    __slots__ = ("future", "callbacks", "op")
+    __slots__ = ("future", "callbacks", "op", "start")
 
     def __init__(self, future, callbacks):
         self.future = future
         self.callbacks = callbacks
-        self.op = None
+        self.op = None  # until started
+        self.start = None  # (C function, call, progress flag) until started
 
 
 class AsyncWant(_Calls):
@@ -924,6 +935,8 @@ class AsyncWant(_Calls):
     def _open(self, ak, sk, type, upload_endpoint, manage_endpoint, options=None):
         self._queue = None
         self._pending = {}
+        self._starts = collections.deque()  # keys of calls waiting to start
+        self._starting = False  # whether `_start_some` is scheduled
         self._keys = itertools.count(1)
         self._loop = None
         self._reader = False
@@ -957,7 +970,8 @@ class AsyncWant(_Calls):
                 self._idle = asyncio.get_running_loop().create_future()
             idle = self._idle
             for p in list(self._pending.values()):
-                self._lib.wantu_op_cancel(p.op)
+                if p.op is not None:  # the others answer when their turn comes
+                    self._lib.wantu_op_cancel(p.op)
             await asyncio.shield(idle)
         self._free()
 
@@ -1007,20 +1021,60 @@ class AsyncWant(_Calls):
         loop = self._attach()
         key = next(self._keys)
         pending = self._pending[key] = _Pending(loop.create_future(), callbacks)
-        how = _Async(self._queue, None, key, 1 if callbacks is not None and callbacks.events else 0)
-        op = start(self._handle, *(call.args + (ctypes.byref(how),)))
-        if not op:  # `how` refused: nothing will be delivered
-            del self._pending[key]
-            self._settled()
-            ptr = lib.wantu_last_error()
-            return _take(lib, ptr) if ptr else _local_error("the call could not start")
-        pending.op = op
+        pending.start = (start, call, 1 if callbacks is not None and callbacks.events else 0)
+        self._starts.append(key)
+        if not self._starting:
+            self._starting = True
+            loop.call_soon(self._start_some)
         try:
             return await pending.future
         except asyncio.CancelledError:
             if key in self._pending:
-                lib.wantu_op_cancel(op)
+                if pending.op is not None:
+                    lib.wantu_op_cancel(pending.op)
+                else:  # not started yet: it never will be
+                    del self._pending[key]
+                    self._settled()
             raise
+
+    def _start_some(self):
+        """Starts the calls waiting to start, for at most `_START_SLICE`
+        seconds of the loop's time, then lets the loop run (other tasks,
+        timers, completions) before starting more: each start costs the
+        library tens of microseconds, and a burst of thousands of calls
+        made at once must not stall the loop."""
+        lib, starts, loop = self._lib, self._starts, self._loop
+        if loop is None or asyncio.get_running_loop() is not loop:
+            return  # scheduled on a loop this client has left
+        until = time.monotonic() + _START_SLICE
+        while starts:
+            key = starts.popleft()
+            pending = self._pending.get(key)
+            if pending is None:  # cancelled before it started
+                continue
+            if self._closing or not self._handle:
+                del self._pending[key]
+                pending.future.set_result(_cancelled_before_start())
+                self._settled()
+                continue
+            start, call, progress = pending.start
+            pending.start = None
+            how = _Async(self._queue, None, key, progress)
+            op = start(self._handle, *(call.args + (ctypes.byref(how),)))
+            if not op:  # `how` refused: nothing will be delivered
+                del self._pending[key]
+                ptr = lib.wantu_last_error()
+                pending.future.set_result(
+                    _take(lib, ptr) if ptr else _local_error("the call could not start"))
+                self._settled()
+                continue
+            pending.op = op
+            if time.monotonic() >= until:
+                break
+        if starts:
+            loop.call_soon(self._start_some)
+        else:
+            self._starting = False
 
     def _attach(self):
         """Binds the client to the running loop while calls are pending."""
@@ -1056,6 +1110,8 @@ class AsyncWant(_Calls):
         """After an operation left `_pending`: unbind the loop when idle."""
         if self._pending:
             return
+        self._starts.clear()  # only keys of calls cancelled before they started
+        self._starting = False
         self._detach()
         idle, self._idle = self._idle, None
         if idle is not None and not idle.done():
