@@ -250,6 +250,32 @@ typedef struct wantu_async {
   int32_t progress;
 } wantu_async;
 
+/**
+ * Progress callback: `sent` bytes of `total` have gone out (`total` is
+ * `WANTU_SIZE_UNKNOWN` while a stream's length is unknown).
+ *
+ * Called on the thread that called the upload function, at least every
+ * 100 ms and whenever another MiB went out, and once more with
+ * `sent == total` when the upload succeeds. `sent` counts each byte of the
+ * upload once: it never goes backwards and never exceeds `total`, even
+ * when a part is retried (a retry adds only what goes beyond the earlier
+ * attempt); parts skipped thanks to a checkpoint count as sent at the
+ * start. Return 0 to continue, non-zero to cancel the upload. The callback
+ * may call `wantu_cancel_trigger` and `wantu_string_free`; any other
+ * libwantu call from inside it answers an error.
+ */
+typedef int (*wantu_progress_fn)(uint64_t sent, uint64_t total, void *user_data);
+
+/**
+ * Read callback of `wantu_transfer_stream`: fill `buf` with up to `cap`
+ * bytes and return how many were written; return 0 at the end of the
+ * stream and a negative number on error (the upload then fails with an
+ * `IoError` and is discarded on the server). Short reads are fine. Called
+ * on the thread that called `wantu_transfer_stream`, one call at a time;
+ * the same re-entry rule as for progress callbacks applies.
+ */
+typedef ptrdiff_t (*wantu_read_fn)(uint8_t *buf, size_t cap, void *user_data);
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
