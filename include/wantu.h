@@ -56,19 +56,17 @@
 #define BLOCKING_THREADS 16
 
 /**
+ * The largest `max_running_operations` accepted.
+ */
+#define MAX_RUNNING_OPERATIONS_LIMIT 4096
+
+/**
  * Operations of one client that may be pending (started, not yet
  * delivered) at once. Past it a start is answered at once with a
  * `TooManyOperations` error. A pending operation holds its owned
  * arguments (for an upload from memory, its bytes) and about 1 KiB more.
  */
 #define MAX_PENDING_OPERATIONS 100000
-
-/**
- * Operations of one client whose requests run at once; the others wait
- * their turn, in start order, without a thread. It also bounds the
- * connections and descriptors a burst of operations can open.
- */
-#define MAX_RUNNING_OPERATIONS 256
 
 /**
  * Call threads of one client at most. Each such call runs its own
@@ -430,6 +428,9 @@ struct wantu_client *wantu_client_new(const char *ak,
  * - `proxy`: proxy URL for every request; without it, no proxy is used
  *   (environment variables are ignored).
  * - `user_agent`: replaces `ALIMEDIASDK_C_TAE/<version>`.
+ * - `max_running_operations` (default 128, 1…4096): non-blocking
+ *   operations whose requests run at once; the others wait their turn
+ *   (docs/async.md).
  *
  * Unknown keys are refused. Returns NULL on failure; see `wantu_last_error`.
  *

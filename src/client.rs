@@ -41,7 +41,14 @@ pub struct ClientOptions {
     pub proxy: Option<String>,
     /// Replaces the default `ALIMEDIASDK_C_TAE/<version>` User-Agent.
     pub user_agent: Option<String>,
+    /// Non-blocking operations of this client whose requests run at once
+    /// (1…4096, default 128); the others wait their turn without a thread,
+    /// a connection or a descriptor.
+    pub max_running_operations: usize,
 }
+
+/// The largest `max_running_operations` accepted.
+pub const MAX_RUNNING_OPERATIONS_LIMIT: usize = 4096;
 
 impl Default for ClientOptions {
     fn default() -> Self {
@@ -52,6 +59,7 @@ impl Default for ClientOptions {
             ca_file: None,
             proxy: None,
             user_agent: None,
+            max_running_operations: 128,
         }
     }
 }
@@ -71,8 +79,16 @@ impl ClientOptions {
                          {{\"connect_timeout_ms\":5000}}, not {value}"
                     )));
                 }
-                serde_json::from_value(value)
-                    .map_err(|e| Error::invalid(format!("options JSON is not usable: {e}")))
+                let options: ClientOptions = serde_json::from_value(value)
+                    .map_err(|e| Error::invalid(format!("options JSON is not usable: {e}")))?;
+                if !(1..=MAX_RUNNING_OPERATIONS_LIMIT).contains(&options.max_running_operations) {
+                    return Err(Error::invalid(format!(
+                        "option `max_running_operations` must be 1…{MAX_RUNNING_OPERATIONS_LIMIT}, \
+                         not {}",
+                        options.max_running_operations
+                    )));
+                }
+                Ok(options)
             }
         }
     }
