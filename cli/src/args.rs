@@ -170,14 +170,16 @@ target (.NAME.wantu-part) for the next run.")]
 Examples:
   wantu sync ./site wantu://www/site/
   wantu sync --delete --dry-run ./site wantu://www/site/
+  wantu sync --delete --max-delete 100 ./site wantu://www/site/
   wantu sync wantu://www/site/ ./site-copy
   wantu --json sync ./site wantu://www/site/ | jq -c 'select(.action==\"uploaded\")'
 
 A file is sent when the destination has none at its path, or one of
 another size, or of the same size and another MD5; everything else is
 `skipped`, so a second run sends nothing. --delete then removes the
-destination's files and folders that the source lacks (after the
-transfers; nothing is deleted when interrupted). --dry-run prints what
+destination's files and folders that the source lacks, after the
+transfers; nothing is deleted when interrupted, when any file failed or
+could not be read, or when more than --max-delete N would go. --dry-run prints what
 would be done (would_upload, would_download, would_delete) and changes
 nothing. Exit code 1 when some file failed.")]
     Sync(SyncArgs),
@@ -312,6 +314,10 @@ pub struct SyncArgs {
     /// Delete destination files that the source does not have
     #[arg(long)]
     pub delete: bool,
+    /// With --delete: delete nothing at all when more than N files and
+    /// folders would be deleted (exit 1, saying how many)
+    #[arg(long, value_name = "N", requires = "delete")]
+    pub max_delete: Option<u64>,
     /// Print what would be done, change nothing
     #[arg(long)]
     pub dry_run: bool,
