@@ -62,7 +62,7 @@ pub fn sync(
         } else {
             let keep = engines::filters(&args.transfer)?;
             let extras =
-                plan_extras(client, way, &local, &folder, &keep).map_err(|e| nothing_deleted(e))?;
+                plan_extras(client, way, &local, &folder, &keep).map_err(nothing_deleted)?;
             match too_many(&extras, args.max_delete) {
                 Some(message) => {
                     report.stderr(&message);
