@@ -304,6 +304,9 @@ struct wantu_client *wantu_client_new(const char *ak,
  * - `proxy`: proxy URL for every request; without it, no proxy is used
  *   (environment variables are ignored).
  * - `user_agent`: replaces `ALIMEDIASDK_C_TAE/<version>`.
+ * - `limit_rate_bytes_per_sec` (default none): one bandwidth budget shared
+ *   by every upload and download of the client, both directions together;
+ *   0 is refused.
  *
  * Unknown keys are refused. Returns NULL on failure; see `wantu_last_error`.
  *

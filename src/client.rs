@@ -5,11 +5,13 @@
 
 use crate::auth::KeyType;
 use crate::error::{Error, Result};
+use crate::rate::RateLimit;
 use crate::result;
 use serde::Deserialize;
 use serde_json::Value;
 use std::future::Future;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 pub const DEFAULT_UPLOAD_ENDPOINT: &str = "http://upload.media.aliyun.com";
@@ -41,6 +43,10 @@ pub struct ClientOptions {
     pub proxy: Option<String>,
     /// Replaces the default `ALIMEDIASDK_C_TAE/<version>` User-Agent.
     pub user_agent: Option<String>,
+    /// One bandwidth budget, in bytes per second, shared by every upload
+    /// and download of this client, both directions together. Without it
+    /// (or `null`) there is no limit; 0 is refused.
+    pub limit_rate_bytes_per_sec: Option<u64>,
 }
 
 impl Default for ClientOptions {
@@ -52,6 +58,7 @@ impl Default for ClientOptions {
             ca_file: None,
             proxy: None,
             user_agent: None,
+            limit_rate_bytes_per_sec: None,
         }
     }
 }
@@ -158,6 +165,8 @@ pub struct Client {
     config: ClientConfig,
     user_agent: String,
     http: reqwest::Client,
+    /// The `limit_rate_bytes_per_sec` budget, shared by every transfer.
+    rate: Option<Arc<RateLimit>>,
     // An Option so Drop can shut it down in the way its context allows.
     runtime: Option<tokio::runtime::Runtime>,
 }
@@ -219,6 +228,10 @@ impl Client {
                 .map_err(|e| Error::invalid(format!("proxy {proxy:?} is not usable: {e}")))?;
             builder = builder.proxy(proxy);
         }
+        let rate = match opts.limit_rate_bytes_per_sec {
+            Some(n) => Some(Arc::new(RateLimit::new(n)?)),
+            None => None,
+        };
         let http = builder
             .build()
             .map_err(|e| Error::Internal(format!("cannot build the HTTP client: {e}")))?;
@@ -233,6 +246,7 @@ impl Client {
             config,
             user_agent,
             http,
+            rate,
             runtime: Some(runtime),
         })
     }
@@ -247,6 +261,11 @@ impl Client {
 
     pub fn http(&self) -> &reqwest::Client {
         &self.http
+    }
+
+    /// The bandwidth budget every transfer of this client takes from.
+    pub fn rate_limit(&self) -> Option<&Arc<RateLimit>> {
+        self.rate.as_ref()
     }
 
     /// The runtime's handle, for engines that spawn tasks.

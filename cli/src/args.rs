@@ -281,6 +281,10 @@ pub struct TransferArgs {
     /// or ~/.cache/wantu/checkpoints)
     #[arg(long, value_name = "DIR")]
     pub checkpoint_dir: Option<PathBuf>,
+    /// At most RATE bytes a second for the whole command, uploads and
+    /// downloads together, e.g. 2MiB or 500K (K, M, G are 1024-based)
+    #[arg(long, value_name = "RATE")]
+    pub limit_rate: Option<String>,
     /// Folders only (cp -r, sync): take only the files that match this glob
     /// (repeatable). A pattern without / matches names in any folder
     /// ('*.jpg'); one with / the whole relative path ('raw/**/*.dng')

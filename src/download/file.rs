@@ -31,6 +31,8 @@ pub struct Shared {
     pub requests: Semaphore,
     pub progress: Arc<Progress>,
     pub opts: DownloadOptions,
+    /// The client's bandwidth budget (`limit_rate_bytes_per_sec`).
+    pub rate: Option<Arc<crate::rate::RateLimit>>,
 }
 
 /// One file to fetch.
@@ -170,6 +172,7 @@ async fn one_range(
             file: &partial.file,
             progress: &shared.progress,
             md5: Some(&md5),
+            rate: shared.rate.as_deref(),
         };
         let whole = Span {
             start: 0,
@@ -287,6 +290,7 @@ async fn many_ranges(
         file: &partial.file,
         progress: &shared.progress,
         md5: None,
+        rate: shared.rate.as_deref(),
     };
     let mut ranges = FuturesUnordered::new();
     for (i, _) in done.iter().enumerate().filter(|(_, d)| !**d) {
