@@ -11,6 +11,7 @@ pub mod file_identity;
 mod fs_compat;
 mod log;
 pub mod manage;
+pub mod mtime;
 pub mod multipart;
 pub mod policy;
 pub mod rate;

@@ -176,7 +176,10 @@ Examples:
 
 A file is sent when the destination has none at its path, or one of
 another size, or of the same size and another MD5; everything else is
-`skipped`, so a second run sends nothing. --delete then removes the
+`skipped`, so a second run sends nothing. Files of the same size and the
+same modification time (uploads record it; downloads set it) are skipped
+without reading them, like rsync's quick check; --checksum compares MD5s
+whatever the times, --size-only compares sizes only. --delete then removes the
 destination's files and folders that the source lacks, after the
 transfers; nothing is deleted when interrupted, when any file failed or
 could not be read, or when more than --max-delete N would go. --dry-run prints what
@@ -325,6 +328,13 @@ pub struct SyncArgs {
     /// Print what would be done, change nothing
     #[arg(long)]
     pub dry_run: bool,
+    /// Skip files of the same size, whatever their time and content
+    #[arg(long, conflicts_with = "checksum")]
+    pub size_only: bool,
+    /// Compare every file of the same size by MD5 (reads every local
+    /// file), whatever the modification times say
+    #[arg(long)]
+    pub checksum: bool,
     #[command(flatten)]
     pub transfer: TransferArgs,
 }

@@ -1,6 +1,7 @@
 //! `sync SRC DST`: makes a destination folder match a source folder, in
-//! either direction. What to send is decided by the folder engines (size,
-//! then MD5: a second run sends nothing); `--delete` then removes what the
+//! either direction. What to send is decided by the folder engines (by
+//! default size and the recorded modification time, else MD5; `--size-only`
+//! and `--checksum` choose: a second run sends nothing); `--delete` then removes what the
 //! destination has and the source lacks (`plan`), after the transfers so
 //! that an interrupted sync never deleted anything it did not replace.
 //!
@@ -20,7 +21,7 @@ use crate::report::{Action, Report};
 use serde_json::json;
 use std::path::{Path, PathBuf};
 use wantu::transfer::CancelToken;
-use wantu::tree::Filters;
+use wantu::tree::{Filters, Skip};
 use wantu::Client;
 
 pub fn sync(
@@ -45,9 +46,16 @@ pub fn sync(
         check_local_folder(&local)?;
     }
     let (t, dry) = (&args.transfer, args.dry_run);
+    let skip = match (args.size_only, args.checksum) {
+        (true, _) => Skip::Size,
+        (_, true) => Skip::Md5,
+        _ => Skip::Mtime,
+    };
     match way {
-        Way::Up => engines::upload_folder(client, report, &local, &folder, t, true, dry, cancel)?,
-        Way::Down => engines::download_folder(client, report, &folder, &local, t, dry, cancel)?,
+        Way::Up => engines::upload_folder(client, report, &local, &folder, t, skip, dry, cancel)?,
+        Way::Down => {
+            engines::download_folder(client, report, &folder, &local, t, skip, dry, cancel)?
+        }
     }
     let mut refused = false;
     if args.delete {

@@ -134,7 +134,13 @@ pub async fn download(
             stats.kept_partial = partial.abandon(shared.opts.resume);
             Err(cancelled())
         }
-        Ok(md5) if md5 == remote.md5 => partial.finish(&job.local),
+        Ok(md5) if md5 == remote.md5 => {
+            partial.finish(&job.local)?;
+            match remote.mtime_ms {
+                Some(ms) => crate::mtime::restore(&job.local, ms),
+                None => Ok(()),
+            }
+        }
         Ok(md5) => {
             partial.discard();
             Err(Error::InvalidResponse(format!(
