@@ -63,8 +63,8 @@ pub fn sync(
             report.stderr("wantu: interrupted; nothing was deleted");
         } else if report.failed() > 0 {
             report.stderr(&format!(
-                "wantu: {} failed, so the destination may hold files the source still has; \
-                 nothing was deleted (fix the failures and sync again)",
+                "wantu: {} failed, and what could not be read may be missing from the \
+                 comparison; nothing was deleted (fix the failures and sync again)",
                 plural(report.failed(), "file")
             ));
         } else {
