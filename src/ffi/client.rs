@@ -50,6 +50,9 @@ pub unsafe extern "C" fn wantu_client_new(
 /// - `limit_rate_bytes_per_sec` (default none): one bandwidth budget shared
 ///   by every upload and download of the client, both directions together;
 ///   0 is refused.
+/// - `max_running_operations` (default 128, 1…4096): non-blocking
+///   operations whose requests run at once; the others wait their turn
+///   (docs/async.md).
 ///
 /// Unknown keys are refused. Returns NULL on failure; see `wantu_last_error`.
 ///
