@@ -1,0 +1,115 @@
+'use strict';
+// Many calls at once through the completion queue, against a real
+// wantu-server (scripts/server.sh exports WANTU_TEST_ENDPOINT, _AK, _SK,
+// _NAMESPACE): every call answers, the process's threads stay within the
+// library's own bounds however many calls are pending, an AbortSignal
+// cancels one call among many, close() waits for pending calls, and a
+// program exits by itself once its calls have answered.
+
+const assert = require('node:assert/strict');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { execFile } = require('node:child_process');
+const { after, before, describe, test } = require('node:test');
+
+const WANTU = require('libwantu');
+
+const ENDPOINT = process.env.WANTU_TEST_ENDPOINT;
+const NS = process.env.WANTU_TEST_NAMESPACE;
+const AK = process.env.WANTU_TEST_AK;
+const SK = process.env.WANTU_TEST_SK;
+const POLICY = { namespace: NS, expiration: -1 };
+const MiB = 1024 * 1024;
+
+// libwantu's threads at most, whatever the number of calls: its I/O
+// runtime's 2 workers, 16 threads for blocking file work, 4 call threads
+// (src/client.rs, src/ffi/ops/pool.rs). The package adds none.
+const LIBRARY_THREADS = 2 + 16 + 4;
+
+const threads = () => fs.readdirSync('/proc/self/task').length;
+const bare = threads(); // before any client exists in this process
+
+let tmp;
+
+before(() => {
+    assert.ok(ENDPOINT && NS, 'run under scripts/server.sh');
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'wantu-node-async-'));
+});
+
+after(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+describe('calls through the completion queue', () => {
+    test('2,000 uploads at once all succeed, and the threads stay bounded', async () => {
+        const wantu = new WANTU(AK, SK, null, ENDPOINT, ENDPOINT);
+        const file = path.join(tmp, 'small.bin');
+        fs.writeFileSync(file, Buffer.alloc(16 * 1024, 7));
+        let most = threads();
+        const sampler = setInterval(() => (most = Math.max(most, threads())), 10);
+        try {
+            const results = await Promise.all(
+                Array.from({ length: 2000 }, (_, i) => wantu.singleUpload(POLICY, file, `/many-at-once/${i}`, '', ''))
+            );
+            const failed = results.filter((r) => r.statusCode !== 200);
+            assert.equal(failed.length, 0, failed.length ? failed[0].data : '');
+            assert.equal(JSON.parse((await wantu.getFile(NS, '/many-at-once/1999', 'small.bin')).data).size, 16 * 1024);
+        } finally {
+            clearInterval(sampler);
+            wantu.close();
+        }
+        assert.ok(most - bare <= LIBRARY_THREADS, `${most - bare} threads above the process's ${bare} (at most ${LIBRARY_THREADS})`);
+    });
+
+    test('an AbortSignal cancels one call among many; the others succeed', async () => {
+        const wantu = new WANTU(AK, SK, null, ENDPOINT, ENDPOINT);
+        const file = path.join(tmp, 'parts.bin');
+        fs.writeFileSync(file, Buffer.alloc(3 * MiB, 5));
+        const controller = new AbortController();
+        let seen = 0;
+        const calls = Array.from({ length: 10 }, (_, i) =>
+            wantu.upload(POLICY, file, `/cancel-one/${i}`, {
+                partSize: 102400,
+                concurrency: 1,
+                ...(i === 3 ? { signal: controller.signal, onProgress: () => ++seen === 2 && controller.abort() } : {}),
+            })
+        );
+        const results = await Promise.all(calls);
+        wantu.close();
+        const cancelled = JSON.parse(results[3].data);
+        assert.equal(results[3].statusCode, 0, results[3].data);
+        assert.equal(cancelled.error, 'Cancelled');
+        results.forEach((r, i) => i === 3 || assert.equal(r.statusCode, 200, r.data));
+        const check = new WANTU(AK, SK, null, ENDPOINT, ENDPOINT);
+        assert.equal(JSON.parse((await check.existFile(NS, '/cancel-one/3', 'parts.bin')).data).exist, false);
+        assert.equal(JSON.parse((await check.existFile(NS, '/cancel-one/4', 'parts.bin')).data).exist, true);
+        check.close();
+    });
+
+    test('close() with 200 calls pending lets them all answer, then refuses new calls', async () => {
+        const wantu = new WANTU(AK, SK, null, ENDPOINT, ENDPOINT);
+        const file = path.join(tmp, 'closing.bin');
+        fs.writeFileSync(file, 'closing');
+        const pending = Array.from({ length: 200 }, (_, i) => wantu.singleUpload(POLICY, file, `/closing/${i}`, '', ''));
+        wantu.close();
+        const results = await Promise.all(pending);
+        assert.deepEqual(results.map((r) => r.statusCode), Array(200).fill(200));
+        const refused = await wantu.existDir(NS, '/closing');
+        assert.equal(refused.statusCode, 0);
+        assert.match(JSON.parse(refused.data).message, /closed/);
+    });
+
+    test('a program exits by itself once its calls have answered', async () => {
+        const program = `
+            const WANTU = require(${JSON.stringify(require.resolve('libwantu'))});
+            const w = new WANTU(process.env.WANTU_TEST_AK, process.env.WANTU_TEST_SK, null, process.env.WANTU_TEST_ENDPOINT, process.env.WANTU_TEST_ENDPOINT);
+            Promise.all([w.createDir(process.env.WANTU_TEST_NAMESPACE, '/exits'), w.existDir(process.env.WANTU_TEST_NAMESPACE, '/exits')])
+                .then((rs) => console.log(rs.map((r) => r.statusCode).join(' ')));
+        `;
+        const started = Date.now();
+        const out = await new Promise((resolve, reject) =>
+            execFile(process.execPath, ['-e', program], { timeout: 20000 }, (err, stdout) => (err ? reject(err) : resolve(stdout)))
+        );
+        assert.equal(out.trim(), '200 200');
+        assert.ok(Date.now() - started < 15000, 'the program ended well before the timeout');
+    });
+});
