@@ -48,11 +48,11 @@ describe('calls through the completion queue', () => {
         const sampler = setInterval(() => (most = Math.max(most, threads())), 10);
         try {
             const results = await Promise.all(
-                Array.from({ length: 2000 }, (_, i) => wantu.singleUpload(POLICY, file, `/many-at-once/${i}`, '', ''))
+                Array.from({ length: 2000 }, (_, i) => wantu.singleUpload(POLICY, file, `/async-many/${i}`, '', ''))
             );
             const failed = results.filter((r) => r.statusCode !== 200);
             assert.equal(failed.length, 0, failed.length ? failed[0].data : '');
-            assert.equal(JSON.parse((await wantu.getFile(NS, '/many-at-once/1999', 'small.bin')).data).size, 16 * 1024);
+            assert.equal(JSON.parse((await wantu.getFile(NS, '/async-many/1999', 'small.bin')).data).size, 16 * 1024);
         } finally {
             clearInterval(sampler);
             wantu.close();
@@ -67,7 +67,7 @@ describe('calls through the completion queue', () => {
         const controller = new AbortController();
         let seen = 0;
         const calls = Array.from({ length: 10 }, (_, i) =>
-            wantu.upload(POLICY, file, `/cancel-one/${i}`, {
+            wantu.upload(POLICY, file, `/async-cancel-one/${i}`, {
                 partSize: 102400,
                 concurrency: 1,
                 ...(i === 3 ? { signal: controller.signal, onProgress: () => ++seen === 2 && controller.abort() } : {}),
@@ -80,8 +80,8 @@ describe('calls through the completion queue', () => {
         assert.equal(cancelled.error, 'Cancelled');
         results.forEach((r, i) => i === 3 || assert.equal(r.statusCode, 200, r.data));
         const check = new WANTU(AK, SK, null, ENDPOINT, ENDPOINT);
-        assert.equal(JSON.parse((await check.existFile(NS, '/cancel-one/3', 'parts.bin')).data).exist, false);
-        assert.equal(JSON.parse((await check.existFile(NS, '/cancel-one/4', 'parts.bin')).data).exist, true);
+        assert.equal(JSON.parse((await check.existFile(NS, '/async-cancel-one/3', 'parts.bin')).data).exist, false);
+        assert.equal(JSON.parse((await check.existFile(NS, '/async-cancel-one/4', 'parts.bin')).data).exist, true);
         check.close();
     });
 
@@ -97,10 +97,10 @@ describe('calls through the completion queue', () => {
         fs.writeFileSync(file, Buffer.alloc(3 * MiB, 6));
         const started = Date.now();
         const ahead = Array.from({ length: 8 }, (_, i) =>
-            wantu.upload(POLICY, file, `/line/${i}`, { partSize: 102400, concurrency: 1 }).then(() => Date.now() - started)
+            wantu.upload(POLICY, file, `/async-line/${i}`, { partSize: 102400, concurrency: 1 }).then(() => Date.now() - started)
         );
         const controller = new AbortController();
-        const last = wantu.upload(POLICY, file, '/line/last', { signal: controller.signal }).then((res) => ({ res, at: Date.now() - started }));
+        const last = wantu.upload(POLICY, file, '/async-line/last', { signal: controller.signal }).then((res) => ({ res, at: Date.now() - started }));
         setTimeout(() => controller.abort(), 20);
         const [{ res, at }, times] = await Promise.all([last, Promise.all(ahead)]);
         wantu.close();
@@ -112,11 +112,11 @@ describe('calls through the completion queue', () => {
         const wantu = new WANTU(AK, SK, null, ENDPOINT, ENDPOINT);
         const file = path.join(tmp, 'closing.bin');
         fs.writeFileSync(file, 'closing');
-        const pending = Array.from({ length: 200 }, (_, i) => wantu.singleUpload(POLICY, file, `/closing/${i}`, '', ''));
+        const pending = Array.from({ length: 200 }, (_, i) => wantu.singleUpload(POLICY, file, `/async-closing/${i}`, '', ''));
         wantu.close();
         const results = await Promise.all(pending);
         assert.deepEqual(results.map((r) => r.statusCode), Array(200).fill(200));
-        const refused = await wantu.existDir(NS, '/closing');
+        const refused = await wantu.existDir(NS, '/async-closing');
         assert.equal(refused.statusCode, 0);
         assert.match(JSON.parse(refused.data).message, /closed/);
     });
@@ -125,7 +125,7 @@ describe('calls through the completion queue', () => {
         const program = `
             const WANTU = require(${JSON.stringify(require.resolve('libwantu'))});
             const w = new WANTU(process.env.WANTU_TEST_AK, process.env.WANTU_TEST_SK, null, process.env.WANTU_TEST_ENDPOINT, process.env.WANTU_TEST_ENDPOINT);
-            Promise.all([w.createDir(process.env.WANTU_TEST_NAMESPACE, '/exits'), w.existDir(process.env.WANTU_TEST_NAMESPACE, '/exits')])
+            Promise.all([w.createDir(process.env.WANTU_TEST_NAMESPACE, '/async-exits'), w.existDir(process.env.WANTU_TEST_NAMESPACE, '/async-exits')])
                 .then((rs) => console.log(rs.map((r) => r.statusCode).join(' ')));
         `;
         const started = Date.now();
