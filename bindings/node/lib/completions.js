@@ -26,6 +26,8 @@ const koffi = require('koffi');
 const EVENT_DONE = 1;
 const EVENT_PROGRESS = 2;
 const WAIT_MS = 200;
+// Calls started, and events taken, in one turn of the event loop at most.
+const PER_TURN = 128;
 
 // What libc's dup is called in, to give libuv a descriptor of its own
 // (closing it never closes the queue's).
@@ -43,10 +45,14 @@ class Completions {
             const why = lib.lastError();
             throw new Error(`libwantu could not create its completion queue: ${why || 'unknown failure'}`);
         }
-        this._pending = new Map(); // user_data -> { resolve, reject, onProgress, op, error }
+        this._pending = new Map(); // user_data -> { begin, resolve, reject, onProgress, op, error, cancelled }
         this._nextId = 1;
         this._socket = null;
         this._waiting = false; // the wait fallback has a call out
+        this._startedThisTurn = 0;
+        this._later = []; // [id, entry] of calls to start in a later turn
+        this._laterHead = 0;
+        this._drainLater = false;
         this._useWait = process.env.WANTU_NODE_QUEUE_WAIT === '1' || !this._watch();
     }
 
@@ -98,26 +104,54 @@ class Completions {
     start(begin, onProgress) {
         const id = this._nextId;
         this._nextId = id >= Number.MAX_SAFE_INTEGER ? 1 : id + 1;
-        const entry = { resolve: null, reject: null, onProgress, op: null, error: null };
+        const entry = { begin, resolve: null, reject: null, onProgress, op: null, error: null, cancelled: false };
         const result = new Promise((resolve, reject) => {
             entry.resolve = resolve;
             entry.reject = reject;
         });
         // Registered first: the answer may be queued before begin returns.
         this._pending.set(id, entry);
-        const op = begin({ queue: this._queue, on_done: null, user_data: id, progress: onProgress ? 1 : 0 });
+        if (this._pending.size === 1) this._keepAlive();
+        if (this._startedThisTurn < PER_TURN && this._later.length === 0) this._begin(id, entry);
+        else this._later.push([id, entry]);
+        const cancel = () => {
+            if (this._pending.get(id) !== entry) return;
+            if (entry.op !== null) this._lib.opCancel(entry.op);
+            else entry.cancelled = true;
+        };
+        return { cancel, result };
+    }
+
+    // Starts one call. At most PER_TURN start in one turn of the loop; the
+    // others start in the next turns, so that a burst of thousands of
+    // calls never holds the loop for long.
+    _begin(id, entry) {
+        if (this._startedThisTurn++ === 0) {
+            setImmediate(() => {
+                this._startedThisTurn = 0;
+                while (this._laterHead < this._later.length && this._startedThisTurn < PER_TURN) {
+                    const [laterId, later] = this._later[this._laterHead];
+                    this._later[this._laterHead++] = undefined;
+                    this._begin(laterId, later);
+                }
+                if (this._laterHead === this._later.length) {
+                    this._later = [];
+                    this._laterHead = 0;
+                }
+            });
+        }
+        const begin = entry.begin;
+        entry.begin = null;
+        const op = begin({ queue: this._queue, on_done: null, user_data: id, progress: entry.onProgress ? 1 : 0 });
         if (!op) {
             this._pending.delete(id);
             const why = this._lib.lastError();
             entry.resolve(why || '{"code":0,"error":"Internal","message":"libwantu refused to start the call","request_id":""}');
-            return { cancel: () => {}, result };
+            this._idle();
+            return;
         }
         entry.op = op;
-        if (this._pending.size === 1) this._keepAlive();
-        const cancel = () => {
-            if (this._pending.get(id) === entry) this._lib.opCancel(op);
-        };
-        return { cancel, result };
+        if (entry.cancelled) this._lib.opCancel(op);
     }
 
     _keepAlive() {
@@ -125,14 +159,30 @@ class Completions {
         else this._socket.ref();
     }
 
-    // Takes every waiting event and hands each to its call.
+    // With no call pending, the socket no longer keeps the process alive.
+    _idle() {
+        if (this._pending.size === 0 && this._socket !== null) this._socket.unref();
+    }
+
+    // Takes the waiting events and hands each to its call: PER_TURN at
+    // most, then the rest in the next turn of the loop (the descriptor may
+    // not wake us again for them: its byte may be read already).
     _drain() {
-        for (;;) {
+        for (let n = 0; n < PER_TURN; n++) {
             const event = {};
-            if (this._lib.queueTake(this._queue, event) !== 1) break;
+            if (this._lib.queueTake(this._queue, event) !== 1) {
+                this._idle();
+                return;
+            }
             this._handle(event);
         }
-        if (this._pending.size === 0 && this._socket !== null) this._socket.unref();
+        if (!this._drainLater) {
+            this._drainLater = true;
+            setImmediate(() => {
+                this._drainLater = false;
+                this._drain();
+            });
+        }
     }
 
     _handle(event) {
