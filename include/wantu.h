@@ -56,19 +56,17 @@
 #define BLOCKING_THREADS 16
 
 /**
+ * The largest `max_running_operations` accepted.
+ */
+#define MAX_RUNNING_OPERATIONS_LIMIT 4096
+
+/**
  * Operations of one client that may be pending (started, not yet
  * delivered) at once. Past it a start is answered at once with a
  * `TooManyOperations` error. A pending operation holds its owned
  * arguments (for an upload from memory, its bytes) and about 1 KiB more.
  */
 #define MAX_PENDING_OPERATIONS 100000
-
-/**
- * Operations of one client whose requests run at once; the others wait
- * their turn, in start order, without a thread. It also bounds the
- * connections and descriptors a burst of operations can open.
- */
-#define MAX_RUNNING_OPERATIONS 256
 
 /**
  * Call threads of one client at most. Each such call runs its own
@@ -250,6 +248,32 @@ typedef struct wantu_async {
   int32_t progress;
 } wantu_async;
 
+/**
+ * Progress callback: `sent` bytes of `total` have gone out (`total` is
+ * `WANTU_SIZE_UNKNOWN` while a stream's length is unknown).
+ *
+ * Called on the thread that called the upload function, at least every
+ * 100 ms and whenever another MiB went out, and once more with
+ * `sent == total` when the upload succeeds. `sent` counts each byte of the
+ * upload once: it never goes backwards and never exceeds `total`, even
+ * when a part is retried (a retry adds only what goes beyond the earlier
+ * attempt); parts skipped thanks to a checkpoint count as sent at the
+ * start. Return 0 to continue, non-zero to cancel the upload. The callback
+ * may call `wantu_cancel_trigger` and `wantu_string_free`; any other
+ * libwantu call from inside it answers an error.
+ */
+typedef int (*wantu_progress_fn)(uint64_t sent, uint64_t total, void *user_data);
+
+/**
+ * Read callback of `wantu_transfer_stream`: fill `buf` with up to `cap`
+ * bytes and return how many were written; return 0 at the end of the
+ * stream and a negative number on error (the upload then fails with an
+ * `IoError` and is discarded on the server). Short reads are fine. Called
+ * on the thread that called `wantu_transfer_stream`, one call at a time;
+ * the same re-entry rule as for progress callbacks applies.
+ */
+typedef ptrdiff_t (*wantu_read_fn)(uint8_t *buf, size_t cap, void *user_data);
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -404,6 +428,9 @@ struct wantu_client *wantu_client_new(const char *ak,
  * - `proxy`: proxy URL for every request; without it, no proxy is used
  *   (environment variables are ignored).
  * - `user_agent`: replaces `ALIMEDIASDK_C_TAE/<version>`.
+ * - `max_running_operations` (default 128, 1…4096): non-blocking
+ *   operations whose requests run at once; the others wait their turn
+ *   (docs/async.md).
  *
  * Unknown keys are refused. Returns NULL on failure; see `wantu_last_error`.
  *

@@ -47,8 +47,13 @@ pub(crate) fn free_client(ptr: *mut wantu_client) -> bool {
     };
     if !hosted.in_this_process() {
         // The parent's runtime threads do not exist in a forked child:
-        // shutting them down could only wait for nothing.
-        std::mem::forget(hosted);
+        // shutting them down could only wait for nothing. Kept, not
+        // dropped, for the child's life (reachable, not leaked).
+        static FORKED_AWAY: std::sync::Mutex<Vec<Arc<Hosted>>> = std::sync::Mutex::new(Vec::new());
+        FORKED_AWAY
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(hosted);
         return true;
     }
     hosted.ops.shutdown.cancel();

@@ -50,18 +50,21 @@ impl CallThreads {
         let line = self.line.clone();
         let spawned = std::thread::Builder::new()
             .name("wantu-call".into())
-            .spawn(move || loop {
-                let next = {
-                    let mut l = lock(&line);
-                    match l.tasks.pop_front() {
-                        Some(t) => t,
-                        None => {
-                            l.running -= 1;
-                            return;
+            .spawn(move || {
+                crate::client::block_sigpipe();
+                loop {
+                    let next = {
+                        let mut l = lock(&line);
+                        match l.tasks.pop_front() {
+                            Some(t) => t,
+                            None => {
+                                l.running -= 1;
+                                return;
+                            }
                         }
-                    }
-                };
-                next();
+                    };
+                    next();
+                }
             });
         match spawned {
             Ok(h) => {
