@@ -24,8 +24,10 @@ const MiB = 1024 * 1024;
 
 // libwantu's threads at most, whatever the number of calls: its I/O
 // runtime's 2 workers, 16 threads for blocking file work, 4 call threads
-// (src/client.rs, src/ffi/ops/pool.rs). The package adds none.
-const LIBRARY_THREADS = 2 + 16 + 4;
+// (docs/async.md). The package adds none, except where answers are taken
+// by wantu_queue_wait (WANTU_NODE_QUEUE_WAIT=1, as on Windows): that runs
+// on libuv's pool, whose 4 threads start with it.
+const LIBRARY_THREADS = 2 + 16 + 4 + (process.env.WANTU_NODE_QUEUE_WAIT === '1' ? 4 : 0);
 
 const threads = () => fs.readdirSync('/proc/self/task').length;
 const bare = threads(); // before any client exists in this process
