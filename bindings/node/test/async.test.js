@@ -124,7 +124,8 @@ describe('calls through the completion queue', () => {
         const program = `
             const WANTU = require(${JSON.stringify(require.resolve('libwantu'))});
             const w = new WANTU(process.env.WANTU_TEST_AK, process.env.WANTU_TEST_SK, null, process.env.WANTU_TEST_ENDPOINT, process.env.WANTU_TEST_ENDPOINT);
-            Promise.all([w.createDir(process.env.WANTU_TEST_NAMESPACE, '/async-exits'), w.existDir(process.env.WANTU_TEST_NAMESPACE, '/async-exits')])
+            const ns = process.env.WANTU_TEST_NAMESPACE;
+            Promise.all([w.existDir(ns, '/async-exits'), w.listDirs(ns, '/', 1, 10)])
                 .then((rs) => console.log(rs.map((r) => r.statusCode).join(' ')));
         `;
         const started = Date.now();
