@@ -20,8 +20,10 @@ pub const DEFAULT_MANAGE_ENDPOINT: &str = "http://rs.media.aliyun.com";
 /// every call of a client. Tokio's default is 512: a folder upload with 64
 /// files in progress grew ~100 threads, each with its own malloc arena and
 /// stack, and 75 MiB of RSS for 10,000 small files. Hashing on more
-/// threads than cores gains nothing; 16 also covers slow disks.
-pub const BLOCKING_THREADS: usize = 16;
+/// threads than cores gains nothing; 6 still overlaps reads from a slow
+/// disk, and with the 2 workers keeps a client at 8 threads, what a Node
+/// or Python host can afford to add to its own.
+pub const BLOCKING_THREADS: usize = 6;
 
 /// Options beyond the seed's five constructor arguments, given as a JSON
 /// object whose keys are these field names. Unknown keys are refused so a
