@@ -167,8 +167,8 @@ async fn one_range(
             p = shared.requests.acquire() => p.map_err(|_| cancelled())?,
         };
         let sink = Sink {
-            file: &partial.file,
-            progress: &shared.progress,
+            dest: fetch::Dest::File(&partial.file),
+            progress: Some(&shared.progress),
             md5: Some(&md5),
         };
         let whole = Span {
@@ -284,8 +284,8 @@ async fn many_ranges(
         tokio::task::spawn_blocking(move || hash_behind(reader, prefix, ps, size))
     };
     let sink = Sink {
-        file: &partial.file,
-        progress: &shared.progress,
+        dest: fetch::Dest::File(&partial.file),
+        progress: Some(&shared.progress),
         md5: None,
     };
     let mut ranges = FuturesUnordered::new();

@@ -9,5 +9,6 @@ pub mod client;
 pub mod download;
 mod handles;
 pub mod manage;
+pub mod stream;
 pub mod transfer;
 pub mod upload;
