@@ -147,9 +147,13 @@ impl ByteRange {
                     Some(len) => format!("{len} bytes from offset {}", self.offset),
                     None => format!("from offset {} to the end", self.offset),
                 };
+                let offsets = match size {
+                    0 => "none".to_string(),
+                    n => format!("0 to {}", n - 1),
+                };
                 return Err(Error::invalid(format!(
-                    "the range {asked} lies outside {what}, which holds {size} bytes; \
-                     ask for bytes 0…{size}"
+                    "the range {asked} lies outside {what}, which holds {size} bytes \
+                     (offsets {offsets})"
                 )));
             }
         };
