@@ -147,6 +147,13 @@ function declare(lib) {
                 'const char *local_dir, const char *options_json, wantu_progress_fn *progress, void *user_data, ' +
                 'wantu_cancel *cancel)'
         ),
+        downloadMemory: f(
+            'wantu_json wantu_download_memory(wantu_client *client, const char *ns, const char *dir, const char *name, ' +
+                'uint64_t offset, uint64_t length, const char *options_json, wantu_progress_fn *progress, ' +
+                'void *user_data, wantu_cancel *cancel, _Out_ void **out_data, _Out_ size_t *out_len)'
+        ),
+        bytesFree: f('void wantu_bytes_free(void *data)'),
+        view: koffi.view,
         cancelNew: f('wantu_cancel *wantu_cancel_new()'),
         cancelTrigger: f('void wantu_cancel_trigger(wantu_cancel *cancel)'),
         cancelFree: f('void wantu_cancel_free(wantu_cancel *cancel)'),
