@@ -417,7 +417,7 @@ fn upload_files(
                     Some(_) => dst.clone(),
                     None => dst.file(&name),
                 };
-                jobs.push((src, path, to, m.len()));
+                jobs.push((src, path, to, m.len(), m.is_file()));
             }
             Err(e) => report.file(
                 src,
@@ -430,7 +430,7 @@ fn upload_files(
     let total: u64 = jobs.iter().map(|j| j.3).sum();
     report.start_progress(Some(jobs.len() as u64), total);
     let mut base = 0;
-    for (src, path, to, size) in jobs {
+    for (src, path, to, size, regular) in jobs {
         if cancel.is_triggered() {
             report.file(
                 src,
@@ -441,8 +441,10 @@ fn upload_files(
             continue;
         }
         let mut file_opts = opts.clone();
+        // A FIFO or device is streamed: it cannot be read again to resume.
         file_opts.checkpoint_path = checkpoints
             .as_deref()
+            .filter(|_| regular)
             .map(|d| checkpoint_for(d, &path, &to));
         upload_one(
             client, report, src, &path, &to, size, base, &file_opts, cancel,

@@ -184,3 +184,25 @@ fn a_closed_stdout_stops_quietly_with_a_failure() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[cfg(unix)]
+#[test]
+fn cp_of_a_fifo_streams_what_is_written_to_it() {
+    let env = Env::start();
+    let fifo = env.local().join("pipe");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let data = bytes(300_000, 5);
+    let (path, body) = (fifo.clone(), data.clone());
+    let writer = std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        std::fs::write(path, body).unwrap();
+    });
+    let (code, _, err) = run(env.wantu().args(["cp", "pipe", &remote("/in/fifo.bin")]));
+    assert_eq!(code, 0, "{err}");
+    writer.join().unwrap();
+    assert!(env.download("/in", "fifo.bin") == data);
+}
