@@ -9,7 +9,7 @@ TARGET_DIR := $(shell $(CARGO) metadata --format-version 1 --no-deps 2>/dev/null
 LIBDIR := $(TARGET_DIR)/debug
 BUILD := build
 
-.PHONY: all build demo test header deps clean install bench bench-folders bench-download fuzz wheel node-pack dll dist-windows test-windows
+.PHONY: all build demo test header deps clean install bench bench-folders bench-download bench-streams fuzz wheel node-pack dll dist-windows test-windows
 
 all: build
 
@@ -52,6 +52,12 @@ fuzz:
 ## files through an emulated 40 ms link (see bench/README.md).
 bench-download:
 	@bench/download.sh
+
+## Streams benchmark: `wantu cat | md5sum` against `curl | md5sum` on a
+## 512 MiB file, `wantu cp -` from a pipe, a zip member through Want.open,
+## a 1 MiB range (release builds; see bench/README.md).
+bench-streams:
+	@bench/streams.sh
 
 ## Windows (x86_64-pc-windows-gnu, docs/windows.md). Each installs its
 ## toolchain with apt-get first (scripts/windows/ensure-deps.sh) and builds
