@@ -226,6 +226,7 @@ impl Client {
             .worker_threads(2)
             .max_blocking_threads(BLOCKING_THREADS)
             .thread_name("wantu-worker")
+            .on_thread_start(block_sigpipe)
             .enable_all()
             .build()
             .map_err(|e| Error::Internal(format!("cannot start the I/O runtime: {e}")))?;
@@ -409,6 +410,23 @@ fn return_url_answer(location: Option<&str>, what: &str) -> Result<Value> {
     let mut out = result::success(inner);
     out["location"] = Value::from(location);
     Ok(out)
+}
+
+/// Blocks SIGPIPE on the calling thread. hyper writes request bodies with
+/// writev, which, unlike send(MSG_NOSIGNAL), raises SIGPIPE when the peer
+/// has hung up; a Rust program ignores the signal, but a C, Python or Node
+/// host keeps its default action and would be killed by a server that
+/// closes a connection early. Blocked on the library's own threads, the
+/// write just fails with EPIPE and becomes an error answer.
+pub(crate) fn block_sigpipe() {
+    #[cfg(unix)]
+    // SAFETY: plain signal-mask calls on a local, initialised set.
+    unsafe {
+        let mut set = std::mem::MaybeUninit::<libc::sigset_t>::uninit();
+        libc::sigemptyset(set.as_mut_ptr());
+        libc::sigaddset(set.as_mut_ptr(), libc::SIGPIPE);
+        libc::pthread_sigmask(libc::SIG_BLOCK, set.as_ptr(), std::ptr::null_mut());
+    }
 }
 
 impl Drop for Client {
