@@ -17,7 +17,8 @@
 #
 # Results: printed, and written to build/bench-streams/results.md.
 # Knobs: ROUNDS=N (default 3), BENCH_DIR=DIR (temporary files; ~1.5 GB),
-# PROFILE=debug (a quick look; the figures in bench/README.md are release).
+# PROFILE=debug (a quick look; the figures in bench/README.md are release),
+# BUILD=0 (use the binaries already built).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/server.sh
@@ -29,11 +30,13 @@ OUT=build/bench-streams
 mkdir -p "$OUT"
 bench_tools
 
-echo "== building $PROFILE libwantu, wantu-server and wantu"
 PROFILE_FLAG=()
 [ "$PROFILE" = release ] && PROFILE_FLAG=(--release)
-cargo build "${PROFILE_FLAG[@]}" -q -p wantu --lib
-cargo build "${PROFILE_FLAG[@]}" -q -p wantu-server -p wantu-cli --bins
+if [ "${BUILD:-1}" != 0 ]; then
+    echo "== building $PROFILE libwantu, wantu-server and wantu"
+    cargo build "${PROFILE_FLAG[@]}" -q -p wantu --lib
+    cargo build "${PROFILE_FLAG[@]}" -q -p wantu-server -p wantu-cli --bins
+fi
 REL="$(wantu_target_dir)/$PROFILE"
 export WANTU_SERVER_BIN="$REL/wantu-server"
 export WANTU_LIB="$REL/libwantu.so"
