@@ -37,6 +37,11 @@ impl FileIdentity {
         }
     }
 
+    /// The modification time `fstat` gave, if the system has one.
+    pub fn modified(&self) -> Option<SystemTime> {
+        self.modified
+    }
+
     /// The identity of an open file, now.
     pub fn now(file: &File, path: &Path) -> Result<FileIdentity> {
         let meta = file

@@ -145,7 +145,8 @@ fn upload(
             .as_folder()
             .subfolder(&local_folder_name(Path::new(src)));
         let (path, t) = (Path::new(src), &args.transfer);
-        let outcome = engines::upload_folder(client, report, path, &into, t, true, false, cancel);
+        let skip = wantu::tree::Skip::Md5;
+        let outcome = engines::upload_folder(client, report, path, &into, t, skip, false, cancel);
         failed_line(report, src, outcome)?;
     }
     Ok(())
@@ -224,7 +225,8 @@ fn download(
                 let folder = r.as_folder();
                 let local = dst_path.join(remote_folder_name(&folder));
                 let t = &args.transfer;
-                engines::download_folder(client, report, &folder, &local, t, false, cancel)
+                let skip = wantu::tree::Skip::Md5;
+                engines::download_folder(client, report, &folder, &local, t, skip, false, cancel)
             }
             (false, _) => {
                 let name = r.name.as_deref().unwrap_or_default();
@@ -343,6 +345,28 @@ pub fn transfer_options(args: &TransferArgs, base: TransferOptions) -> Outcome<T
 
 /// `1048576`, `512KiB`, `8MiB`, `8M`, `1GiB` → bytes.
 pub fn parse_size(text: &str) -> Outcome<u64> {
+    bytes_of(text).ok_or_else(|| {
+        Fail::Usage(format!(
+            "--part-size {text:?} is not a size: give bytes or a number with KiB, MiB or GiB"
+        ))
+    })
+}
+
+/// `--limit-rate`: bytes per second, as a size with an optional `/s`
+/// (`2MiB`, `500K`, `1MiB/s`); 0 is refused.
+pub fn parse_rate(text: &str) -> Outcome<u64> {
+    let t = text.trim();
+    let t = t.strip_suffix("/s").unwrap_or(t);
+    bytes_of(t).ok_or_else(|| {
+        Fail::Usage(format!(
+            "--limit-rate {text:?} is not a rate: give bytes per second, at least 1, or a \
+             number with K, M or G (KiB, MiB, GiB), e.g. 2MiB"
+        ))
+    })
+}
+
+/// A positive byte count with an optional binary unit, or None.
+fn bytes_of(text: &str) -> Option<u64> {
     let t = text.trim();
     let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
     let (digits, unit) = t.split_at(split);
@@ -358,11 +382,6 @@ pub fn parse_size(text: &str) -> Outcome<u64> {
         .ok()
         .and_then(|n| n.checked_mul(scale))
         .filter(|n| *n > 0)
-        .ok_or_else(|| {
-            Fail::Usage(format!(
-                "--part-size {text:?} is not a size: give bytes or a number with KiB, MiB or GiB"
-            ))
-        })
 }
 
 /// Where checkpoints go: `--checkpoint-dir`, else the user's cache folder.

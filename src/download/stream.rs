@@ -250,6 +250,7 @@ pub fn download_to(
             retry: retry.clone(),
             cancel: internal.clone(),
             user,
+            rate: shared.rate.clone(),
         };
         let r = deliver(client, &run, span, opts, whole, consumer, |n| {
             shared.progress.add(n)
@@ -325,6 +326,8 @@ struct Run {
     /// The caller's cancel, seen before each write: the call's driver
     /// sees it only between its ticks.
     user: Option<CancelToken>,
+    /// The client's bandwidth budget (`limit_rate_bytes_per_sec`).
+    rate: Option<Arc<crate::rate::RateLimit>>,
 }
 
 /// Fetches `span` in ranges behind the window and hands them over in
@@ -397,6 +400,7 @@ async fn fetch_range(run: &Run, span: Span) -> Result<Vec<u8>> {
         dest: Dest::Memory(&buf),
         progress: None,
         md5: None,
+        rate: run.rate.as_deref(),
     };
     fetch::fetch(&run.http, &target, span, &sink, &run.retry, &run.cancel).await?;
     Ok(buf.into_inner().unwrap_or_else(|p| p.into_inner()))

@@ -20,6 +20,10 @@ pub struct RemoteFile {
     pub size: u64,
     /// As the service stores it (hex; compare case-insensitively).
     pub md5: String,
+    /// The modification time an upload recorded (`mtime::MTIME_KEY`), in
+    /// milliseconds: listings carry each file's meta, so the `mtime` rule
+    /// needs no request per file.
+    pub mtime_ms: Option<i64>,
 }
 
 /// Name → file, for the files directly in one folder.
@@ -43,6 +47,7 @@ fn parse_page(v: &Value, into: &mut Folder, dir: &str) -> Result<()> {
                 RemoteFile {
                     size,
                     md5: md5.to_string(),
+                    mtime_ms: crate::mtime::of_object(item),
                 },
             );
         }

@@ -15,11 +15,6 @@ use tokio_util::sync::CancellationToken;
 /// arguments (for an upload from memory, its bytes) and about 1 KiB more.
 pub const MAX_PENDING_OPERATIONS: usize = 100_000;
 
-/// Operations of one client whose requests run at once; the others wait
-/// their turn, in start order, without a thread. It also bounds the
-/// connections and descriptors a burst of operations can open.
-pub const MAX_RUNNING_OPERATIONS: usize = 256;
-
 /// How long `wantu_client_free` waits for the operations it cancelled to
 /// deliver their completions before it lets them finish on their own.
 const FREE_WAIT: Duration = Duration::from_secs(10);
@@ -38,9 +33,12 @@ pub(crate) struct Hosted {
 
 impl Hosted {
     pub fn new(client: Client) -> Hosted {
+        // The client option `max_running_operations` bounds the requests,
+        // connections and descriptors a burst of operations can open.
+        let running = client.config().options.max_running_operations;
         Hosted {
             client: Arc::new(client),
-            ops: Arc::new(ClientOps::new()),
+            ops: Arc::new(ClientOps::new(running)),
             pid: this_process(),
         }
     }
@@ -57,18 +55,18 @@ pub(crate) struct ClientOps {
     pub shutdown: CancellationToken,
     pending: Mutex<usize>,
     idle: Condvar,
-    /// Permits for running tasks (see `MAX_RUNNING_OPERATIONS`).
+    /// Permits for running tasks (the client option `max_running_operations`).
     pub running: Arc<Semaphore>,
     pub threads: CallThreads,
 }
 
 impl ClientOps {
-    fn new() -> ClientOps {
+    fn new(running: usize) -> ClientOps {
         ClientOps {
             shutdown: CancellationToken::new(),
             pending: Mutex::new(0),
             idle: Condvar::new(),
-            running: Arc::new(Semaphore::new(MAX_RUNNING_OPERATIONS)),
+            running: Arc::new(Semaphore::new(running.max(1))),
             threads: CallThreads::new(),
         }
     }

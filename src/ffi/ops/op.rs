@@ -80,6 +80,10 @@ pub(crate) struct OpState {
     figures: Mutex<Figures>,
     delivered: AtomicBool,
     runtime: Option<tokio::runtime::Handle>,
+    /// For a call waiting in line for a call thread: its client's
+    /// operations, so that a cancel can answer it at once. Taken by
+    /// whichever comes first, the thread or the cancel.
+    waiting: Mutex<Option<Arc<ClientOps>>>,
 }
 
 impl OpState {
@@ -115,6 +119,14 @@ impl OpState {
             }
         });
         CancelToken::from_token(both)
+    }
+
+    /// Claims a call waiting for a call thread (see `waiting`).
+    fn take_waiting(&self) -> Option<Arc<ClientOps>> {
+        self.waiting
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
     }
 
     /// Records progress and posts one event for it if none waits yet.
@@ -236,6 +248,7 @@ pub(crate) unsafe fn start(
             .as_ref()
             .ok()
             .map(|job| job.client.handle().clone()),
+        waiting: Mutex::new(None),
     };
     let handle: *mut wantu_op = match register(&OPS, state) {
         Ok(h) => h,
@@ -302,8 +315,12 @@ fn run(state: Arc<OpState>, job: Job) {
             });
         }
         Work::Thread(f) => {
+            *state.waiting.lock().unwrap_or_else(|e| e.into_inner()) = Some(ops.clone());
             let (st, o) = (state.clone(), ops.clone());
             let task = Box::new(move || {
+                if st.take_waiting().is_none() {
+                    return; // a cancel answered it while it waited
+                }
                 let answer = if st.cancel.is_cancelled() {
                     cancelled(&o)
                 } else {
@@ -315,7 +332,7 @@ fn run(state: Arc<OpState>, job: Job) {
                 st.deliver(answer);
                 o.finished();
             });
-            if ops.threads.submit(task).is_err() {
+            if ops.threads.submit(task).is_err() && state.take_waiting().is_some() {
                 state.deliver(refused(Error::Internal(
                     "cannot start a thread for the call; the system is out of threads".into(),
                 )));
@@ -334,6 +351,12 @@ pub extern "C" fn wantu_op_cancel(op: *mut wantu_op) {
     if let Some(state) = OPS.get(op as usize) {
         if !state.delivered.load(Ordering::Acquire) {
             state.cancel.cancel();
+            // Still in line for a call thread: answered now, not after the
+            // calls ahead of it.
+            if let Some(ops) = state.take_waiting() {
+                state.deliver(cancelled(&ops));
+                ops.finished();
+            }
         }
     }
 }
