@@ -9,7 +9,7 @@ TARGET_DIR := $(shell $(CARGO) metadata --format-version 1 --no-deps 2>/dev/null
 LIBDIR := $(TARGET_DIR)/debug
 BUILD := build
 
-.PHONY: all build demo test header deps clean install bench bench-folders bench-download bench-many-files bench-limit-rate bench-async bench-node bench-python fuzz wheel node-pack dll dist-windows test-windows
+.PHONY: all build demo test header deps clean install bench bench-folders bench-download bench-streams bench-many-files bench-limit-rate bench-async bench-node bench-python fuzz wheel node-pack dll dist-windows test-windows
 
 all: build
 
@@ -82,6 +82,12 @@ bench-download:
 ## (release builds; about two minutes; see bench/README.md).
 bench-python:
 	@bench/python-async.sh
+
+## Streams benchmark: `wantu cat | md5sum` against `curl | md5sum` on a
+## 512 MiB file, `wantu cp -` from a pipe, a zip member through Want.open,
+## a 1 MiB range (release builds; see bench/README.md).
+bench-streams:
+	@bench/streams.sh
 
 ## Windows (x86_64-pc-windows-gnu, docs/windows.md). Each installs its
 ## toolchain with apt-get first (scripts/windows/ensure-deps.sh) and builds

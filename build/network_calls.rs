@@ -26,6 +26,8 @@ fn c_type(rust: &str, call: &str) -> &'static str {
         "*const c_char" => "const char *",
         "*const u8" => "const uint8_t *",
         "*mut c_void" => "void *",
+        "*mut *mut u8" => "uint8_t **",
+        "*mut usize" => "size_t *",
         "usize" => "size_t ",
         "u32" => "uint32_t ",
         "u64" => "uint64_t ",

@@ -63,6 +63,23 @@
 #define MAX_RUNNING_OPERATIONS_LIMIT 4096
 
 /**
+ * Range size when none is configured: small enough that the first bytes
+ * reach the consumer soon, large enough that a request's set-up cost is
+ * small next to its transfer.
+ */
+#define DEFAULT_STREAM_PART_SIZE (4 << 20)
+
+/**
+ * The ranges of one call held in memory at most, fetched or in flight.
+ */
+#define WINDOW_BYTES (32 << 20)
+
+/**
+ * What a download into memory may hold by default.
+ */
+#define DEFAULT_MAX_BYTES (64 << 20)
+
+/**
  * Operations of one client that may be pending (started, not yet
  * delivered) at once. Past it a start is answered at once with a
  * `TooManyOperations` error. A pending operation holds its owned
@@ -96,6 +113,13 @@
  * The largest `page_size` the listing calls accept (1…100 is valid).
  */
 #define WANTU_MAX_PAGE_SIZE 100
+
+/**
+ * The `length` of a range that reads to the end of the file
+ * (`UINT64_MAX`). `offset` 0 with `WANTU_TO_END` is the whole file, whose
+ * MD5 is checked.
+ */
+#define WANTU_TO_END 18446744073709551615ull
 
 /**
  * The `total` a progress callback receives while the length of a stream is
@@ -153,6 +177,11 @@
  * larger folder is an error for the files in it, not unbounded memory.
  */
 #define MAX_LISTED 200000
+
+/**
+ * The bytes asked for: `length` None reads to the end of the file.
+ */
+typedef struct ByteRange ByteRange;
 
 /**
  * A cancel handle: trigger it from any thread, any number of times, to
@@ -275,6 +304,25 @@ typedef int (*wantu_progress_fn)(uint64_t sent, uint64_t total, void *user_data)
  * the same re-entry rule as for progress callbacks applies.
  */
 typedef ptrdiff_t (*wantu_read_fn)(uint8_t *buf, size_t cap, void *user_data);
+
+/**
+ * Write callback of `wantu_download_stream`: take the `len` bytes at
+ * `data` (the next bytes of the download, in file order; `len` > 0) and
+ * return 0 to go on, or non-zero to stop the download (it then answers
+ * an `IoError` naming the value returned). `data` is valid only during
+ * the call: copy what you keep.
+ *
+ * Called on the thread that called `wantu_download_stream` (for
+ * `wantu_download_stream_async`: on that call's library thread), one call
+ * at a time, between progress callbacks; never after the call answered. The
+ * re-entry rule of progress callbacks applies: inside it only
+ * `wantu_cancel_trigger` and `wantu_string_free` may be called, any other
+ * libwantu call answers an error. While the callback blocks, at most the
+ * read-ahead window (32 MiB) is fetched ahead, then the requests wait.
+ */
+typedef int (*wantu_write_fn)(const uint8_t *data, size_t len, void *user_data);
+
+
 
 #ifdef __cplusplus
 extern "C" {
@@ -501,6 +549,17 @@ const char *wantu_version(void);
  * `wantu_string_free`.
  */
 char *wantu_resource_id(const char *ns, const char *dir, const char *name);
+
+/**
+ * Frees a buffer from `wantu_download_memory`. NULL, and a pointer that
+ * is not a live buffer of the library (freed already, or never given
+ * out), are ignored.
+ *
+ * # Safety
+ * None beyond passing a pointer: it is only looked up, never dereferenced
+ * unless the library gave it out.
+ */
+void wantu_bytes_free(uint8_t *data);
 
 /**
  * Answers `{"code":200,"token":"UPLOAD_AK_TOP …"}`: the upload token for a
@@ -1383,6 +1442,142 @@ char *wantu_scan_feedback(const struct wantu_client *client,
 struct wantu_op *wantu_scan_feedback_async(const struct wantu_client *client,
                                            const char *feedback_json,
                                            const struct wantu_async *how);
+
+/**
+ * Downloads the stored file `dir`/`name` of namespace `ns` — or `length`
+ * bytes of it from `offset` — into the caller's `write` callback, in file
+ * order, so that a pipe or a socket can take the bytes as they come.
+ *
+ * Ranges of `part_size` are fetched in parallel behind a read-ahead
+ * window of 32 MiB (at most `concurrency` ranges), and handed to `write`
+ * in order: memory stays bounded whatever the file's size.
+ *
+ * - `client`, `ns`, `name`, `write`: required. `dir`: NULL or `""` is the
+ *   root folder.
+ * - `offset`, `length`: the bytes to read; `0, WANTU_TO_END` is the whole
+ *   file. A range that does not lie inside the file (past its end, or
+ *   `offset + length` overflowing) answers `InvalidArgument` naming the
+ *   file's size; `length` 0 reads nothing.
+ * - `options_json`: NULL for the defaults, or an object with any of
+ *   `concurrency` (ranges in flight, 1…256, default 8), `part_size`
+ *   (bytes per range, 102400…67108864, default 4 MiB), `max_attempts`
+ *   (1…100, default 10), `retry_budget_ms` (120000), `backoff_base_ms`
+ *   (100), `backoff_max_ms` (10000). Unknown keys are refused.
+ * - `write`, `write_data`: see `wantu_write_fn`.
+ * - `progress`, `user_data`: optional, see `wantu_progress_fn`: bytes
+ *   delivered to `write` of the range's length.
+ * - `cancel`: optional handle from `wantu_cancel_new`.
+ *
+ * Integrity: for the whole file, the MD5 of the bytes delivered is checked
+ * against the stored one as they pass; a mismatch ends the call with an
+ * `InvalidResponse` error *after* the bytes went to `write`. Bytes
+ * received are unverified until the call answers 200, exactly as with
+ * `curl URL | md5sum`: a consumer that must not act on damaged bytes
+ * waits for the answer. A range cannot be MD5-checked (the stored MD5 is
+ * of the whole file; `md5_checked` says which); every answer's
+ * `Content-Range` and MD5 `ETag` are checked, so a file replaced on the
+ * server during the call is an error.
+ *
+ * Answers `{"code":200,"size","md5","url","offset","length",
+ * "md5_checked","attempts","retries"}` (`size` and `md5` of the stored
+ * file); an error carries the same fields once the metadata arrived.
+ *
+ * # Safety
+ * `client` and `cancel` are only looked up; strings are NULL or
+ * NUL-terminated; `write` and `progress` are NULL or valid for the whole
+ * call (for the non-blocking form: until its answer is delivered). The
+ * blocking form blocks until done and both callbacks run on the calling
+ * thread; the non-blocking form runs them on its library thread
+ * (docs/async.md). The result is never NULL; free it with
+ * `wantu_string_free`.
+ */
+char *wantu_download_stream(const struct wantu_client *client,
+                            const char *ns,
+                            const char *dir,
+                            const char *name,
+                            uint64_t offset,
+                            uint64_t length,
+                            const char *options_json,
+                            wantu_write_fn write,
+                            void *write_data,
+                            wantu_progress_fn progress,
+                            void *user_data,
+                            const struct wantu_cancel *cancel);
+
+/**
+ * Non-blocking form of `wantu_download_stream`:
+ * the same arguments and answer, plus `how` (docs/async.md). Returns
+ * at once with the operation's handle (NULL only when `how` is
+ * unusable; `wantu_last_error` says why); the answer comes exactly
+ * once through `how`. Every argument is read before this returns.
+ */
+struct wantu_op *wantu_download_stream_async(const struct wantu_client *client,
+                                             const char *ns,
+                                             const char *dir,
+                                             const char *name,
+                                             uint64_t offset,
+                                             uint64_t length,
+                                             const char *options_json,
+                                             wantu_write_fn write,
+                                             void *write_data,
+                                             wantu_progress_fn progress,
+                                             void *user_data,
+                                             const struct wantu_cancel *cancel,
+                                             const struct wantu_async *how);
+
+/**
+ * Downloads the stored file `dir`/`name` of namespace `ns` — or `length`
+ * bytes of it from `offset` — into a buffer the library allocates.
+ *
+ * Arguments, options, checks and answer as `wantu_download_stream`, plus
+ * the option `max_bytes` (default 67108864 = 64 MiB): a file or range
+ * larger than it is refused with `InvalidArgument` before anything is
+ * fetched. The whole file is MD5-checked before the call answers, so the
+ * bytes of a 200 answer are verified (a range's are not: `md5_checked`).
+ *
+ * - `out_data`, `out_len`: required. On a 200 answer `*out_data` is the
+ *   buffer (NULL when it holds 0 bytes) and `*out_len` its length; free it
+ *   with `wantu_bytes_free`. On an error they are NULL and 0.
+ *
+ * # Safety
+ * As `wantu_download_stream`; `out_data` and `out_len` are NULL or
+ * writable, and stay writable until the answer is delivered (for the
+ * non-blocking form: until its completion, cancelled or not; they are
+ * set before the answer comes).
+ */
+char *wantu_download_memory(const struct wantu_client *client,
+                            const char *ns,
+                            const char *dir,
+                            const char *name,
+                            uint64_t offset,
+                            uint64_t length,
+                            const char *options_json,
+                            wantu_progress_fn progress,
+                            void *user_data,
+                            const struct wantu_cancel *cancel,
+                            uint8_t **out_data,
+                            size_t *out_len);
+
+/**
+ * Non-blocking form of `wantu_download_memory`:
+ * the same arguments and answer, plus `how` (docs/async.md). Returns
+ * at once with the operation's handle (NULL only when `how` is
+ * unusable; `wantu_last_error` says why); the answer comes exactly
+ * once through `how`. Every argument is read before this returns.
+ */
+struct wantu_op *wantu_download_memory_async(const struct wantu_client *client,
+                                             const char *ns,
+                                             const char *dir,
+                                             const char *name,
+                                             uint64_t offset,
+                                             uint64_t length,
+                                             const char *options_json,
+                                             wantu_progress_fn progress,
+                                             void *user_data,
+                                             const struct wantu_cancel *cancel,
+                                             uint8_t **out_data,
+                                             size_t *out_len,
+                                             const struct wantu_async *how);
 
 /**
  * Uploads a local file of any size in one call: one simple request up to

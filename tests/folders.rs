@@ -209,8 +209,7 @@ fn filters_dry_run_links_and_fifos() {
     let o = opts(json!({"include": ["*.jpg"], "exclude": ["*.tmp.jpg"], "dry_run": true}));
     let (v, _) = upload_dir(&env, r, "/f", &o, None);
     let res = by_path(&v);
-    assert_eq!(v["code"], 0, "the FIFO fails: {v}");
-    assert_eq!(v["error"], "FilesFailed");
+    assert_eq!(v["code"], 200, "the FIFO is skipped, not waited on: {v}");
     assert_eq!(v["dry_run"], true);
     assert_eq!(v["would_upload"], 2, "{v}");
     assert_eq!(res["keep.jpg"]["status"], "would_upload");
@@ -219,13 +218,12 @@ fn filters_dry_run_links_and_fifos() {
         .as_str()
         .unwrap()
         .contains("follow_symlinks"));
-    assert_eq!(res["pipe.jpg"]["status"], "failed");
-    assert_eq!(res["pipe.jpg"]["error"], "IoError");
+    assert_eq!(res["pipe.jpg"]["status"], "skipped");
     assert!(
-        res["pipe.jpg"]["message"]
+        res["pipe.jpg"]["reason"]
             .as_str()
             .unwrap()
-            .contains("a FIFO"),
+            .contains("a FIFO: only regular files"),
         "{v}"
     );
     assert!(!res.contains_key("notes.txt") && !res.contains_key("sub/drop.tmp.jpg"));

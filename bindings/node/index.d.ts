@@ -87,6 +87,53 @@ declare namespace WANTU {
         resume?: boolean;
     }
 
+    /** Options of downloadContent (see docs/streams.md). */
+    interface ContentOptions {
+        /** First byte (default 0). */
+        start?: number;
+        /** Last byte, inclusive as in fs.createReadStream (default: the file's end). */
+        end?: number;
+        /** The most bytes the answer may hold (default 64 MiB). */
+        maxBytes?: number;
+        concurrency?: number;
+        partSize?: number;
+        maxAttempts?: number;
+        retryBudgetMs?: number;
+        backoffBaseMs?: number;
+        backoffMaxMs?: number;
+        onProgress?: (done: number, total: number | null) => void;
+        signal?: AbortSignal;
+    }
+
+    /** What downloadContent answers: `content` holds the bytes when statusCode is 200. */
+    interface ContentResponse extends Response {
+        /** A Buffer (a Uint8Array). */
+        content?: Uint8Array;
+    }
+
+    /**
+     * What createReadStream answers: a Node stream.Readable of Buffers (typed
+     * here without @types/node by what most code uses of it).
+     */
+    interface ReadStream extends AsyncIterable<Uint8Array> {
+        pipe<T>(destination: T, options?: { end?: boolean }): T;
+        on(event: string, listener: (...args: any[]) => void): this;
+        destroy(error?: Error): this;
+    }
+
+    type ContentCallback = (err: Error | null, res: ContentResponse) => void;
+
+    /** Options of createReadStream. */
+    interface ReadStreamOptions {
+        start?: number;
+        /** Last byte, inclusive. */
+        end?: number;
+        /** Bytes per range read (default 4 MiB, at most 64 MiB). */
+        chunkSize?: number;
+        highWaterMark?: number;
+        signal?: AbortSignal;
+    }
+
     /** Options of downloadDir. */
     interface DownloadDirOptions extends DownloadOptions {
         include?: string[];
@@ -322,6 +369,28 @@ declare class WANTU {
         localPath: string,
         options?: WANTU.DownloadOptions
     ): Promise<WANTU.Response>;
+    /** A stored file's bytes (or start…end of them) as `res.content`; the whole file is MD5 checked. */
+    downloadContent(
+        namespace: string,
+        dir: string | null,
+        name: string,
+        options: WANTU.ContentOptions,
+        callback: WANTU.ContentCallback
+    ): void;
+    downloadContent(namespace: string, dir: string | null, name: string, callback: WANTU.ContentCallback): void;
+    downloadContent(
+        namespace: string,
+        dir: string | null,
+        name: string,
+        options?: WANTU.ContentOptions
+    ): Promise<WANTU.ContentResponse>;
+    /** A stored file (or start…end of it) as a stream.Readable of range reads. */
+    createReadStream(
+        namespace: string,
+        dir: string | null,
+        name: string,
+        options?: WANTU.ReadStreamOptions
+    ): WANTU.ReadStream;
     /** Every file under remoteDir into localDir, keeping the folders. */
     downloadDir(
         namespace: string,

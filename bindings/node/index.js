@@ -15,13 +15,17 @@
 // when something outside that contract failed (an exception thrown by your
 // own progress callback, for instance).
 
+const crypto = require('crypto');
 const fs = require('fs');
 const path = require('path');
+const { Readable } = require('stream');
 const { native } = require('./lib/native');
 const { completions } = require('./lib/completions');
 
 const DEFAULT_CHUNK = 4 * 1024 * 1024; // the official multiUpload's default
 const MAX_PART_SIZE = 64 * 1024 * 1024; // libwantu refuses larger parts
+const STREAM_CHUNK = 4 * 1024 * 1024; // bytes per range read of createReadStream
+const TO_END = 2n ** 64n - 1n; // WANTU_TO_END
 
 // ---------------------------------------------------------------- results
 
@@ -149,6 +153,20 @@ function transferOptions(options, skip) {
         out[k.replace(/[A-Z]/g, (c) => '_' + c.toLowerCase())] = v;
     }
     return Object.keys(out).length ? text(JSON.stringify(out), 'options') : null;
+}
+
+// { start, end } (inclusive, as fs.createReadStream) as the C offset and
+// length; checked when the call's arguments are built.
+function byteRange(options) {
+    return () => {
+        const { start = 0, end } = options;
+        if (!Number.isSafeInteger(start) || start < 0) throw new BadValue('`start` must be an integer of 0 or more');
+        if (end === undefined) return { offset: BigInt(start), length: TO_END };
+        if (!Number.isSafeInteger(end) || end < start - 1) {
+            throw new BadValue('`end` must be an integer of `start` - 1 or more (inclusive, as fs.createReadStream)');
+        }
+        return { offset: BigInt(start), length: BigInt(end - start + 1) };
+    };
 }
 
 // The trailing (options, callback) of the calls beyond the official SDK:
@@ -514,10 +532,130 @@ class WANTU {
         ]);
     }
 
+    /**
+     * downloadContent(namespace, dir, name, options, callback): a stored
+     * file's bytes as `res.content` (a Buffer), or those from `start` to
+     * `end` (inclusive, as fs.createReadStream). The whole file is MD5
+     * checked; a range cannot be. Options: start, end, maxBytes (default 64
+     * MiB), concurrency, partSize, onProgress, signal (docs/streams.md).
+     */
+    downloadContent(namespace, dir, name, options, callback) {
+        [options, callback] = optionsAndCallback(options, callback);
+        callbackArg(callback);
+        return settle(this._downloadContent(namespace, dir, name, options), callback);
+    }
+
+    async _downloadContent(namespace, dir, name, options) {
+        const lib = this._lib;
+        const range = byteRange(options);
+        // Native cells the library fills before the answer comes.
+        const outData = lib.alloc('void *', 1);
+        const outLen = lib.alloc('size_t', 1);
+        try {
+            const res = await this._progressRun(
+                'downloadMemory',
+                undefined,
+                options,
+                () => {
+                    const r = range();
+                    return [text(namespace, 'namespace'), text(dir, 'dir', true), text(name, 'name'), r.offset, r.length];
+                },
+                ['start', 'end'],
+                [outData, outLen]
+            );
+            if (res.statusCode === 200) {
+                const data = lib.decode(outData, 'void *');
+                const length = Number(lib.decode(outLen, 'size_t'));
+                res.content = Buffer.alloc(length);
+                if (data !== null && length > 0) {
+                    try {
+                        res.content.set(new Uint8Array(lib.view(data, length)));
+                    } finally {
+                        lib.bytesFree(data);
+                    }
+                }
+            }
+            return res;
+        } finally {
+            lib.free(outData);
+            lib.free(outLen);
+        }
+    }
+
+    /**
+     * createReadStream(namespace, dir, name, {start, end, chunkSize, signal}):
+     * a stream.Readable of the stored file (or of bytes start…end,
+     * inclusive), read by range requests of chunkSize (default 4 MiB) as the
+     * consumer pulls. The whole file's MD5 is checked at its end (the
+     * stream errors if it does not match); a file replaced on the server
+     * while it is read makes the stream error.
+     */
+    createReadStream(namespace, dir, name, options = {}) {
+        if (options === null || typeof options !== 'object') throw new TypeError('`options` must be an object');
+        const { start = 0, end, chunkSize = STREAM_CHUNK, signal, highWaterMark } = options;
+        for (const [k, v] of Object.entries({ start, chunkSize })) {
+            if (!Number.isSafeInteger(v) || v < 0) throw new TypeError(`\`${k}\` must be an integer of 0 or more`);
+        }
+        if (end !== undefined && (!Number.isSafeInteger(end) || end < start)) {
+            throw new RangeError('`end` must be an integer of `start` or more (inclusive, as fs.createReadStream)');
+        }
+        if (chunkSize < 1 || chunkSize > MAX_PART_SIZE) throw new RangeError('`chunkSize` must be from 1 byte to 64 MiB');
+        const client = this;
+        let info = null; // { size, md5, last } once the metadata came
+        let pos = start;
+        const hash = crypto.createHash('md5');
+        const fail = (res) => Object.assign(new Error(`${res.error || 'Error'}: ${res.message}`), { res });
+        return new Readable({
+            highWaterMark: highWaterMark || chunkSize,
+            signal,
+            async read() {
+                try {
+                    if (info === null) {
+                        const got = await client.getFile(namespace, dir ?? '/', name);
+                        const meta = JSON.parse(got.data);
+                        if (got.statusCode !== 200) throw fail(meta);
+                        const last = end === undefined ? meta.size - 1 : end;
+                        if (pos > meta.size || last >= meta.size) {
+                            throw fail({
+                                error: 'InvalidArgument',
+                                message: `the range ${start}-${last} lies outside the file, which holds ${meta.size} bytes`,
+                            });
+                        }
+                        info = { size: meta.size, md5: meta.md5, last, whole: start === 0 && end === undefined };
+                    }
+                    if (pos > info.last) {
+                        if (info.whole && hash.digest('hex') !== info.md5) {
+                            throw fail({ error: 'InvalidResponse', message: `the bytes received do not have the stored MD5 ${info.md5}` });
+                        }
+                        this.push(null);
+                        return;
+                    }
+                    const length = Math.min(chunkSize, info.last - pos + 1);
+                    const res = await client._downloadContent(namespace, dir, name, {
+                        start: pos,
+                        end: pos + length - 1,
+                        maxBytes: Math.max(length, 1),
+                        signal,
+                    });
+                    const doc = JSON.parse(res.data);
+                    if (res.statusCode !== 200) throw fail(doc);
+                    if (doc.md5 !== info.md5 || doc.size !== info.size) {
+                        throw fail({ error: 'FileChanged', message: 'the file changed on the server while it was read; read it again' });
+                    }
+                    pos += res.content.length;
+                    if (info.whole) hash.update(res.content);
+                    this.push(res.content);
+                } catch (e) {
+                    this.destroy(e);
+                }
+            },
+        });
+    }
+
     // The calls with options, progress and cancel: `build` gives the C
     // arguments before options_json; `options` minus onProgress, signal and
     // `own` (keys `build` used) become options_json.
-    _progressRun(fn, callback, options, build, own = []) {
+    _progressRun(fn, callback, options, build, own = [], after = []) {
         callbackArg(callback);
         if (options === null || typeof options !== 'object') throw new TypeError(`\`options\` must be an object, not ${typeof options}`);
         const { onProgress, signal } = options;
@@ -532,10 +670,10 @@ class WANTU {
             if (e instanceof BadValue) return settle(Promise.resolve(localError(e.message)), callback);
             throw e;
         }
-        return settle(this._progressCall(fn, args, onProgress, signal), callback);
+        return settle(this._progressCall(fn, args, onProgress, signal, after), callback);
     }
 
-    async _progressCall(fn, args, onProgress, signal) {
+    async _progressCall(fn, args, onProgress, signal, after = []) {
         // Progress comes as queue events, on the loop; an onProgress that
         // throws cancels the call, whose promise then rejects with it.
         // WANTU_SIZE_UNKNOWN (2^64 - 1) stands for a length not known yet.
@@ -551,7 +689,7 @@ class WANTU {
         };
         if (signal !== undefined) signal.addEventListener('abort', abort, { once: true });
         try {
-            return await this._call(fn, [...args, null, null, null], { onProgress: progress, started });
+            return await this._call(fn, [...args, null, null, null, ...after], { onProgress: progress, started });
         } finally {
             if (signal !== undefined) signal.removeEventListener('abort', abort);
         }

@@ -37,6 +37,7 @@ import collections
 import ctypes
 import ctypes.util
 import functools
+import io
 import itertools
 import json
 import os
@@ -45,7 +46,8 @@ import threading
 import time
 import weakref
 
-__all__ = ["Want", "AsyncWant", "WantError", "CancelToken", "load_library", "resource_id", "version"]
+__all__ = ["Want", "AsyncWant", "WantError", "CancelToken", "RemoteFile", "load_library",
+           "resource_id", "version"]
 
 _C = ctypes.c_char_p
 _P = ctypes.c_void_p  # clients, and owned strings (so they can be freed)
@@ -192,6 +194,15 @@ _OPTIONAL_SIGNATURES.update({
     # options, progress, user_data, cancel
     "wantu_download_file": (_P, [_P, _C, _C, _C, _C, _C, _PROGRESS_FN, _P, _P]),
     "wantu_download_dir": (_P, [_P, _C, _C, _C, _C, _PROGRESS_FN, _P, _P]),
+})
+# Downloads to the caller (docs/streams.md): offset, length, options,
+# progress, user_data, cancel, out_data, out_len.
+_U64 = ctypes.c_uint64
+_TO_END = 2 ** 64 - 1
+_OPTIONAL_SIGNATURES.update({
+    "wantu_download_memory": (_P, [_P, _C, _C, _C, _U64, _U64, _C, _PROGRESS_FN, _P, _P,
+                                   ctypes.POINTER(ctypes.c_void_p), ctypes.POINTER(_SIZE)]),
+    "wantu_bytes_free": (None, [_P]),
 })
 # Many files in one call (folder and batch uploads).
 _OPTIONAL_SIGNATURES.update({
@@ -888,6 +899,73 @@ class Want(_Calls):
         result = call if isinstance(call, dict) else self._run_blocking(call)
         return callbacks.finish(result) if callbacks is not None else result
 
+    # -- bytes to the caller (docs/streams.md) ----------------------------
+
+    def _download_memory(self, namespace, dir, name, offset, length, progress, cancel, options):
+        """(result dict, bytes or None) of one wantu_download_memory call."""
+        if cancel is not None and not isinstance(cancel, CancelToken):
+            raise TypeError("`cancel` must be a CancelToken, not %s" % type(cancel).__name__)
+        if progress is not None and not callable(progress):
+            raise TypeError("`progress` must be callable")
+        callbacks = _Callbacks(progress)
+        data = ctypes.c_void_p()
+        size = _SIZE()
+        got = []
+
+        def build():
+            if offset is not None and (not isinstance(offset, int) or offset < 0):
+                raise _BadValue("`offset` must be an int of 0 or more, not %r" % (offset,))
+            if length is not None and (not isinstance(length, int) or length < 0):
+                raise _BadValue("`length` must be an int of 0 or more (or None: to the end), "
+                                "not %r" % (length,))
+            args = [_text(namespace, "namespace", False), _text(dir, "dir"),
+                    _text(name, "name", False), _int(offset or 0, "offset", 0, 2 ** 64 - 1),
+                    _TO_END if length is None else _int(length, "length", 0, 2 ** 64 - 2),
+                    _json_arg(options or None, "options"), callbacks.progress, None,
+                    cancel._handle if cancel is not None else None,
+                    ctypes.byref(data), ctypes.byref(size)]
+            result = self._run_blocking(self._call("wantu_download_memory", *args))
+            if data.value:
+                try:
+                    got.append(ctypes.string_at(data.value, size.value))
+                finally:
+                    self._lib.wantu_bytes_free(data.value)
+            elif result.get("code") == 200:
+                got.append(b"")
+            return result
+
+        result = callbacks.finish(self._guard(build))
+        return result, (got[0] if got else None)
+
+    def download_content(self, namespace, dir, name, offset=None, length=None, progress=None,
+                         cancel=None, **options):
+        """The bytes of the stored file ``dir``/``name``, or of ``length``
+        bytes from ``offset`` (``length=None``: to the end). The whole file
+        is checked against its stored MD5 before it is answered; a range
+        cannot be. Raises ``WantError`` on failure, e.g. a range outside
+        the file or a file larger than ``max_bytes`` (default 64 MiB; pass
+        ``max_bytes=...`` for more, or use ``open`` to read parts of a large
+        file). Options: ``max_bytes``, ``concurrency``, ``part_size``,
+        ``max_attempts``, ``retry_budget_ms``, ``backoff_base_ms``,
+        ``backoff_max_ms``."""
+        result, data = self._download_memory(namespace, dir, name, offset, length, progress,
+                                             cancel, options)
+        if data is None:
+            raise WantError(result)
+        return data
+
+    def open(self, namespace, dir, name, buffer_size=io.DEFAULT_BUFFER_SIZE,
+             read_ahead=1 << 20):
+        """The stored file ``dir``/``name`` as a read-only, seekable binary
+        file object (an ``io.BufferedReader``; use it as a context manager).
+        Reads are range requests of at least ``read_ahead`` bytes, so
+        ``zipfile.ZipFile(w.open(...))`` or ``tarfile.open(fileobj=...)``
+        fetch only what they read. Ranges are not MD5-checked; a file that
+        changes on the server while open raises ``WantError``. Raises
+        ``WantError`` when the file does not exist."""
+        raw = RemoteFile(self, namespace, dir, name, read_ahead)
+        return io.BufferedReader(raw, buffer_size)
+
 
 # Calls without a non-blocking C form: they compute locally, at once.
 _LOCAL_CALLS = ("wantu_upload_token",)
@@ -1191,6 +1269,85 @@ del _name, _method
 def _missing(name):
     return {"code": 0, "error": "Internal", "request_id": "",
             "message": "the loaded libwantu (%s) has no %s; install a newer one" % (version(), name)}
+class RemoteFile(io.RawIOBase):
+    """A stored file read by range requests (``Want.open`` wraps it in an
+    ``io.BufferedReader``). ``bytes_fetched`` and ``requests`` count what
+    went over the network; ``size`` and ``md5`` are the stored file's."""
+
+    def __init__(self, want, namespace, dir, name, read_ahead=1 << 20):
+        super(RemoteFile, self).__init__()
+        if not isinstance(read_ahead, int) or not 1 <= read_ahead <= 64 << 20:
+            raise ValueError("`read_ahead` must be from 1 byte to 64 MiB, not %r" % (read_ahead,))
+        info = want.file_get(namespace, dir, name)
+        if info.get("code") != 200:
+            raise WantError(info)
+        self.name = "%s:%s/%s" % (namespace, (dir or "/").rstrip("/"), name)
+        self.size = int(info["size"])
+        self.md5 = info.get("md5")
+        self.bytes_fetched = 0
+        self.requests = 0
+        self._want, self._where = want, (namespace, dir, name)
+        self._read_ahead = read_ahead
+        self._pos = 0
+        self._cache_at, self._cache = 0, b""
+
+    def readable(self):
+        return True
+
+    def seekable(self):
+        return True
+
+    def _check_closed(self):
+        if self.closed:
+            raise ValueError("I/O operation on closed file")
+
+    def tell(self):
+        self._check_closed()
+        return self._pos
+
+    def seek(self, offset, whence=io.SEEK_SET):
+        self._check_closed()
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._pos, io.SEEK_END: self.size}.get(whence)
+        if base is None:
+            raise ValueError("invalid whence %r" % (whence,))
+        if base + offset < 0:
+            raise ValueError("negative seek position %d" % (base + offset))
+        self._pos = base + offset
+        return self._pos
+
+    def readinto(self, b):
+        self._check_closed()
+        view = memoryview(b).cast("B")
+        want = min(len(view), max(self.size - self._pos, 0))
+        if want == 0:
+            return 0
+        at = self._pos - self._cache_at
+        if not 0 <= at < len(self._cache):
+            self._fill(want)
+            at = 0
+        n = min(want, len(self._cache) - at)
+        view[:n] = self._cache[at:at + n]
+        self._pos += n
+        return n
+
+    def _fill(self, want):
+        """Fetches at least ``want`` bytes (``read_ahead`` or more) from the
+        current position into the cache."""
+        # At most 32 MiB per request: a huge read() is answered in pieces.
+        length = min(max(want, self._read_ahead), 32 << 20, self.size - self._pos)
+        ns, dir, name = self._where
+        result, data = self._want._download_memory(
+            ns, dir, name, self._pos, length, None, None,
+            {"max_bytes": max(length, 1)})
+        if data is None:
+            raise WantError(result)
+        if result.get("md5") != self.md5 or int(result.get("size", -1)) != self.size:
+            raise WantError(dict(result, code=0, error="FileChanged",
+                                 message="%s changed on the server since it was opened; "
+                                         "open it again" % self.name))
+        self.requests += 1
+        self.bytes_fetched += len(data)
+        self._cache_at, self._cache = self._pos, data
 
 
 def _required(value, arg):

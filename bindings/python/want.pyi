@@ -5,6 +5,7 @@
 
 import ctypes
 import os
+import io
 from typing import IO, Any, Callable, Dict, List, Mapping, Optional, Sequence, Union
 
 _Result = Dict[str, Any]
@@ -16,7 +17,8 @@ _Parts = Union[_Text, Sequence[Mapping[str, Any]]]
 _Path = Union[str, "os.PathLike[str]"]
 _Progress = Callable[[int, Optional[int]], Any]
 
-__all__ = ["Want", "AsyncWant", "WantError", "CancelToken", "load_library", "resource_id", "version"]
+__all__ = ["Want", "AsyncWant", "WantError", "CancelToken", "RemoteFile", "load_library",
+           "resource_id", "version"]
 
 class WantError(ValueError):
     result: _Result
@@ -157,6 +159,27 @@ class Want(object):
         cancel: Optional[CancelToken] = None,
         **options: Any,
     ) -> _Result: ...
+
+    # bytes to the caller (docs/streams.md)
+    def download_content(
+        self,
+        namespace: _Text,
+        dir: Optional[_Text],
+        name: _Text,
+        offset: Optional[int] = None,
+        length: Optional[int] = None,
+        progress: Optional[_Progress] = None,
+        cancel: Optional[CancelToken] = None,
+        **options: Any,
+    ) -> bytes: ...
+    def open(
+        self,
+        namespace: _Text,
+        dir: Optional[_Text],
+        name: _Text,
+        buffer_size: int = ...,
+        read_ahead: int = 1048576,
+    ) -> io.BufferedReader: ...
 
     # management
     def file_exists(self, namespace: _Text, dir: _Text, name: _Text) -> _Result: ...
@@ -390,3 +413,18 @@ class AsyncWant(object):
         self, namespace: Optional[_Text] = None, files: Optional[_JsonList] = None, urls: Optional[_JsonList] = None
     ) -> _Result: ...
     async def scan_feedback(self, feedback: _JsonList) -> _Result: ...
+class RemoteFile(io.RawIOBase):
+    name: str
+    size: int
+    md5: Optional[str]
+    bytes_fetched: int
+    requests: int
+    def __init__(
+        self, want: Want, namespace: _Text, dir: Optional[_Text], name: _Text,
+        read_ahead: int = 1048576,
+    ) -> None: ...
+    def readable(self) -> bool: ...
+    def seekable(self) -> bool: ...
+    def tell(self) -> int: ...
+    def seek(self, offset: int, whence: int = 0) -> int: ...
+    def readinto(self, b: Any) -> int: ...

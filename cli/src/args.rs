@@ -151,7 +151,11 @@ Examples:
   wantu cp wantu://photos/2024/a.jpg .
   wantu cp -r wantu://photos/2024/ ./restore      # fills ./restore/2024/
   wantu --json cp a.jpg b.jpg wantu://photos/2024/
+  ffmpeg -i in.mov -f mp4 - | wantu cp - wantu://videos/out.mp4
+  wantu cp wantu://backups/site.tar - | tar x
 
+`-` is standard input as a source (the destination names the file) and
+standard output as a destination (then only the bytes go to stdout).
 A folder (-r) is copied into the destination under its own name; files
 already there with the same size and MD5 are skipped, so the same command
 again goes on where an interrupted one stopped. Downloads are checked
@@ -164,6 +168,22 @@ process keeps its checkpoint (--checkpoint-dir) and the same command
 resumes it; an interrupted download keeps its finished ranges beside the
 target (.NAME.wantu-part) for the next run.")]
     Cp(CpArgs),
+
+    /// Write stored files to standard output, one after the other, MD5-checked
+    #[command(after_help = "\
+Examples:
+  wantu cat wantu://docs/readme.txt
+  wantu cat wantu://backups/site.tar | tar x
+  wantu cat wantu://videos/a.mp4 | md5sum
+  wantu cat --range 0-1023 wantu://videos/a.mp4 > head.bin
+  wantu cat --range 1048576- wantu://videos/a.mp4 | ffprobe -
+
+Standard output carries only the bytes; messages go to stderr. A whole
+file is checked against its stored MD5 as it passes: the command fails
+(exit 1) when it does not match, after the bytes were written, as with
+`curl URL | md5sum`. A range cannot be MD5-checked. When the reader of
+the pipe goes away (`| head`), the download stops quietly with exit 1.")]
+    Cat(CatArgs),
 
     /// Make a destination folder match a source folder (either direction)
     #[command(after_help = "\
@@ -310,6 +330,17 @@ pub struct CpArgs {
     pub recursive: bool,
     #[command(flatten)]
     pub transfer: TransferArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct CatArgs {
+    /// Stored files (wantu://NAMESPACE/dir/name)
+    #[arg(required = true)]
+    pub paths: Vec<String>,
+    /// Only these bytes of one file: FIRST-LAST (inclusive, as curl -r) or
+    /// FIRST- (to the end)
+    #[arg(long, value_name = "A-B")]
+    pub range: Option<String>,
 }
 
 #[derive(Debug, Args)]

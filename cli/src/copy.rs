@@ -20,6 +20,7 @@ use crate::fail::{explain, Fail, Host, Outcome};
 use crate::manage::{now_ms, remote};
 use crate::remote::{is_remote, Remote};
 use crate::report::{details, Action, Report};
+use crate::stdio;
 use serde_json::{Map, Value};
 use std::path::{Path, PathBuf};
 use wantu::policy::Policy;
@@ -32,6 +33,9 @@ const OWN_TOKEN_LIFETIME_MS: i64 = 24 * 3600 * 1000;
 
 pub fn cp(client: &Client, report: &mut Report, args: &CpArgs, cancel: &CancelToken) -> Outcome {
     let (dst, srcs) = args.paths.split_last().expect("clap requires two paths");
+    if let Some(piped) = through_pipe(client, report, args, srcs, dst, cancel) {
+        return piped;
+    }
     let remote_srcs = srcs.iter().filter(|s| is_remote(s)).count();
     match (remote_srcs, is_remote(dst)) {
         (0, true) => upload(client, report, args, srcs, &remote(dst)?, cancel)?,
@@ -57,6 +61,55 @@ pub fn cp(client: &Client, report: &mut Report, args: &CpArgs, cancel: &CancelTo
         0 => Ok(()),
         _ => Err(Fail::Reported),
     }
+}
+
+/// `-` as the source (standard input) or the destination (standard
+/// output), see stdio.rs; None when neither side is `-`.
+fn through_pipe(
+    client: &Client,
+    report: &mut Report,
+    args: &CpArgs,
+    srcs: &[String],
+    dst: &str,
+    cancel: &CancelToken,
+) -> Option<Outcome> {
+    let dash_src = srcs.iter().any(|s| s == stdio::DASH);
+    if !dash_src && dst != stdio::DASH {
+        return None;
+    }
+    let usage = |m: &str| Some(Err(Fail::Usage(m.into())));
+    if dash_src && dst == stdio::DASH {
+        return usage("`-` cannot be both the source and the destination");
+    }
+    if args.recursive {
+        return usage("`-` is one file: leave out -r");
+    }
+    if dash_src {
+        if srcs.len() > 1 {
+            return usage("`-` (standard input) must be the only source");
+        }
+        if !is_remote(dst) {
+            return usage("standard input goes to a stored file: wantu://NAMESPACE/dir/name");
+        }
+        let run = |report: &mut Report| {
+            let opts = transfer_options(&args.transfer, TransferOptions::default())?;
+            stdio::cp_from_stdin(client, report, &remote(dst)?, &opts, cancel)
+        };
+        return Some(run(report));
+    }
+    if report.mode().json {
+        return usage("--json writes to standard output, which `-` gives to the bytes");
+    }
+    if srcs.iter().any(|s| !is_remote(s)) {
+        return usage("standard output takes stored files: wantu://NAMESPACE/dir/name");
+    }
+    Some(stdio::cp_to_stdout(
+        client,
+        report,
+        srcs,
+        &args.transfer,
+        cancel,
+    ))
 }
 
 /// Local files and (with `-r`) folders to the service.
@@ -383,7 +436,7 @@ fn upload_files(
                     Some(_) => dst.clone(),
                     None => dst.file(&name),
                 };
-                jobs.push((src, path, to, m.len()));
+                jobs.push((src, path, to, m.len(), m.is_file()));
             }
             Err(e) => report.file(
                 src,
@@ -396,7 +449,7 @@ fn upload_files(
     let total: u64 = jobs.iter().map(|j| j.3).sum();
     report.start_progress(Some(jobs.len() as u64), total);
     let mut base = 0;
-    for (src, path, to, size) in jobs {
+    for (src, path, to, size, regular) in jobs {
         if cancel.is_triggered() {
             report.file(
                 src,
@@ -407,8 +460,10 @@ fn upload_files(
             continue;
         }
         let mut file_opts = opts.clone();
+        // A FIFO or device is streamed: it cannot be read again to resume.
         file_opts.checkpoint_path = checkpoints
             .as_deref()
+            .filter(|_| regular)
             .map(|d| checkpoint_for(d, &path, &to));
         upload_one(
             client, report, src, &path, &to, size, base, &file_opts, cancel,

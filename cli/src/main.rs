@@ -11,6 +11,7 @@ mod plan;
 mod remote;
 mod report;
 mod settings;
+mod stdio;
 mod sync;
 
 use args::{Cli, Command};
@@ -79,6 +80,7 @@ fn run(cli: &Cli) -> Outcome {
         Command::Url(a) => manage::url(&client, &mut report, a),
         Command::Token(a) => manage::token(&client, &mut report, a),
         Command::Cp(a) => copy::cp(&client, &mut report, a, &interrupt()),
+        Command::Cat(a) => stdio::cat(&client, &mut report, a, &interrupt()),
         Command::Sync(a) => sync::sync(&client, &mut report, a, &interrupt()),
         Command::Completions(_) | Command::Config(_) => unreachable!("handled above"),
     }
@@ -106,6 +108,7 @@ fn check_paths(command: &Command) -> Outcome {
         Command::Mv(a) => (vec![&a.src, &a.dst], vec![]),
         Command::Token(a) => (a.path.iter().collect(), vec![]),
         Command::Cp(a) => (vec![], a.paths.iter().collect()),
+        Command::Cat(a) => (a.paths.iter().collect(), vec![]),
         Command::Sync(a) => (vec![], vec![&a.src, &a.dst]),
         Command::Config(_) | Command::Completions(_) => (vec![], vec![]),
     };

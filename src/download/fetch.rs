@@ -34,10 +34,19 @@ pub struct Span {
     pub len: u64,
 }
 
-/// Where received bytes go.
+/// Where received bytes go: the temporary file at their offset, or (for
+/// downloads into memory and streams) a buffer holding the span's bytes.
+pub enum Dest<'a> {
+    File(&'a File),
+    Memory(&'a Mutex<Vec<u8>>),
+}
+
+/// Where received bytes go, and who counts them.
 pub struct Sink<'a> {
-    pub file: &'a File,
-    pub progress: &'a Progress,
+    pub dest: Dest<'a>,
+    /// Counts bytes as they arrive; None when the caller counts them
+    /// itself (a stream counts what it delivered).
+    pub progress: Option<&'a Progress>,
     /// The running MD5 of a file fetched in one range, in order.
     pub md5: Option<&'a Mutex<Md5>>,
     /// The client's bandwidth budget: each chunk waits for its share
@@ -129,15 +138,15 @@ async fn attempt(
                 "download {what}: the server sent more bytes than asked for"
             )));
         }
-        // A page-cache write of one chunk: short enough for a worker thread.
-        super::partial::write_at(sink.file, at, &chunk)
-            .map_err(|e| Error::Io(format!("cannot write the download of {what}: {e}")))?;
+        sink.write(span.start, at, &chunk, what)?;
         if let Some(md5) = sink.md5 {
             md5.lock().unwrap_or_else(|p| p.into_inner()).update(&chunk);
         }
         at += chunk.len() as u64;
         written.fetch_add(chunk.len() as u64, Ordering::Relaxed);
-        sink.progress.add(chunk.len() as u64);
+        if let Some(progress) = sink.progress {
+            progress.add(chunk.len() as u64);
+        }
         if let Some(rate) = sink.rate {
             rate.take(chunk.len() as u64).await;
         }
@@ -150,6 +159,31 @@ async fn attempt(
         )));
     }
     Ok(())
+}
+
+impl Sink<'_> {
+    /// Stores `chunk`, which begins at file offset `at` of the span that
+    /// begins at `start`.
+    fn write(&self, start: u64, at: u64, chunk: &[u8], what: &str) -> Result<()> {
+        match self.dest {
+            // A page-cache write of one chunk: short enough for a worker thread.
+            Dest::File(file) => super::partial::write_at(file, at, chunk)
+                .map_err(|e| Error::Io(format!("cannot write the download of {what}: {e}"))),
+            Dest::Memory(buf) => {
+                let mut buf = buf.lock().unwrap_or_else(|p| p.into_inner());
+                // A retry continues after what is already held, so the
+                // bytes always arrive at the buffer's end.
+                if start + buf.len() as u64 != at {
+                    return Err(Error::Internal(format!(
+                        "download {what}: bytes at {at} do not follow the {} held",
+                        buf.len()
+                    )));
+                }
+                buf.extend_from_slice(chunk);
+                Ok(())
+            }
+        }
+    }
 }
 
 async fn limited_body(mut response: reqwest::Response) -> Vec<u8> {

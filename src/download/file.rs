@@ -175,8 +175,8 @@ async fn one_range(
             p = shared.requests.acquire() => p.map_err(|_| cancelled())?,
         };
         let sink = Sink {
-            file: &partial.file,
-            progress: &shared.progress,
+            dest: fetch::Dest::File(&partial.file),
+            progress: Some(&shared.progress),
             md5: Some(&md5),
             rate: shared.rate.as_deref(),
         };
@@ -293,8 +293,8 @@ async fn many_ranges(
         tokio::task::spawn_blocking(move || hash_behind(reader, prefix, ps, size))
     };
     let sink = Sink {
-        file: &partial.file,
-        progress: &shared.progress,
+        dest: fetch::Dest::File(&partial.file),
+        progress: Some(&shared.progress),
         md5: None,
         rate: shared.rate.as_deref(),
     };

@@ -1,5 +1,6 @@
 //! Downloads: one stored file, or a remote folder tree, to local disk
-//! (issue 9; user guide in docs/downloads.md).
+//! (user guide in docs/downloads.md); or one file's bytes, in order, to the
+//! caller (docs/streams.md).
 //!
 //! - `options`: the options JSON.
 //! - `remote`: a stored file's `url`, `size` and `md5` from the manage API.
@@ -8,6 +9,8 @@
 //! - `file`: one file's ranges in parallel, MD5 check, rename.
 //! - `plan`: listing a remote tree, refusing unsafe names, globs.
 //! - `dir`: the folder download's scheduler and result document.
+//! - `stream`: a file or a range of it, in order, to a write callback or
+//!   into memory (docs/streams.md).
 //!
 //! Threads of one call: the calling thread drives the call's future and
 //! runs the progress callback between polls; the work itself (requests,
@@ -21,9 +24,11 @@ pub mod options;
 pub mod partial;
 pub mod plan;
 mod remote;
+pub mod stream;
 
 pub use options::{DownloadOptions, Skip};
 pub use remote::RemoteFile;
+pub use stream::{download_to, download_to_memory, ByteRange, Consumer, StreamOptions};
 
 use crate::client::Client;
 use crate::error::{Error, Result};

@@ -12,5 +12,6 @@ pub mod client;
 pub mod download;
 pub(crate) mod handles;
 pub mod manage;
+pub mod stream;
 pub mod transfer;
 pub mod upload;

@@ -15,6 +15,7 @@ mod drive;
 pub(crate) mod engine;
 pub mod options;
 mod ordered;
+mod pipe;
 pub mod plan;
 pub mod progress;
 pub mod source;
@@ -166,13 +167,24 @@ pub fn upload(
     let mut file = None;
     let mut memory = None;
     let mut reader = None;
+    // A FIFO or device given as a path is read as a stream.
+    let mut pipe = None;
     let prepared = match source {
-        Source::File(path) => open_file(path, opts).map(|f| file = Some(f)),
+        Source::File(path) => match pipe::open(&path) {
+            Ok(pipe::Opened::File(f)) => open_file(path, f, opts).map(|f| file = Some(f)),
+            Ok(pipe::Opened::Stream(p)) => {
+                no_checkpoint(opts, "FIFO or device").map(|_| pipe = Some(p))
+            }
+            Err(e) => Err(e),
+        },
         Source::Memory(data) => no_checkpoint(opts, "memory").map(|_| memory = Some(data)),
         Source::Reader(r) => no_checkpoint(opts, "stream").map(|_| reader = Some(r)),
     };
     if let Err(e) = prepared {
         return Outcome::refused(e);
+    }
+    if let Some(p) = pipe.as_mut() {
+        reader = Some(p as &mut dyn std::io::Read);
     }
     let size = match (&file, &memory) {
         (Some(f), _) => Some(f.identity.size),
@@ -306,7 +318,7 @@ fn no_checkpoint(opts: &TransferOptions, what: &str) -> Result<()> {
     }
 }
 
-fn open_file(path: PathBuf, opts: &TransferOptions) -> Result<OpenFile> {
+fn open_file(path: PathBuf, file: std::fs::File, opts: &TransferOptions) -> Result<OpenFile> {
     let checkpoint = opts
         .checkpoint_path
         .clone()
@@ -316,7 +328,6 @@ fn open_file(path: PathBuf, opts: &TransferOptions) -> Result<OpenFile> {
     }
     // One descriptor for everything: the identities come from its `fstat`,
     // the parts are read through it.
-    let file = std::fs::File::open(&path).map_err(|e| crate::fs_compat::open_error(&path, e))?;
     let meta = file
         .metadata()
         .map_err(|e| Error::Io(format!("cannot read the size of {}: {e}", path.display())))?;

@@ -25,7 +25,12 @@ async function main(): Promise<number> {
         skip: 'size',
         onProgress: (done: number, total: number | null) => console.log(done, total),
     });
+    const bytes = await wantu.downloadContent('demo', '/backup', 'a.jpg', { start: 0, end: 1023, maxBytes: 1 << 20 });
+    const first: number = bytes.content ? bytes.content[0] : -1;
+    for await (const chunk of wantu.createReadStream('demo', '/backup', 'a.jpg', { start: 10, chunkSize: 1 << 20 })) {
+        console.log(chunk.length);
+    }
     wantu.close();
-    return res.statusCode + up.statusCode + cancelled.statusCode + dir.statusCode + file.statusCode + tree.statusCode + WANTU.version().length;
+    return first + res.statusCode + up.statusCode + cancelled.statusCode + dir.statusCode + file.statusCode + tree.statusCode + WANTU.version().length;
 }
 main();

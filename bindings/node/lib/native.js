@@ -145,6 +145,17 @@ function declare(lib) {
             'wantu_download_dir_async(wantu_client *client, const char *ns, const char *remote_dir, ' +
                 `const char *local_dir, const char *options_json, ${watched})`
         ),
+        // out_data and out_len are native cells (koffi.alloc) that the
+        // library fills before the answer comes.
+        downloadMemory: op(
+            'wantu_download_memory_async(wantu_client *client, const char *ns, const char *dir, const char *name, ' +
+                `uint64_t offset, uint64_t length, const char *options_json, ${watched}, void *out_data, void *out_len)`
+        ),
+        bytesFree: f('void wantu_bytes_free(void *data)'),
+        alloc: koffi.alloc,
+        free: koffi.free,
+        decode: koffi.decode,
+        view: koffi.view,
     };
 }
 
