@@ -204,19 +204,10 @@ pub fn report_results(
             Way::Up => (local, remote),
             Way::Down => (remote, local),
         };
-        // Uploads say `status`, downloads `action`.
-        let word = r["status"]
+        let action = r[wantu::report::STATUS_KEY]
             .as_str()
-            .or(r["action"].as_str())
-            .unwrap_or("failed");
-        let action = match (word, way) {
-            ("uploaded", _) => Action::Uploaded,
-            ("downloaded", _) => Action::Downloaded,
-            ("skipped", _) => Action::Skipped,
-            ("would_upload", _) => Action::WouldUpload,
-            ("would_download", _) => Action::WouldDownload,
-            _ => Action::Failed,
-        };
+            .and_then(Action::parse)
+            .unwrap_or(Action::Failed);
         let mut fields = Map::new();
         fields.insert("to".into(), to.into());
         for key in [

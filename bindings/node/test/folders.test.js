@@ -109,6 +109,9 @@ after(() => {
     fs.rmSync(tmp, { recursive: true, force: true });
 });
 
+/** The per-file `status` of a many-files answer, in result order. */
+const statuses = (data) => data.results.map((r) => r.status);
+
 describe('folders both ways', () => {
     test('uploadDir sends a tree, downloadDir brings it back byte for byte, skip md5 sends nothing again', async () => {
         const up = path.join(tmp, 'up');
@@ -123,6 +126,7 @@ describe('folders both ways', () => {
         assert.equal(data.uploaded, count, res.data);
         assert.equal(data.failed, 0);
         assert.equal(data.results.length, count);
+        assert.deepEqual(statuses(data), Array(count).fill('uploaded'));
         assert.ok(ticks > 0, 'the event loop ran while the folder was sent');
         assert.deepEqual(seen[seen.length - 1], [total, total]);
         for (const [rel, content] of Object.entries(TREE)) {
@@ -140,6 +144,7 @@ describe('folders both ways', () => {
         const skipped = ok(again.r);
         assert.equal(skipped.uploaded, 0, again.r.data);
         assert.equal(skipped.skipped, count);
+        assert.deepEqual(statuses(skipped), Array(count).fill('skipped'));
         // One changed file: only it is sent.
         fs.writeFileSync(path.join(up, 'sub/with space.bin'), bytes(20000, 99));
         const one = ok(await wantu.uploadDir(POLICY, up, '/tree', { skip: 'md5' }));
@@ -147,15 +152,25 @@ describe('folders both ways', () => {
         assert.deepEqual(await download('/tree/sub', 'with space.bin'), bytes(20000, 99));
         TREE['sub/with space.bin'] = bytes(20000, 99);
 
+        // A dry run says what it would send, in the same words both ways.
+        const dry = ok(await wantu.uploadDir(POLICY, up, '/tree', { dryRun: true }));
+        assert.deepEqual([dry.uploaded, dry.wouldUpload], [0, count], JSON.stringify(dry));
+        assert.deepEqual(statuses(dry), Array(count).fill('would_upload'));
+
         const down = path.join(tmp, 'down');
+        const dryDown = ok(await wantu.downloadDir(NS, '/tree', down, { dryRun: true }));
+        assert.deepEqual([dryDown.downloaded, dryDown.wouldDownload], [0, count], JSON.stringify(dryDown));
+        assert.deepEqual(statuses(dryDown), Array(count).fill('would_download'));
         const back = await withTimer(() => wantu.downloadDir(NS, '/tree', down, { partSize: 1024 * 1024, concurrency: 8 }));
         const got = ok(back.res);
         assert.equal(got.downloaded, count, back.res.data);
+        assert.deepEqual(statuses(got), Array(count).fill('downloaded'));
         assert.ok(back.ticks > 0, 'the event loop ran while the folder came down');
         assert.deepEqual(readTree(down), TREE);
         const noop = ok(await wantu.downloadDir(NS, '/tree', down, { skip: 'md5' }));
         assert.equal(noop.downloaded, 0);
         assert.equal(noop.skipped, count);
+        assert.deepEqual(statuses(noop), Array(count).fill('skipped'));
     });
 
     test('batch: files and buffers with their own folder, name and meta', async () => {
