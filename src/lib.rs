@@ -13,6 +13,7 @@ mod log;
 pub mod manage;
 pub mod multipart;
 pub mod policy;
+pub mod remote_file;
 pub mod report;
 pub mod result;
 pub mod retry;

@@ -216,7 +216,7 @@ fn file_body(path: PathBuf, chunk: usize) -> Result<(Chunks, u64, FileWatch)> {
     let stat = file
         .try_clone()
         .map_err(|e| Error::Io(format!("cannot read {}: {e}", path.display())))?;
-    let len = before.len;
+    let len = before.size;
     let watch = FileWatch::default();
     let reading = Reading {
         file: tokio::fs::File::from_std(file),
@@ -269,10 +269,10 @@ impl Reading {
             .map_err(|e| Error::Io(format!("cannot read {}: {e}", self.path.display())))?;
         if n == 0 {
             self.before.check(&self.stat, &self.path)?;
-            let read = self.before.len - self.left;
+            let read = self.before.size - self.left;
             return Err(file_changed(
                 &self.path,
-                &format!("it ended after {read} of {} bytes", self.before.len),
+                &format!("it ended after {read} of {} bytes", self.before.size),
             ));
         }
         buf.truncate(n);

@@ -27,9 +27,10 @@ pub use options::{BatchOptions, DEFAULT_BATCH_CONCURRENCY, PART_BUFFER_BUDGET};
 
 use crate::client::Client;
 use crate::error::{Error, Result};
+use crate::file_identity::FileIdentity;
 use crate::policy::Policy;
 use crate::report::{Counts, FileReport, FileStatus};
-use crate::transfer::checkpoint::{FileIdentity, Loaded};
+use crate::transfer::checkpoint::Loaded;
 use crate::transfer::engine::{self, Call, Event, FileInput, Input, Shared};
 use crate::transfer::progress::{Progress, Reporter};
 use crate::transfer::source::{md5_hex, Producer};
@@ -217,7 +218,7 @@ enum Opened {
         file: Arc<File>,
         size: u64,
         /// What `fstat` said at open, to tell whether the file changed.
-        opened: crate::file_identity::FileIdentity,
+        opened: FileIdentity,
     },
     Memory(Bytes),
 }
@@ -238,7 +239,7 @@ fn open(what: What) -> Result<Opened> {
             Ok(Opened::File {
                 path,
                 file: Arc::new(file),
-                size: opened.len,
+                size: opened.size,
                 opened,
             })
         }
@@ -346,20 +347,12 @@ async fn send(
     let whole = md5;
     let outcome = match &src {
         Opened::File {
-            path,
-            file,
-            size,
-            opened,
+            path, file, opened, ..
         } => {
             let input = Input::File(Box::new(FileInput {
                 path,
                 file: file.clone(),
-                opened: opened.clone(),
-                identity: FileIdentity {
-                    path: path.to_string_lossy().into_owned(),
-                    size: *size,
-                    mtime_ns: 0,
-                },
+                identity: opened.clone(),
                 checkpoint: None,
                 loaded: Loaded::Missing,
             }));

@@ -6,10 +6,10 @@
 use super::file::{self, FileStats, Job, Shared};
 use super::options::{DownloadOptions, Skip};
 use super::plan::{self, Entry};
-use super::remote::RemoteFile;
 use crate::client::Client;
 use crate::error::{Error, Result};
 use crate::manage::normalize_dir;
+use crate::remote_file::RemoteFile;
 use crate::report::{Counts, FileReport, FileStatus};
 use crate::tree::Filters;
 use serde_json::{json, Value};

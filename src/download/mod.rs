@@ -20,10 +20,9 @@ mod file;
 pub mod options;
 pub mod partial;
 pub mod plan;
-mod remote;
 
+pub use crate::remote_file::RemoteFile;
 pub use options::{DownloadOptions, Skip};
-pub use remote::RemoteFile;
 
 use crate::client::Client;
 use crate::error::{Error, Result};

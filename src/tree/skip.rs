@@ -2,7 +2,7 @@
 //! remote file with the same path is already the same (or, for
 //! downloads, the other way round).
 
-use super::remote::RemoteFile;
+use crate::remote_file::RemoteFile;
 use serde::Deserialize;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
@@ -65,6 +65,8 @@ mod tests {
     #[test]
     fn rules() {
         let o = RemoteFile {
+            name: "a".into(),
+            url: "http://h/files/ns/a".into(),
             size: 3,
             md5: "ABC".into(),
         };
