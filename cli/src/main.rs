@@ -7,6 +7,7 @@ mod copy;
 mod engines;
 mod fail;
 mod manage;
+mod options;
 mod plan;
 mod remote;
 mod report;

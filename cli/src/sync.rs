@@ -47,7 +47,7 @@ pub fn sync(
         if cancel.is_triggered() {
             report.stderr("wantu: interrupted; nothing was deleted");
         } else {
-            let keep = engines::filters(&args.transfer)?;
+            let keep = crate::options::filters(&args.transfer)?;
             delete_extras(client, report, way, &local, &folder, &keep, args.dry_run)?;
         }
     }
