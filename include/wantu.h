@@ -271,7 +271,8 @@ int wantu_cancel_is_triggered(const struct wantu_cancel *cancel);
 void wantu_cancel_free(struct wantu_cancel *cancel);
 
 /**
- * Creates a client from the seed's constructor arguments.
+ * Creates a client from the constructor arguments of the service's Python
+ * SDK.
  *
  * - `ak`, `sk`: the access key and secret key (required, non-empty UTF-8).
  * - `type`: `"TOP"` or `"CLOUD"` (case-insensitive); NULL means `"TOP"`.
@@ -980,7 +981,7 @@ char *wantu_upload_token(const struct wantu_client *client, const char *policy_j
  * does not matter to memory). `dir` and `name` may be NULL when the policy
  * names them (the policy wins anyway). `md5` (32 hex digits) is optional and
  * checked by the server; `meta_json` and `var_json` are JSON objects or NULL.
- * Answers the seed's result JSON (`code` 200 on success).
+ * Answers a result JSON document (`code` 200 on success).
  *
  * # Safety
  * Every string argument is NULL or a NUL-terminated string readable for the
@@ -1065,8 +1066,9 @@ char *wantu_multipart_upload(const struct wantu_client *client,
 
 /**
  * Assembles the upload from its parts. `parts` lists every part as the
- * seed does — URL-safe Base64 of `[{"e_tag":…,"part_number":…},…]` — or as a
- * plain JSON array (snake_case or camelCase keys). `md5` is the whole
+ * service's Python SDK does — URL-safe Base64 of
+ * `[{"e_tag":…,"part_number":…},…]` — or as a plain JSON array
+ * (snake_case or camelCase keys). `md5` is the whole
  * file's MD5, optional. Answers the file's result JSON.
  *
  * # Safety

@@ -21,7 +21,8 @@ pub const DEFAULT_MANAGE_ENDPOINT: &str = "http://rs.media.aliyun.com";
 /// threads than cores gains nothing; 16 also covers slow disks.
 pub const BLOCKING_THREADS: usize = 16;
 
-/// Options beyond the seed's five constructor arguments, given as a JSON
+/// Options beyond the five constructor arguments of the service's Python
+/// SDK, given as a JSON
 /// object whose keys are these field names. Unknown keys are refused so a
 /// typo does not silently fall back to a default.
 #[derive(Debug, Clone, Deserialize)]
@@ -102,7 +103,8 @@ impl std::fmt::Debug for ClientConfig {
 }
 
 impl ClientConfig {
-    /// The seed's constructor arguments; `None` endpoints mean the defaults.
+    /// The constructor arguments of the service's Python SDK; `None`
+    /// endpoints mean the defaults.
     pub fn new(
         ak: &str,
         sk: &str,

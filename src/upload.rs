@@ -24,7 +24,8 @@ pub struct Target {
 }
 
 impl Target {
-    /// The seed's arguments; `meta_json` and `var_json` are JSON objects or None.
+    /// The arguments of the service's Python SDK; `meta_json` and `var_json`
+    /// are JSON objects or None.
     pub fn new(
         dir: Option<&str>,
         name: Option<&str>,
@@ -41,7 +42,7 @@ impl Target {
 }
 
 /// Reads a dict-like argument (`{"k":"v"}`); numbers and booleans are sent as
-/// their text, as the seed's Python would format them.
+/// their text, as the service's Python SDK would format them.
 pub fn string_map(arg: &str, json: Option<&str>) -> Result<Vec<(String, String)>> {
     let Some(text) = json.map(str::trim).filter(|t| !t.is_empty()) else {
         return Ok(Vec::new());
@@ -355,7 +356,8 @@ impl Client {
         }
     }
 
-    /// The seed's `upload_file` / `upload_content`: one request, one file.
+    /// `upload_file` / `upload_content` of the service's Python SDK: one
+    /// request, one file.
     pub async fn upload(
         &self,
         policy: &Policy,

@@ -408,7 +408,7 @@ fn cut_connections_and_injected_faults_still_give_exact_bytes() {
     assert!(a > 0 && b == data.len() as u64 - 1, "continued at {a}");
 }
 
-/// Issue 9's fault test, download side: 300 files in 6 folders with 20%
+/// The many-files fault test, download side: 300 files in 6 folders with 20%
 /// injected 5xx and 10% resets on the manage calls (listings) and every
 /// fifth delivery cut mid-answer all arrive byte-exact; when every
 /// delivery is cut, every file is listed as failed with a clear error and

@@ -1,4 +1,4 @@
-"""want.py's many-files calls: Want.upload_dir and Want.batch (issue 9)."""
+"""want.py's many-files calls: Want.upload_dir and Want.batch."""
 
 import os
 import shutil

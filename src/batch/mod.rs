@@ -1,4 +1,4 @@
-//! Many files in one call (issue 9, upload side): a local folder
+//! Many files in one call, upload side: a local folder
 //! (`upload_dir`) or a list of jobs (`upload_batch`), under ONE scheduler.
 //!
 //! - Files are fed lazily (the folder walk advances `WALK_STEP` entries at

@@ -1,5 +1,5 @@
 //! Downloads: one stored file, or a remote folder tree, to local disk
-//! (issue 9; user guide in docs/downloads.md).
+//! (user guide in docs/downloads.md).
 //!
 //! - `options`: the options JSON.
 //! - `remote`: a stored file's `url`, `size` and `md5` from the manage API.

@@ -1,5 +1,5 @@
 /*
- * Folder and batch uploads through the C API (issue 9): a tree of awkward
+ * Folder and batch uploads through the C API: a tree of awkward
  * names byte-exact, skip "md5" re-runs, a FIFO in the folder, a batch of
  * files and bytes, cancel, and hostile arguments. Small sizes: valgrind.
  */
