@@ -8,49 +8,15 @@
 const assert = require('node:assert/strict');
 const crypto = require('node:crypto');
 const fs = require('node:fs');
-const http = require('node:http');
-const os = require('node:os');
 const path = require('node:path');
 const { after, before, describe, test } = require('node:test');
 
-const WANTU = require('libwantu');
-
-const ENDPOINT = process.env.WANTU_TEST_ENDPOINT;
-const NS = process.env.WANTU_TEST_NAMESPACE;
-const MiB = 1024 * 1024;
-const POLICY = { namespace: NS, expiration: -1 };
+const { NS, MiB, POLICY, start, stop, bytes, ok, download } = require('./common');
 
 let wantu;
 let tmp;
 
-function bytes(size, seed) {
-    const b = Buffer.alloc(size);
-    let x = seed * 2654435761;
-    for (let i = 0; i < size; i++) {
-        x = (x * 1103515245 + 12345) >>> 0;
-        b[i] = x >>> 24;
-    }
-    return b;
-}
-
 const md5 = (b) => crypto.createHash('md5').update(b).digest('hex');
-
-function download(dir, name) {
-    const url = `${ENDPOINT}/files/${NS}${dir === '/' ? '' : dir}/${encodeURIComponent(name)}`;
-    return new Promise((resolve, reject) => {
-        http.get(url, (r) => {
-            const chunks = [];
-            r.on('data', (c) => chunks.push(c));
-            r.on('end', () => (r.statusCode === 200 ? resolve(Buffer.concat(chunks)) : reject(new Error(`GET ${url}: ${r.statusCode}`))));
-        }).on('error', reject);
-    });
-}
-
-function ok(res) {
-    assert.equal(typeof res.data, 'string');
-    assert.equal(res.statusCode, 200, res.data);
-    return JSON.parse(res.data);
-}
 
 // Every regular file under `root`, as relative path -> bytes.
 function readTree(root) {
@@ -99,15 +65,10 @@ async function withTimer(call) {
 }
 
 before(() => {
-    assert.ok(ENDPOINT && NS, 'run under scripts/server.sh');
-    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'wantu-node-folders-'));
-    wantu = new WANTU(process.env.WANTU_TEST_AK, process.env.WANTU_TEST_SK, null, ENDPOINT, ENDPOINT);
+    ({ wantu, tmp } = start('wantu-node-folders-'));
 });
 
-after(() => {
-    wantu.close();
-    fs.rmSync(tmp, { recursive: true, force: true });
-});
+after(() => stop({ wantu, tmp }));
 
 /** The per-file `status` of a many-files answer, in result order. */
 const statuses = (data) => data.results.map((r) => r.status);
