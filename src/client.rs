@@ -58,24 +58,9 @@ impl Default for ClientOptions {
 }
 
 impl ClientOptions {
-    /// Parses the options JSON; `None` or an empty text gives the defaults.
+    /// Parses the options JSON; `None`, `""` or `null` give the defaults.
     pub fn from_json(text: Option<&str>) -> Result<ClientOptions> {
-        match text.map(str::trim) {
-            None | Some("") => Ok(ClientOptions::default()),
-            Some(t) => {
-                let value: Value = serde_json::from_str(t)
-                    .map_err(|e| Error::invalid(format!("options JSON is not usable: {e}")))?;
-                // serde would also read a struct from an array (`[1]`), by position.
-                if !value.is_object() {
-                    return Err(Error::invalid(format!(
-                        "options JSON is not usable: it must be an object such as \
-                         {{\"connect_timeout_ms\":5000}}, not {value}"
-                    )));
-                }
-                serde_json::from_value(value)
-                    .map_err(|e| Error::invalid(format!("options JSON is not usable: {e}")))
-            }
-        }
+        crate::options_json::parse(text, r#"{"connect_timeout_ms":5000}"#)
     }
 }
 

@@ -12,6 +12,7 @@ mod fs_compat;
 mod log;
 pub mod manage;
 pub mod multipart;
+mod options_json;
 pub mod policy;
 pub mod remote_file;
 pub mod report;
