@@ -9,7 +9,7 @@ TARGET_DIR := $(shell $(CARGO) metadata --format-version 1 --no-deps 2>/dev/null
 LIBDIR := $(TARGET_DIR)/debug
 BUILD := build
 
-.PHONY: all build demo test header deps clean install bench bench-folders bench-download fuzz wheel node-pack dll dist-windows test-windows
+.PHONY: all build demo test header deps clean install bench bench-folders bench-download bench-async fuzz wheel node-pack dll dist-windows test-windows
 
 all: build
 
@@ -41,6 +41,12 @@ bench:
 ## (release builds; about two minutes; see bench/README.md).
 bench-folders:
 	@bench/folders.sh
+
+## Non-blocking calls: 1000 uploads in flight from one thread
+## (examples-c/upload_many_async) against a sequential loop of the seed
+## call, through an emulated 40 ms link (see bench/README.md).
+bench-async:
+	@bench/async.sh
 
 ## Fuzzing: each cargo-fuzz target in fuzz/ for FUZZ_SECONDS (default 30)
 ## on the nightly toolchain; installs cargo-fuzz if missing, fails loudly

@@ -7,6 +7,9 @@
 use std::env;
 use std::path::PathBuf;
 
+#[path = "build/network_calls.rs"]
+mod network_calls;
+
 fn main() {
     let crate_dir = PathBuf::from(env::var("CARGO_MANIFEST_DIR").unwrap());
     let out_dir = PathBuf::from(env::var("OUT_DIR").unwrap());
@@ -23,6 +26,7 @@ fn main() {
 
     println!("cargo:rerun-if-changed=src");
     println!("cargo:rerun-if-changed=cbindgen.toml");
+    println!("cargo:rerun-if-changed=build");
     println!("cargo:rerun-if-env-changed=WANTU_WRITE_HEADER");
 
     let config = cbindgen::Config::from_file(crate_dir.join("cbindgen.toml"))
@@ -33,9 +37,20 @@ fn main() {
         .with_after_include(macros)
         .generate()
         .expect("cbindgen can generate the header");
-    bindings.write_to_file(out_dir.join("wantu.h"));
+    let mut text = Vec::new();
+    bindings.write(&mut text);
+    let text = String::from_utf8(text).expect("cbindgen writes UTF-8");
+    let calls = network_calls::prototypes(&crate_dir.join("src/ffi"));
+    let header = network_calls::insert(&text, &calls);
+    write_if_changed(&out_dir.join("wantu.h"), &header);
     if env::var_os("WANTU_WRITE_HEADER").is_some() {
-        bindings.write_to_file(crate_dir.join("include/wantu.h"));
+        write_if_changed(&crate_dir.join("include/wantu.h"), &header);
+    }
+}
+
+fn write_if_changed(path: &std::path::Path, text: &str) {
+    if std::fs::read_to_string(path).ok().as_deref() != Some(text) {
+        std::fs::write(path, text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     }
 }
 

@@ -25,3 +25,32 @@ cpu = float(v["User time (seconds)"]) + float(v["System time (seconds)"])
 print(f"{wall:.2f}", f"{cpu:.2f}", v["Maximum resident set size (kbytes)"])
 PY
 }
+
+# bench_proxy_start WORK REL RTT_MS: starts bench/latency-proxy in front of
+# the running wantu-server with RTT_MS of round trip; sets PROXY_PID and
+# FAR (the proxy's base URL). WORK is a scratch folder, REL the release
+# build folder.
+bench_proxy_start() {
+    local work="$1" rel="$2" rtt="$3" line pfd
+    mkfifo "$work/proxy.out"
+    "$rel/latency-proxy" --listen 127.0.0.1:0 --upstream "${WANTU_TEST_ENDPOINT#http://}" \
+        --rtt-ms "$rtt" >"$work/proxy.out" &
+    PROXY_PID=$!
+    exec {pfd}<"$work/proxy.out"
+    IFS= read -r -t 30 line <&"$pfd" || { echo "latency-proxy did not start" >&2; exit 1; }
+    cat <&"$pfd" >/dev/null &
+    exec {pfd}<&-
+    FAR="http://${line#listening on }"
+}
+
+# bench_max_threads PID: the largest thread count PID had, sampled every
+# 10 ms until it exits.
+bench_max_threads() {
+    local pid="$1" max=0 n
+    while [ -d "/proc/$pid/task" ]; do
+        n=$(ls "/proc/$pid/task" 2>/dev/null | wc -l)
+        [ "$n" -gt "$max" ] && max=$n
+        sleep 0.01
+    done
+    echo "$max"
+}

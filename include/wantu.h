@@ -56,6 +56,41 @@
 #define BLOCKING_THREADS 16
 
 /**
+ * The largest `max_running_operations` accepted.
+ */
+#define MAX_RUNNING_OPERATIONS_LIMIT 4096
+
+/**
+ * Operations of one client that may be pending (started, not yet
+ * delivered) at once. Past it a start is answered at once with a
+ * `TooManyOperations` error. A pending operation holds its owned
+ * arguments (for an upload from memory, its bytes) and about 1 KiB more.
+ */
+#define MAX_PENDING_OPERATIONS 100000
+
+/**
+ * Call threads of one client at most. Each such call runs its own
+ * parallel requests, so a few at once already fill the link; the rest
+ * wait without a thread.
+ */
+#define CALL_THREADS 4
+
+/**
+ * `wantu_event.kind` of an operation's completion: `result` holds its
+ * JSON answer, which the caller now owns (free it with
+ * `wantu_string_free`). The last event of every operation.
+ */
+#define WANTU_EVENT_DONE 1
+
+/**
+ * `wantu_event.kind` of progress: `sent` bytes of `total` (`total` is
+ * `WANTU_SIZE_UNKNOWN` while unknown); `result` is NULL. At most one
+ * progress event per operation waits in a queue at a time: it carries the
+ * newest figures when taken.
+ */
+#define WANTU_EVENT_PROGRESS 2
+
+/**
  * The largest `page_size` the listing calls accept (1…100 is valid).
  */
 #define WANTU_MAX_PAGE_SIZE 100
@@ -132,6 +167,88 @@ typedef struct wantu_cancel wantu_cancel;
 typedef struct wantu_client wantu_client;
 
 /**
+ * An operation started by a `wantu_…_async` call. Cancel it with
+ * `wantu_op_cancel`; release it with `wantu_op_free` (before or after it
+ * completed: freeing does not cancel it, and its completion still comes).
+ */
+typedef struct wantu_op wantu_op;
+
+/**
+ * A completion queue. Create with `wantu_queue_new`, release with
+ * `wantu_queue_free`; any thread may use it.
+ */
+typedef struct wantu_queue wantu_queue;
+
+/**
+ * One event taken from a queue.
+ */
+typedef struct wantu_event {
+  /**
+   * `WANTU_EVENT_DONE` or `WANTU_EVENT_PROGRESS`.
+   */
+  int kind;
+  /**
+   * The operation (its handle stays valid until `wantu_op_free`).
+   */
+  struct wantu_op *op;
+  /**
+   * The `user_data` given when the operation started.
+   */
+  void *user_data;
+  /**
+   * DONE: the answer's JSON, owned by the caller. PROGRESS: NULL.
+   */
+  char *result;
+  /**
+   * PROGRESS: bytes done so far.
+   */
+  uint64_t sent;
+  /**
+   * PROGRESS: bytes in all, or `WANTU_SIZE_UNKNOWN`.
+   */
+  uint64_t total;
+} wantu_event;
+
+/**
+ * Completion callback: `result` is the operation's JSON answer, owned by
+ * the callee (free it with `wantu_string_free`); `op` is its handle.
+ *
+ * Runs exactly once per operation, on a library thread, or, when the call
+ * is refused before it starts (bad arguments, too many operations), on
+ * the calling thread before the start call returns. Keep it short and
+ * hand the result off: it runs on one of the few threads that move every
+ * operation's bytes. Inside it you may free the operation, cancel any
+ * operation, start new operations, take from queues and free strings; a
+ * blocking libwantu call made there answers an error.
+ */
+typedef void (*wantu_done_fn)(struct wantu_op *op, char *result, void *user_data);
+
+/**
+ * How a non-blocking call delivers its completion: set exactly one of
+ * `queue` and `on_done`.
+ */
+typedef struct wantu_async {
+  /**
+   * Deliver completions (and progress, see `progress`) as events of this
+   * queue, to be drained by the caller.
+   */
+  struct wantu_queue *queue;
+  /**
+   * Or: call this on a library thread (see `wantu_done_fn`).
+   */
+  wantu_done_fn on_done;
+  /**
+   * Passed untouched to `on_done`, or in `wantu_event.user_data`.
+   */
+  void *user_data;
+  /**
+   * With a queue: non-zero also posts `WANTU_EVENT_PROGRESS` events for
+   * the calls that report progress, when no progress callback was given.
+   */
+  int32_t progress;
+} wantu_async;
+
+/**
  * Progress callback: `sent` bytes of `total` have gone out (`total` is
  * `WANTU_SIZE_UNKNOWN` while a stream's length is unknown).
  *
@@ -162,70 +279,77 @@ extern "C" {
 #endif // __cplusplus
 
 /**
- * Uploads every regular file under `local_dir`, recursively, to
- * `remote_dir` + its path relative to `local_dir` (`photos/2024/a.jpg`
- * under remote `/backup` becomes `/backup/photos/2024` + `a.jpg`).
- *
- * - `client`, `policy_json`, `local_dir`: required. The policy must not
- *   name files (no `"name"`): each file keeps its local name.
- * - `remote_dir`: NULL or `""` for the root.
- * - `options_json`: NULL for the defaults, or a JSON object with every
- *   option of `wantu_transfer_file` except `checkpoint_path` (default
- *   `concurrency` here: 64 requests in flight across all files), and:
- *   `include` / `exclude` (lists of globs over the relative path; `*`
- *   crosses `/`), `follow_symlinks` (default false: links are reported as
- *   skipped), `skip` (`"none"` (default), `"size"`, or `"md5"`: same size
- *   and MD5 as the stored file; one listing per remote folder),
- *   `dry_run` (report what would be sent, send nothing), `fail_fast`
- *   (stop at the first failed file). Unknown keys are refused.
- * - `progress`, `user_data`, `cancel`: as `wantu_transfer_file`; progress
- *   counts the bytes of the whole call (skipped files count as done).
- *
- * Answers one JSON document: `code` 200 only when every file succeeded
- * (otherwise `code` 0 with `error` `"FilesFailed"` or `"Cancelled"`),
- * `files`, `uploaded`, `skipped`, `failed`, `bytes` (of the files sent),
- * `attempts`, `retries`, and `results`: one object per file, sorted by
- * path, with `path`, `dir`, `name`, `status` (`"uploaded"`, `"skipped"`,
- * `"failed"`, `"would_upload"`), `code`, and the server's `url`, `e_tag`,
- * `file_size`… or `error` and `message`. A missing or unreadable
- * `local_dir` is an error before anything is sent; a FIFO, device or
- * unreadable file inside it fails that file only. See docs/folders.md.
- *
- * # Safety
- * As `wantu_transfer_file`.
+ * Cancels an operation: it ends soon and completes as cancelled
+ * (`{"code":0,"error":"Cancelled",…}`), unless it already completed, in
+ * which case nothing happens. Any thread, any number of times, callbacks
+ * included. NULL, a freed or unknown handle do nothing.
  */
-char *wantu_upload_dir(const struct wantu_client *client,
-                       const char *policy_json,
-                       const char *local_dir,
-                       const char *remote_dir,
-                       const char *options_json,
-                       wantu_progress_fn progress,
-                       void *user_data,
-                       const struct wantu_cancel *cancel);
+void wantu_op_cancel(struct wantu_op *op);
 
 /**
- * Uploads a list of files and buffers in one call, under one scheduler.
- *
- * `jobs_json` is a JSON array of objects, each with either `path` (a local
- * file) or `content_base64` (the bytes), and optionally `dir`, `name`
- * (default: the file's own name; required for bytes unless the policy
- * names files), `meta` and `var` (objects, as `wantu_upload_file`'s
- * `meta_json` / `var_json`). A malformed job is an `InvalidArgument`
- * error naming it (`jobs_json[3]`) before anything is sent. Options,
- * progress, cancel and the answer are as `wantu_upload_dir`; each result
- * also has the job's `index`, and `path` is the job's path (or `#index`
- * for bytes).
+ * Releases an operation handle, before or after its completion: freeing
+ * does not cancel it (its completion still comes, with this now-dead
+ * handle in `wantu_event.op`). Free every handle once; NULL, a freed or
+ * unknown handle do nothing. May be called inside the operation's own
+ * completion callback.
+ */
+void wantu_op_free(struct wantu_op *op);
+
+/**
+ * Whether an operation is still running: 1 running, 0 completed (its
+ * answer delivered or on its way), -1 NULL or not a live handle.
+ */
+int32_t wantu_op_running(const struct wantu_op *op);
+
+/**
+ * Creates a completion queue. Answers NULL only when the system refuses
+ * its descriptor (`wantu_last_error` says why). Release with
+ * `wantu_queue_free`.
+ */
+struct wantu_queue *wantu_queue_new(void);
+
+/**
+ * Frees a queue. Completions waiting in it are freed with it (their JSON
+ * too); operations still running that deliver to it complete into
+ * nothing, so free the queue after its operations are done (or accept
+ * that their answers are lost). A thread blocked in `wantu_queue_wait`
+ * on it returns -1. NULL, a freed or unknown handle do nothing.
+ */
+void wantu_queue_free(struct wantu_queue *queue);
+
+/**
+ * A descriptor that is readable while events wait in the queue, for
+ * poll/epoll/select, libuv or asyncio. Never read from it or close it
+ * yourself; when it is readable, take events with `wantu_queue_take`
+ * until it answers 0. On Windows there is none: answers -1 (use
+ * `wantu_queue_wait` on a thread of your own, or `wantu_queue_take` from
+ * a timer). Answers -1 for NULL or an unknown queue too.
+ */
+int wantu_queue_fd(const struct wantu_queue *queue);
+
+/**
+ * Waits up to `timeout_ms` milliseconds (negative: without limit) for an
+ * event and moves it into `*event`. Answers 1 when an event was taken, 0
+ * when the time ran out, and -1 when `queue` or `event` is NULL or not
+ * live, or the queue was freed while waiting. Do not wait with a
+ * non-zero timeout from inside a completion or progress callback: the
+ * library thread running it would wait for itself; there it answers -1 at
+ * once.
  *
  * # Safety
- * As `wantu_transfer_file`.
+ * `event` is NULL or points to a writable `wantu_event`.
  */
-char *wantu_transfer_batch(const struct wantu_client *client,
-                           const char *policy_json,
-                           const char *jobs_json,
-                           const char *options_json,
-                           wantu_progress_fn progress,
-                           void *user_data,
-                           const struct wantu_cancel *cancel);
+int wantu_queue_wait(const struct wantu_queue *queue, int timeout_ms, struct wantu_event *event);
+
+/**
+ * Takes one waiting event without blocking: `wantu_queue_wait` with a
+ * timeout of 0 (1 taken, 0 none waiting, -1 bad arguments). May be called
+ * from anywhere, callbacks included.
+ *
+ * # Safety
+ * As `wantu_queue_wait`.
+ */
+int wantu_queue_take(const struct wantu_queue *queue, struct wantu_event *event);
 
 /**
  * Creates a cancel handle (never triggered yet). Returns NULL only if
@@ -305,6 +429,9 @@ struct wantu_client *wantu_client_new(const char *ak,
  * - `proxy`: proxy URL for every request; without it, no proxy is used
  *   (environment variables are ignored).
  * - `user_agent`: replaces `ALIMEDIASDK_C_TAE/<version>`.
+ * - `max_running_operations` (default 128, 1…4096): non-blocking
+ *   operations whose requests run at once; the others wait their turn
+ *   (docs/async.md).
  *
  * Unknown keys are refused. Returns NULL on failure; see `wantu_last_error`.
  *
@@ -357,6 +484,132 @@ void wantu_string_free(char *s);
  * Compare with the `WANTU_VERSION_*` macros to detect a header/library mismatch.
  */
 const char *wantu_version(void);
+
+/**
+ * Answers `{"code":200,"resource_id":…}`: the resource id of the file
+ * `dir`/`name` in namespace `ns`, or of the folder `dir` when `name` is
+ * NULL (`ns` and `dir` are required). Needs no client and no network.
+ *
+ * # Safety
+ * Each string argument is NULL or points to a NUL-terminated string. A
+ * NULL required argument or invalid UTF-8 answers an `InvalidArgument`
+ * JSON error. Thread-safe. The result is never NULL; free it with
+ * `wantu_string_free`.
+ */
+char *wantu_resource_id(const char *ns, const char *dir, const char *name);
+
+/**
+ * Answers `{"code":200,"token":"UPLOAD_AK_TOP …"}`: the upload token for a
+ * policy JSON object, e.g. for a browser or another process to upload with.
+ * The policy must name a `namespace` and an `expiration` (ms, -1 = never).
+ *
+ * # Safety
+ * Every string argument is NULL or a NUL-terminated string readable for the
+ * duration of the call. `client` is only looked up, never dereferenced:
+ * NULL, a freed handle or any other value that is not a live handle
+ * answers an `InvalidArgument` error, as do NULL required strings and
+ * invalid UTF-8.
+ */
+char *wantu_upload_token(const struct wantu_client *client, const char *policy_json);
+
+/**
+ * Uploads every regular file under `local_dir`, recursively, to
+ * `remote_dir` + its path relative to `local_dir` (`photos/2024/a.jpg`
+ * under remote `/backup` becomes `/backup/photos/2024` + `a.jpg`).
+ *
+ * - `client`, `policy_json`, `local_dir`: required. The policy must not
+ *   name files (no `"name"`): each file keeps its local name.
+ * - `remote_dir`: NULL or `""` for the root.
+ * - `options_json`: NULL for the defaults, or a JSON object with every
+ *   option of `wantu_transfer_file` except `checkpoint_path` (default
+ *   `concurrency` here: 64 requests in flight across all files), and:
+ *   `include` / `exclude` (lists of globs over the relative path; `*`
+ *   crosses `/`), `follow_symlinks` (default false: links are reported as
+ *   skipped), `skip` (`"none"` (default), `"size"`, or `"md5"`: same size
+ *   and MD5 as the stored file; one listing per remote folder),
+ *   `dry_run` (report what would be sent, send nothing), `fail_fast`
+ *   (stop at the first failed file). Unknown keys are refused.
+ * - `progress`, `user_data`, `cancel`: as `wantu_transfer_file`; progress
+ *   counts the bytes of the whole call (skipped files count as done).
+ *
+ * Answers one JSON document: `code` 200 only when every file succeeded
+ * (otherwise `code` 0 with `error` `"FilesFailed"` or `"Cancelled"`),
+ * `files`, `uploaded`, `skipped`, `failed`, `bytes` (of the files sent),
+ * `attempts`, `retries`, and `results`: one object per file, sorted by
+ * path, with `path`, `dir`, `name`, `status` (`"uploaded"`, `"skipped"`,
+ * `"failed"`, `"would_upload"`), `code`, and the server's `url`, `e_tag`,
+ * `file_size`… or `error` and `message`. A missing or unreadable
+ * `local_dir` is an error before anything is sent; a FIFO, device or
+ * unreadable file inside it fails that file only. See docs/folders.md.
+ *
+ * # Safety
+ * As `wantu_transfer_file`.
+ */
+char *wantu_upload_dir(const struct wantu_client *client,
+                       const char *policy_json,
+                       const char *local_dir,
+                       const char *remote_dir,
+                       const char *options_json,
+                       wantu_progress_fn progress,
+                       void *user_data,
+                       const struct wantu_cancel *cancel);
+
+/**
+ * Non-blocking form of `wantu_upload_dir`:
+ * the same arguments and answer, plus `how` (docs/async.md). Returns
+ * at once with the operation's handle (NULL only when `how` is
+ * unusable; `wantu_last_error` says why); the answer comes exactly
+ * once through `how`. Every argument is read before this returns.
+ */
+struct wantu_op *wantu_upload_dir_async(const struct wantu_client *client,
+                                        const char *policy_json,
+                                        const char *local_dir,
+                                        const char *remote_dir,
+                                        const char *options_json,
+                                        wantu_progress_fn progress,
+                                        void *user_data,
+                                        const struct wantu_cancel *cancel,
+                                        const struct wantu_async *how);
+
+/**
+ * Uploads a list of files and buffers in one call, under one scheduler.
+ *
+ * `jobs_json` is a JSON array of objects, each with either `path` (a local
+ * file) or `content_base64` (the bytes), and optionally `dir`, `name`
+ * (default: the file's own name; required for bytes unless the policy
+ * names files), `meta` and `var` (objects, as `wantu_upload_file`'s
+ * `meta_json` / `var_json`). A malformed job is an `InvalidArgument`
+ * error naming it (`jobs_json[3]`) before anything is sent. Options,
+ * progress, cancel and the answer are as `wantu_upload_dir`; each result
+ * also has the job's `index`, and `path` is the job's path (or `#index`
+ * for bytes).
+ *
+ * # Safety
+ * As `wantu_transfer_file`.
+ */
+char *wantu_transfer_batch(const struct wantu_client *client,
+                           const char *policy_json,
+                           const char *jobs_json,
+                           const char *options_json,
+                           wantu_progress_fn progress,
+                           void *user_data,
+                           const struct wantu_cancel *cancel);
+
+/**
+ * Non-blocking form of `wantu_transfer_batch`:
+ * the same arguments and answer, plus `how` (docs/async.md). Returns
+ * at once with the operation's handle (NULL only when `how` is
+ * unusable; `wantu_last_error` says why); the answer comes exactly
+ * once through `how`. Every argument is read before this returns.
+ */
+struct wantu_op *wantu_transfer_batch_async(const struct wantu_client *client,
+                                            const char *policy_json,
+                                            const char *jobs_json,
+                                            const char *options_json,
+                                            wantu_progress_fn progress,
+                                            void *user_data,
+                                            const struct wantu_cancel *cancel,
+                                            const struct wantu_async *how);
 
 /**
  * Downloads the stored file `dir`/`name` of namespace `ns` to
@@ -413,6 +666,24 @@ char *wantu_download_file(const struct wantu_client *client,
                           const struct wantu_cancel *cancel);
 
 /**
+ * Non-blocking form of `wantu_download_file`:
+ * the same arguments and answer, plus `how` (docs/async.md). Returns
+ * at once with the operation's handle (NULL only when `how` is
+ * unusable; `wantu_last_error` says why); the answer comes exactly
+ * once through `how`. Every argument is read before this returns.
+ */
+struct wantu_op *wantu_download_file_async(const struct wantu_client *client,
+                                           const char *ns,
+                                           const char *dir,
+                                           const char *name,
+                                           const char *local_path,
+                                           const char *options_json,
+                                           wantu_progress_fn progress,
+                                           void *user_data,
+                                           const struct wantu_cancel *cancel,
+                                           const struct wantu_async *how);
+
+/**
  * Downloads every file under `remote_dir` of namespace `ns` into
  * `local_dir`, keeping the folder structure: the inverse of a folder
  * upload.
@@ -442,12 +713,12 @@ char *wantu_download_file(const struct wantu_client *client,
  *
  * Answers one document: `code` 200 only when every file succeeded (else
  * `code` 0 and `error` `"SomeFilesFailed"`, or `"Cancelled"`), counts
- * `downloaded`, `skipped`, `failed` (and `would_download` in a dry run),
- * `bytes`, and `results`: one object per file (sorted by `path`, relative
- * to `local_dir`) with `code`, `status` (`"downloaded"`, `"skipped"`,
- * `"failed"`, `"would_download"`: the words of docs/folders.md,
- * "Per-file results"), `size`, `md5` and the download figures, or the
- * error. A missing `remote_dir`,
+ * `downloaded`, `skipped`, `failed` (and `would_download` in a dry
+ * run), `bytes`, and `results`: one object per file (sorted by `path`,
+ * relative to `local_dir`) with `code`, `status` (`"downloaded"`,
+ * `"skipped"`, `"failed"`, `"would_download"`: the words of
+ * docs/folders.md, "Per-file results"), `size`, `md5` and the download
+ * figures, or the error. A missing `remote_dir`,
  * a `local_dir` that is not a folder, or bad options answer a plain error.
  *
  * # Safety
@@ -461,6 +732,23 @@ char *wantu_download_dir(const struct wantu_client *client,
                          wantu_progress_fn progress,
                          void *user_data,
                          const struct wantu_cancel *cancel);
+
+/**
+ * Non-blocking form of `wantu_download_dir`:
+ * the same arguments and answer, plus `how` (docs/async.md). Returns
+ * at once with the operation's handle (NULL only when `how` is
+ * unusable; `wantu_last_error` says why); the answer comes exactly
+ * once through `how`. Every argument is read before this returns.
+ */
+struct wantu_op *wantu_download_dir_async(const struct wantu_client *client,
+                                          const char *ns,
+                                          const char *remote_dir,
+                                          const char *local_dir,
+                                          const char *options_json,
+                                          wantu_progress_fn progress,
+                                          void *user_data,
+                                          const struct wantu_cancel *cancel,
+                                          const struct wantu_async *how);
 
 /**
  * Asks whether a file exists: `{"code":200,"exist":true|false,…}` (a
@@ -478,6 +766,19 @@ char *wantu_file_exists(const struct wantu_client *client,
                         const char *ns,
                         const char *dir,
                         const char *name);
+
+/**
+ * Non-blocking form of `wantu_file_exists`:
+ * the same arguments and answer, plus `how` (docs/async.md). Returns
+ * at once with the operation's handle (NULL only when `how` is
+ * unusable; `wantu_last_error` says why); the answer comes exactly
+ * once through `how`. Every argument is read before this returns.
+ */
+struct wantu_op *wantu_file_exists_async(const struct wantu_client *client,
+                                         const char *ns,
+                                         const char *dir,
+                                         const char *name,
+                                         const struct wantu_async *how);
 
 /**
  * Reads a file's metadata: `{"code":200,"namespace","dir","name","path",
@@ -498,6 +799,19 @@ char *wantu_file_get(const struct wantu_client *client,
                      const char *name);
 
 /**
+ * Non-blocking form of `wantu_file_get`:
+ * the same arguments and answer, plus `how` (docs/async.md). Returns
+ * at once with the operation's handle (NULL only when `how` is
+ * unusable; `wantu_last_error` says why); the answer comes exactly
+ * once through `how`. Every argument is read before this returns.
+ */
+struct wantu_op *wantu_file_get_async(const struct wantu_client *client,
+                                      const char *ns,
+                                      const char *dir,
+                                      const char *name,
+                                      const struct wantu_async *how);
+
+/**
  * Deletes a file: `{"code":200,…}`; 404 `FileNotExist` when it does not
  * exist. Arguments as `wantu_file_exists`.
  *
@@ -512,6 +826,19 @@ char *wantu_file_delete(const struct wantu_client *client,
                         const char *ns,
                         const char *dir,
                         const char *name);
+
+/**
+ * Non-blocking form of `wantu_file_delete`:
+ * the same arguments and answer, plus `how` (docs/async.md). Returns
+ * at once with the operation's handle (NULL only when `how` is
+ * unusable; `wantu_last_error` says why); the answer comes exactly
+ * once through `how`. Every argument is read before this returns.
+ */
+struct wantu_op *wantu_file_delete_async(const struct wantu_client *client,
+                                         const char *ns,
+                                         const char *dir,
+                                         const char *name,
+                                         const struct wantu_async *how);
 
 /**
  * Renames or moves the file `dir`/`name` to `new_dir`/`new_name` in the
@@ -535,6 +862,21 @@ char *wantu_file_rename(const struct wantu_client *client,
                         const char *new_name);
 
 /**
+ * Non-blocking form of `wantu_file_rename`:
+ * the same arguments and answer, plus `how` (docs/async.md). Returns
+ * at once with the operation's handle (NULL only when `how` is
+ * unusable; `wantu_last_error` says why); the answer comes exactly
+ * once through `how`. Every argument is read before this returns.
+ */
+struct wantu_op *wantu_file_rename_async(const struct wantu_client *client,
+                                         const char *ns,
+                                         const char *dir,
+                                         const char *name,
+                                         const char *new_dir,
+                                         const char *new_name,
+                                         const struct wantu_async *how);
+
+/**
  * Lists one page of the files directly in `dir`, sorted by name:
  * `{"code":200,"current_page","page_size","total_count","total_page",
  * "result":[file objects as wantu_file_get],…}`. `page` counts from 1;
@@ -553,6 +895,20 @@ char *wantu_file_list(const struct wantu_client *client,
                       const char *dir,
                       int64_t page,
                       int64_t page_size);
+
+/**
+ * Non-blocking form of `wantu_file_list`:
+ * the same arguments and answer, plus `how` (docs/async.md). Returns
+ * at once with the operation's handle (NULL only when `how` is
+ * unusable; `wantu_last_error` says why); the answer comes exactly
+ * once through `how`. Every argument is read before this returns.
+ */
+struct wantu_op *wantu_file_list_async(const struct wantu_client *client,
+                                       const char *ns,
+                                       const char *dir,
+                                       int64_t page,
+                                       int64_t page_size,
+                                       const struct wantu_async *how);
 
 /**
  * Lists every file directly in `dir`, walking all pages (100 items a
@@ -577,6 +933,19 @@ char *wantu_file_list_all(const struct wantu_client *client,
                           int64_t max_items);
 
 /**
+ * Non-blocking form of `wantu_file_list_all`:
+ * the same arguments and answer, plus `how` (docs/async.md). Returns
+ * at once with the operation's handle (NULL only when `how` is
+ * unusable; `wantu_last_error` says why); the answer comes exactly
+ * once through `how`. Every argument is read before this returns.
+ */
+struct wantu_op *wantu_file_list_all_async(const struct wantu_client *client,
+                                           const char *ns,
+                                           const char *dir,
+                                           int64_t max_items,
+                                           const struct wantu_async *how);
+
+/**
  * Creates the folder `dir` and any missing parents: `{"code":200,…}`; 409
  * `NameDuplicated` when it exists. `client`, `ns`, `dir` are required.
  *
@@ -590,6 +959,18 @@ char *wantu_file_list_all(const struct wantu_client *client,
 char *wantu_dir_create(const struct wantu_client *client,
                        const char *ns,
                        const char *dir);
+
+/**
+ * Non-blocking form of `wantu_dir_create`:
+ * the same arguments and answer, plus `how` (docs/async.md). Returns
+ * at once with the operation's handle (NULL only when `how` is
+ * unusable; `wantu_last_error` says why); the answer comes exactly
+ * once through `how`. Every argument is read before this returns.
+ */
+struct wantu_op *wantu_dir_create_async(const struct wantu_client *client,
+                                        const char *ns,
+                                        const char *dir,
+                                        const struct wantu_async *how);
 
 /**
  * Asks whether a folder exists: `{"code":200,"exist":true|false,…}`.
@@ -607,6 +988,18 @@ char *wantu_dir_exists(const struct wantu_client *client,
                        const char *dir);
 
 /**
+ * Non-blocking form of `wantu_dir_exists`:
+ * the same arguments and answer, plus `how` (docs/async.md). Returns
+ * at once with the operation's handle (NULL only when `how` is
+ * unusable; `wantu_last_error` says why); the answer comes exactly
+ * once through `how`. Every argument is read before this returns.
+ */
+struct wantu_op *wantu_dir_exists_async(const struct wantu_client *client,
+                                        const char *ns,
+                                        const char *dir,
+                                        const struct wantu_async *how);
+
+/**
  * Deletes an empty folder: `{"code":200,…}`; 409 `DirNotEmpty` when it
  * holds files or folders, 404 `DirNotExist` when there is none. Arguments
  * as `wantu_dir_create`.
@@ -621,6 +1014,18 @@ char *wantu_dir_exists(const struct wantu_client *client,
 char *wantu_dir_delete(const struct wantu_client *client,
                        const char *ns,
                        const char *dir);
+
+/**
+ * Non-blocking form of `wantu_dir_delete`:
+ * the same arguments and answer, plus `how` (docs/async.md). Returns
+ * at once with the operation's handle (NULL only when `how` is
+ * unusable; `wantu_last_error` says why); the answer comes exactly
+ * once through `how`. Every argument is read before this returns.
+ */
+struct wantu_op *wantu_dir_delete_async(const struct wantu_client *client,
+                                        const char *ns,
+                                        const char *dir,
+                                        const struct wantu_async *how);
 
 /**
  * Lists one page of the folders directly in `dir`, sorted by name; items
@@ -641,6 +1046,20 @@ char *wantu_dir_list(const struct wantu_client *client,
                      int64_t page_size);
 
 /**
+ * Non-blocking form of `wantu_dir_list`:
+ * the same arguments and answer, plus `how` (docs/async.md). Returns
+ * at once with the operation's handle (NULL only when `how` is
+ * unusable; `wantu_last_error` says why); the answer comes exactly
+ * once through `how`. Every argument is read before this returns.
+ */
+struct wantu_op *wantu_dir_list_async(const struct wantu_client *client,
+                                      const char *ns,
+                                      const char *dir,
+                                      int64_t page,
+                                      int64_t page_size,
+                                      const struct wantu_async *how);
+
+/**
  * Lists every folder directly in `dir`, walking all pages, up to
  * `max_items`; the answer has the shape of `wantu_file_list_all`.
  *
@@ -655,6 +1074,19 @@ char *wantu_dir_list_all(const struct wantu_client *client,
                          const char *ns,
                          const char *dir,
                          int64_t max_items);
+
+/**
+ * Non-blocking form of `wantu_dir_list_all`:
+ * the same arguments and answer, plus `how` (docs/async.md). Returns
+ * at once with the operation's handle (NULL only when `how` is
+ * unusable; `wantu_last_error` says why); the answer comes exactly
+ * once through `how`. Every argument is read before this returns.
+ */
+struct wantu_op *wantu_dir_list_all_async(const struct wantu_client *client,
+                                          const char *ns,
+                                          const char *dir,
+                                          int64_t max_items,
+                                          const struct wantu_async *how);
 
 /**
  * Adds a persistent processing task `fops` (required, non-empty) on the
@@ -679,6 +1111,22 @@ char *wantu_pts_add(const struct wantu_client *client,
                     int32_t force);
 
 /**
+ * Non-blocking form of `wantu_pts_add`:
+ * the same arguments and answer, plus `how` (docs/async.md). Returns
+ * at once with the operation's handle (NULL only when `how` is
+ * unusable; `wantu_last_error` says why); the answer comes exactly
+ * once through `how`. Every argument is read before this returns.
+ */
+struct wantu_op *wantu_pts_add_async(const struct wantu_client *client,
+                                     const char *ns,
+                                     const char *dir,
+                                     const char *name,
+                                     const char *fops,
+                                     const char *notify_url,
+                                     int32_t force,
+                                     const struct wantu_async *how);
+
+/**
  * Reads the state of the persistent task `persistent_id` (required). The
  * real service answers the task object; wantu-server answers 501
  * `UnsupportedOperation`.
@@ -692,6 +1140,17 @@ char *wantu_pts_add(const struct wantu_client *client,
  */
 char *wantu_pts_get(const struct wantu_client *client,
                     const char *persistent_id);
+
+/**
+ * Non-blocking form of `wantu_pts_get`:
+ * the same arguments and answer, plus `how` (docs/async.md). Returns
+ * at once with the operation's handle (NULL only when `how` is
+ * unusable; `wantu_last_error` says why); the answer comes exactly
+ * once through `how`. Every argument is read before this returns.
+ */
+struct wantu_op *wantu_pts_get_async(const struct wantu_client *client,
+                                     const char *persistent_id,
+                                     const struct wantu_async *how);
 
 /**
  * Transcodes the file `input_dir`/`input_name` into
@@ -722,6 +1181,23 @@ char *wantu_media_encode(const struct wantu_client *client,
                          const char *options_json);
 
 /**
+ * Non-blocking form of `wantu_media_encode`:
+ * the same arguments and answer, plus `how` (docs/async.md). Returns
+ * at once with the operation's handle (NULL only when `how` is
+ * unusable; `wantu_last_error` says why); the answer comes exactly
+ * once through `how`. Every argument is read before this returns.
+ */
+struct wantu_op *wantu_media_encode_async(const struct wantu_client *client,
+                                          const char *ns,
+                                          const char *input_dir,
+                                          const char *input_name,
+                                          const char *output_dir,
+                                          const char *output_name,
+                                          const char *encode_template,
+                                          const char *options_json,
+                                          const struct wantu_async *how);
+
+/**
  * Reads the state of the transcoding task `task_id` (required). The real
  * service answers the task object; wantu-server answers 501
  * `UnsupportedOperation`.
@@ -735,6 +1211,17 @@ char *wantu_media_encode(const struct wantu_client *client,
  */
 char *wantu_media_encode_result(const struct wantu_client *client,
                                 const char *task_id);
+
+/**
+ * Non-blocking form of `wantu_media_encode_result`:
+ * the same arguments and answer, plus `how` (docs/async.md). Returns
+ * at once with the operation's handle (NULL only when `how` is
+ * unusable; `wantu_last_error` says why); the answer comes exactly
+ * once through `how`. Every argument is read before this returns.
+ */
+struct wantu_op *wantu_media_encode_result_async(const struct wantu_client *client,
+                                                 const char *task_id,
+                                                 const struct wantu_async *how);
 
 /**
  * Takes a still image of the video `input_dir`/`input_name` at `time_ms`
@@ -760,6 +1247,23 @@ char *wantu_snapshot(const struct wantu_client *client,
                      const char *notify_url);
 
 /**
+ * Non-blocking form of `wantu_snapshot`:
+ * the same arguments and answer, plus `how` (docs/async.md). Returns
+ * at once with the operation's handle (NULL only when `how` is
+ * unusable; `wantu_last_error` says why); the answer comes exactly
+ * once through `how`. Every argument is read before this returns.
+ */
+struct wantu_op *wantu_snapshot_async(const struct wantu_client *client,
+                                      const char *ns,
+                                      const char *input_dir,
+                                      const char *input_name,
+                                      const char *output_dir,
+                                      const char *output_name,
+                                      int64_t time_ms,
+                                      const char *notify_url,
+                                      const struct wantu_async *how);
+
+/**
  * Reads the state of the snapshot task `task_id` (required). The real
  * service answers the task object; wantu-server answers 501
  * `UnsupportedOperation`.
@@ -773,6 +1277,17 @@ char *wantu_snapshot(const struct wantu_client *client,
  */
 char *wantu_snapshot_result(const struct wantu_client *client,
                             const char *task_id);
+
+/**
+ * Non-blocking form of `wantu_snapshot_result`:
+ * the same arguments and answer, plus `how` (docs/async.md). Returns
+ * at once with the operation's handle (NULL only when `how` is
+ * unusable; `wantu_last_error` says why); the answer comes exactly
+ * once through `how`. Every argument is read before this returns.
+ */
+struct wantu_op *wantu_snapshot_result_async(const struct wantu_client *client,
+                                             const char *task_id,
+                                             const struct wantu_async *how);
 
 /**
  * Scans images for pornography. Give exactly one of `files_json` — a JSON
@@ -796,6 +1311,19 @@ char *wantu_scan_porn(const struct wantu_client *client,
                       const char *urls_json);
 
 /**
+ * Non-blocking form of `wantu_scan_porn`:
+ * the same arguments and answer, plus `how` (docs/async.md). Returns
+ * at once with the operation's handle (NULL only when `how` is
+ * unusable; `wantu_last_error` says why); the answer comes exactly
+ * once through `how`. Every argument is read before this returns.
+ */
+struct wantu_op *wantu_scan_porn_async(const struct wantu_client *client,
+                                       const char *ns,
+                                       const char *files_json,
+                                       const char *urls_json,
+                                       const struct wantu_async *how);
+
+/**
  * Scans images for advertising; arguments and answers as
  * `wantu_scan_porn`.
  *
@@ -810,6 +1338,19 @@ char *wantu_scan_advertising(const struct wantu_client *client,
                              const char *ns,
                              const char *files_json,
                              const char *urls_json);
+
+/**
+ * Non-blocking form of `wantu_scan_advertising`:
+ * the same arguments and answer, plus `how` (docs/async.md). Returns
+ * at once with the operation's handle (NULL only when `how` is
+ * unusable; `wantu_last_error` says why); the answer comes exactly
+ * once through `how`. Every argument is read before this returns.
+ */
+struct wantu_op *wantu_scan_advertising_async(const struct wantu_client *client,
+                                              const char *ns,
+                                              const char *files_json,
+                                              const char *urls_json,
+                                              const struct wantu_async *how);
 
 /**
  * Reports scan results the caller judges wrong. `feedback_json` (required)
@@ -831,17 +1372,15 @@ char *wantu_scan_feedback(const struct wantu_client *client,
                           const char *feedback_json);
 
 /**
- * Answers `{"code":200,"resource_id":…}`: the resource id of the file
- * `dir`/`name` in namespace `ns`, or of the folder `dir` when `name` is
- * NULL (`ns` and `dir` are required). Needs no client and no network.
- *
- * # Safety
- * Each string argument is NULL or points to a NUL-terminated string. A
- * NULL required argument or invalid UTF-8 answers an `InvalidArgument`
- * JSON error. Thread-safe. The result is never NULL; free it with
- * `wantu_string_free`.
+ * Non-blocking form of `wantu_scan_feedback`:
+ * the same arguments and answer, plus `how` (docs/async.md). Returns
+ * at once with the operation's handle (NULL only when `how` is
+ * unusable; `wantu_last_error` says why); the answer comes exactly
+ * once through `how`. Every argument is read before this returns.
  */
-char *wantu_resource_id(const char *ns, const char *dir, const char *name);
+struct wantu_op *wantu_scan_feedback_async(const struct wantu_client *client,
+                                           const char *feedback_json,
+                                           const struct wantu_async *how);
 
 /**
  * Uploads a local file of any size in one call: one simple request up to
@@ -909,6 +1448,26 @@ char *wantu_transfer_file(const struct wantu_client *client,
                           const struct wantu_cancel *cancel);
 
 /**
+ * Non-blocking form of `wantu_transfer_file`:
+ * the same arguments and answer, plus `how` (docs/async.md). Returns
+ * at once with the operation's handle (NULL only when `how` is
+ * unusable; `wantu_last_error` says why); the answer comes exactly
+ * once through `how`. Every argument is read before this returns.
+ */
+struct wantu_op *wantu_transfer_file_async(const struct wantu_client *client,
+                                           const char *policy_json,
+                                           const char *dir,
+                                           const char *name,
+                                           const char *file_path,
+                                           const char *meta_json,
+                                           const char *var_json,
+                                           const char *options_json,
+                                           wantu_progress_fn progress,
+                                           void *user_data,
+                                           const struct wantu_cancel *cancel,
+                                           const struct wantu_async *how);
+
+/**
  * Uploads `content_len` bytes from memory in one call, like
  * `wantu_transfer_file` (same arguments, options, callbacks and answer;
  * `checkpoint_path` is refused). `(NULL, 0)` is an empty file. The buffer
@@ -932,6 +1491,27 @@ char *wantu_transfer_content(const struct wantu_client *client,
                              wantu_progress_fn progress,
                              void *user_data,
                              const struct wantu_cancel *cancel);
+
+/**
+ * Non-blocking form of `wantu_transfer_content`:
+ * the same arguments and answer, plus `how` (docs/async.md). Returns
+ * at once with the operation's handle (NULL only when `how` is
+ * unusable; `wantu_last_error` says why); the answer comes exactly
+ * once through `how`. Every argument is read before this returns.
+ */
+struct wantu_op *wantu_transfer_content_async(const struct wantu_client *client,
+                                              const char *policy_json,
+                                              const char *dir,
+                                              const char *name,
+                                              const uint8_t *content,
+                                              size_t content_len,
+                                              const char *meta_json,
+                                              const char *var_json,
+                                              const char *options_json,
+                                              wantu_progress_fn progress,
+                                              void *user_data,
+                                              const struct wantu_cancel *cancel,
+                                              const struct wantu_async *how);
 
 /**
  * Uploads a stream of unknown length, read with `read(buf, cap,
@@ -963,18 +1543,25 @@ char *wantu_transfer_stream(const struct wantu_client *client,
                             const struct wantu_cancel *cancel);
 
 /**
- * Answers `{"code":200,"token":"UPLOAD_AK_TOP …"}`: the upload token for a
- * policy JSON object, e.g. for a browser or another process to upload with.
- * The policy must name a `namespace` and an `expiration` (ms, -1 = never).
- *
- * # Safety
- * Every string argument is NULL or a NUL-terminated string readable for the
- * duration of the call. `client` is only looked up, never dereferenced:
- * NULL, a freed handle or any other value that is not a live handle
- * answers an `InvalidArgument` error, as do NULL required strings and
- * invalid UTF-8.
+ * Non-blocking form of `wantu_transfer_stream`:
+ * the same arguments and answer, plus `how` (docs/async.md). Returns
+ * at once with the operation's handle (NULL only when `how` is
+ * unusable; `wantu_last_error` says why); the answer comes exactly
+ * once through `how`. Every argument is read before this returns.
  */
-char *wantu_upload_token(const struct wantu_client *client, const char *policy_json);
+struct wantu_op *wantu_transfer_stream_async(const struct wantu_client *client,
+                                             const char *policy_json,
+                                             const char *dir,
+                                             const char *name,
+                                             wantu_read_fn read,
+                                             void *read_data,
+                                             const char *meta_json,
+                                             const char *var_json,
+                                             const char *options_json,
+                                             wantu_progress_fn progress,
+                                             void *user_data,
+                                             const struct wantu_cancel *cancel,
+                                             const struct wantu_async *how);
 
 /**
  * Uploads a local file in one request, streaming it from disk (its size
@@ -1000,6 +1587,23 @@ char *wantu_upload_file(const struct wantu_client *client,
                         const char *var_json);
 
 /**
+ * Non-blocking form of `wantu_upload_file`:
+ * the same arguments and answer, plus `how` (docs/async.md). Returns
+ * at once with the operation's handle (NULL only when `how` is
+ * unusable; `wantu_last_error` says why); the answer comes exactly
+ * once through `how`. Every argument is read before this returns.
+ */
+struct wantu_op *wantu_upload_file_async(const struct wantu_client *client,
+                                         const char *policy_json,
+                                         const char *dir,
+                                         const char *name,
+                                         const char *file_path,
+                                         const char *md5,
+                                         const char *meta_json,
+                                         const char *var_json,
+                                         const struct wantu_async *how);
+
+/**
  * Uploads `content_len` bytes from memory in one request; `(NULL, 0)` is an
  * empty file. Other arguments as `wantu_upload_file`. The bytes are copied,
  * so the buffer may be reused as soon as the call returns.
@@ -1020,6 +1624,24 @@ char *wantu_upload_content(const struct wantu_client *client,
                            const char *md5,
                            const char *meta_json,
                            const char *var_json);
+
+/**
+ * Non-blocking form of `wantu_upload_content`:
+ * the same arguments and answer, plus `how` (docs/async.md). Returns
+ * at once with the operation's handle (NULL only when `how` is
+ * unusable; `wantu_last_error` says why); the answer comes exactly
+ * once through `how`. Every argument is read before this returns.
+ */
+struct wantu_op *wantu_upload_content_async(const struct wantu_client *client,
+                                            const char *policy_json,
+                                            const char *dir,
+                                            const char *name,
+                                            const uint8_t *content,
+                                            size_t content_len,
+                                            const char *md5,
+                                            const char *meta_json,
+                                            const char *var_json,
+                                            const struct wantu_async *how);
 
 /**
  * Starts a multipart upload and sends its first part (at least 102400
@@ -1044,6 +1666,24 @@ char *wantu_multipart_init(const struct wantu_client *client,
                            const char *var_json);
 
 /**
+ * Non-blocking form of `wantu_multipart_init`:
+ * the same arguments and answer, plus `how` (docs/async.md). Returns
+ * at once with the operation's handle (NULL only when `how` is
+ * unusable; `wantu_last_error` says why); the answer comes exactly
+ * once through `how`. Every argument is read before this returns.
+ */
+struct wantu_op *wantu_multipart_init_async(const struct wantu_client *client,
+                                            const char *policy_json,
+                                            const char *dir,
+                                            const char *name,
+                                            const uint8_t *content,
+                                            size_t content_len,
+                                            const char *md5,
+                                            const char *meta_json,
+                                            const char *var_json,
+                                            const struct wantu_async *how);
+
+/**
  * Sends part `part_number` (2…10000; any order, from any thread) of the
  * upload `id`/`upload_id`. `md5` is this part's MD5, optional. Answers the
  * part's `e_tag`.
@@ -1063,6 +1703,23 @@ char *wantu_multipart_upload(const struct wantu_client *client,
                              const uint8_t *content,
                              size_t content_len,
                              const char *md5);
+
+/**
+ * Non-blocking form of `wantu_multipart_upload`:
+ * the same arguments and answer, plus `how` (docs/async.md). Returns
+ * at once with the operation's handle (NULL only when `how` is
+ * unusable; `wantu_last_error` says why); the answer comes exactly
+ * once through `how`. Every argument is read before this returns.
+ */
+struct wantu_op *wantu_multipart_upload_async(const struct wantu_client *client,
+                                              const char *policy_json,
+                                              const char *id,
+                                              const char *upload_id,
+                                              uint32_t part_number,
+                                              const uint8_t *content,
+                                              size_t content_len,
+                                              const char *md5,
+                                              const struct wantu_async *how);
 
 /**
  * Assembles the upload from its parts. `parts` lists every part as the
@@ -1086,6 +1743,21 @@ char *wantu_multipart_complete(const struct wantu_client *client,
                                const char *md5);
 
 /**
+ * Non-blocking form of `wantu_multipart_complete`:
+ * the same arguments and answer, plus `how` (docs/async.md). Returns
+ * at once with the operation's handle (NULL only when `how` is
+ * unusable; `wantu_last_error` says why); the answer comes exactly
+ * once through `how`. Every argument is read before this returns.
+ */
+struct wantu_op *wantu_multipart_complete_async(const struct wantu_client *client,
+                                                const char *policy_json,
+                                                const char *id,
+                                                const char *upload_id,
+                                                const char *parts,
+                                                const char *md5,
+                                                const struct wantu_async *how);
+
+/**
  * Cancels the upload `id`/`upload_id`; the server discards its parts.
  *
  * # Safety
@@ -1099,6 +1771,19 @@ char *wantu_multipart_cancel(const struct wantu_client *client,
                              const char *policy_json,
                              const char *id,
                              const char *upload_id);
+
+/**
+ * Non-blocking form of `wantu_multipart_cancel`:
+ * the same arguments and answer, plus `how` (docs/async.md). Returns
+ * at once with the operation's handle (NULL only when `how` is
+ * unusable; `wantu_last_error` says why); the answer comes exactly
+ * once through `how`. Every argument is read before this returns.
+ */
+struct wantu_op *wantu_multipart_cancel_async(const struct wantu_client *client,
+                                              const char *policy_json,
+                                              const char *id,
+                                              const char *upload_id,
+                                              const struct wantu_async *how);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -43,6 +43,7 @@
 #include <cstdlib>
 #include <exception>
 #include <functional>
+#include <future>
 #include <istream>
 #include <initializer_list>
 #include <memory>
@@ -459,6 +460,35 @@ public:
                        });
     }
 
+    /** Non-blocking upload_file: the answer arrives in the future (see
+     *  docs/async.md; the arguments are copied before this returns). */
+    std::future<Result> upload_file_async(const Arg &policy_json, const Arg &dir, const Arg &name,
+                                          const Arg &file_path, const Arg &md5 = {},
+                                          const Arg &meta_json = {}, const Arg &var_json = {}) const {
+        return later({{"policy_json", &policy_json}, {"dir", &dir}, {"name", &name},
+                      {"file_path", &file_path}, {"md5", &md5}, {"meta_json", &meta_json},
+                      {"var_json", &var_json}},
+                     [&](const wantu_async *how) {
+                         return wantu_upload_file_async(handle(), policy_json.c_str(), dir.c_str(),
+                                                        name.c_str(), file_path.c_str(), md5.c_str(),
+                                                        meta_json.c_str(), var_json.c_str(), how);
+                     });
+    }
+
+    /** Non-blocking upload_content; `content` is copied before this returns. */
+    std::future<Result> upload_content_async(const Arg &policy_json, const Arg &dir, const Arg &name,
+                                             std::string_view content, const Arg &md5 = {},
+                                             const Arg &meta_json = {},
+                                             const Arg &var_json = {}) const {
+        return later({{"policy_json", &policy_json}, {"dir", &dir}, {"name", &name}, {"md5", &md5},
+                      {"meta_json", &meta_json}, {"var_json", &var_json}},
+                     [&](const wantu_async *how) {
+                         return wantu_upload_content_async(
+                             handle(), policy_json.c_str(), dir.c_str(), name.c_str(), bytes(content),
+                             content.size(), md5.c_str(), meta_json.c_str(), var_json.c_str(), how);
+                     });
+    }
+
     /** Starts a multipart upload with part 1; answers id, upload_id, e_tag. */
     Result multipart_init(const Arg &policy_json, const Arg &dir, const Arg &name,
                           std::string_view content, const Arg &md5 = {}, const Arg &meta_json = {},
@@ -547,6 +577,12 @@ public:
     Result file_exists(const Arg &ns, const Arg &dir, const Arg &name) const {
         return guarded({{"ns", &ns}, {"dir", &dir}, {"name", &name}},
                        [&] { return wantu_file_exists(handle(), ns.c_str(), dir.c_str(), name.c_str()); });
+    }
+    /** Non-blocking file_get. */
+    std::future<Result> file_get_async(const Arg &ns, const Arg &dir, const Arg &name) const {
+        return later({{"ns", &ns}, {"dir", &dir}, {"name", &name}}, [&](const wantu_async *how) {
+            return wantu_file_get_async(handle(), ns.c_str(), dir.c_str(), name.c_str(), how);
+        });
     }
     Result file_get(const Arg &ns, const Arg &dir, const Arg &name) const {
         return guarded({{"ns", &ns}, {"dir", &dir}, {"name", &name}},
@@ -650,6 +686,32 @@ private:
     template <class F> static Result guarded(std::initializer_list<Named> args, F &&c_call) {
         if (auto bad = nul_error(args)) return *bad;
         return Result::take(c_call());
+    }
+
+    /* The future form: `start(how)` calls a wantu_*_async function; its
+     * completion callback (on a library thread, or on this one when the call
+     * is refused at once) fulfils the promise and frees the operation. */
+    static void fulfil(wantu_op *op, char *result, void *user_data) noexcept {
+        std::unique_ptr<std::promise<Result>> p(static_cast<std::promise<Result> *>(user_data));
+        p->set_value(Result::take(result));
+        wantu_op_free(op);
+    }
+
+    template <class F>
+    static std::future<Result> later(std::initializer_list<Named> args, F &&start) {
+        auto promise = std::make_unique<std::promise<Result>>();
+        std::future<Result> future = promise->get_future();
+        if (auto bad = nul_error(args)) {
+            promise->set_value(*bad);
+            return future;
+        }
+        wantu_async how{nullptr, &Client::fulfil, promise.get(), 0};
+        std::promise<Result> *raw = promise.release();
+        if (start(&how) == nullptr) { /* not started: the callback never runs */
+            std::unique_ptr<std::promise<Result>> back(raw);
+            back->set_value(Result::take(wantu_last_error()));
+        }
+        return future;
     }
 
     template <class F>

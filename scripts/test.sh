@@ -197,6 +197,13 @@ done
 diff -r "$sync_dir/up" "$sync_dir/down" >/dev/null ||
     { rm -rf "$sync_dir"; fail "examples-c/sync: the folder that came back down differs"; }
 rm -rf "$sync_dir"
+# upload_many_async: uploads in flight from one thread, answers taken as
+# the queue's descriptor polls readable; every one must be stored.
+"${runner[@]}" build/examples/upload_many_async "$WANTU_TEST_ENDPOINT" "$WANTU_TEST_AK" \
+    "$WANTU_TEST_SK" "$WANTU_TEST_NAMESPACE" "/example-async-$$" 200 4096 >build/examples/async.json ||
+    fail "examples-c/upload_many_async: $(cat build/examples/async.json)"
+grep -q '"ok":200,"failed":0' build/examples/async.json ||
+    fail "examples-c/upload_many_async: $(cat build/examples/async.json)"
 # One JSON line per half: code, then sent (uploaded or downloaded), skipped, failed.
 sync_counts() {
     python3 -c 'import json,sys

@@ -42,7 +42,14 @@ pub struct ClientOptions {
     pub proxy: Option<String>,
     /// Replaces the default `ALIMEDIASDK_C_TAE/<version>` User-Agent.
     pub user_agent: Option<String>,
+    /// Non-blocking operations of this client whose requests run at once
+    /// (1…4096, default 128); the others wait their turn without a thread,
+    /// a connection or a descriptor.
+    pub max_running_operations: usize,
 }
+
+/// The largest `max_running_operations` accepted.
+pub const MAX_RUNNING_OPERATIONS_LIMIT: usize = 4096;
 
 impl Default for ClientOptions {
     fn default() -> Self {
@@ -53,6 +60,7 @@ impl Default for ClientOptions {
             ca_file: None,
             proxy: None,
             user_agent: None,
+            max_running_operations: 128,
         }
     }
 }
@@ -60,7 +68,16 @@ impl Default for ClientOptions {
 impl ClientOptions {
     /// Parses the options JSON; `None`, `""` or `null` give the defaults.
     pub fn from_json(text: Option<&str>) -> Result<ClientOptions> {
-        crate::options_json::parse(text, r#"{"connect_timeout_ms":5000}"#)
+        let options: ClientOptions =
+            crate::options_json::parse(text, r#"{"connect_timeout_ms":5000}"#)?;
+        if !(1..=MAX_RUNNING_OPERATIONS_LIMIT).contains(&options.max_running_operations) {
+            return Err(Error::invalid(format!(
+                "option `max_running_operations` must be 1…{MAX_RUNNING_OPERATIONS_LIMIT}, \
+                 not {}",
+                options.max_running_operations
+            )));
+        }
+        Ok(options)
     }
 }
 
@@ -213,6 +230,7 @@ impl Client {
             .worker_threads(2)
             .max_blocking_threads(BLOCKING_THREADS)
             .thread_name("wantu-worker")
+            .on_thread_start(block_sigpipe)
             .enable_all()
             .build()
             .map_err(|e| Error::Internal(format!("cannot start the I/O runtime: {e}")))?;
@@ -396,6 +414,23 @@ fn return_url_answer(location: Option<&str>, what: &str) -> Result<Value> {
     let mut out = result::success(inner);
     out["location"] = Value::from(location);
     Ok(out)
+}
+
+/// Blocks SIGPIPE on the calling thread. hyper writes request bodies with
+/// writev, which, unlike send(MSG_NOSIGNAL), raises SIGPIPE when the peer
+/// has hung up; a Rust program ignores the signal, but a C, Python or Node
+/// host keeps its default action and would be killed by a server that
+/// closes a connection early. Blocked on the library's own threads, the
+/// write just fails with EPIPE and becomes an error answer.
+pub(crate) fn block_sigpipe() {
+    #[cfg(unix)]
+    // SAFETY: plain signal-mask calls on a local, initialised set.
+    unsafe {
+        let mut set = std::mem::MaybeUninit::<libc::sigset_t>::uninit();
+        libc::sigemptyset(set.as_mut_ptr());
+        libc::sigaddset(set.as_mut_ptr(), libc::SIGPIPE);
+        libc::pthread_sigmask(libc::SIG_BLOCK, set.as_ptr(), std::ptr::null_mut());
+    }
 }
 
 impl Drop for Client {

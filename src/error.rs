@@ -25,6 +25,8 @@ pub enum Error {
     InvalidResponse(String),
     /// A bug or an unexpected state inside the library.
     Internal(String),
+    /// A client's cap on pending non-blocking operations was reached.
+    TooManyOperations(String),
     /// The server answered with a non-200 status.
     Server {
         status: u16,
@@ -46,6 +48,7 @@ impl Error {
             Error::Cancelled(_) => "Cancelled",
             Error::InvalidResponse(_) => "InvalidResponse",
             Error::Internal(_) => "Internal",
+            Error::TooManyOperations(_) => "TooManyOperations",
             Error::Server { code, .. } => code,
         }
     }
@@ -67,7 +70,8 @@ impl Error {
             | Error::Timeout(m)
             | Error::Cancelled(m)
             | Error::InvalidResponse(m)
-            | Error::Internal(m) => m,
+            | Error::Internal(m)
+            | Error::TooManyOperations(m) => m,
             Error::Server { message, .. } => message,
         }
     }

@@ -175,6 +175,7 @@ pub fn annotate(err: Error, note: &str) -> Error {
         Error::Cancelled(m) => Error::Cancelled(join(m)),
         Error::InvalidResponse(m) => Error::InvalidResponse(join(m)),
         Error::Internal(m) => Error::Internal(join(m)),
+        Error::TooManyOperations(m) => Error::TooManyOperations(join(m)),
         Error::Server {
             status,
             code,

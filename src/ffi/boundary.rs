@@ -2,6 +2,7 @@
 //! UTF-8 checks, and the JSON string hand-over. No protocol logic here.
 
 use super::handles::Registry;
+use super::ops::Hosted;
 use crate::client::Client;
 use crate::error::{Error, Result};
 use crate::result;
@@ -21,7 +22,7 @@ pub struct wantu_client {
     _opaque: [u8; 0],
 }
 
-static CLIENTS: Registry<Client> = Registry::new();
+static CLIENTS: Registry<Hosted> = Registry::new();
 
 /// Registers a value and answers the token C holds for it, as a pointer.
 pub(crate) fn register<T, H>(registry: &Registry<T>, value: T) -> Result<*mut H> {
@@ -33,17 +34,38 @@ pub(crate) fn register<T, H>(registry: &Registry<T>, value: T) -> Result<*mut H>
 
 /// Registers a new client.
 pub(crate) fn new_client(inner: Client) -> Result<*mut wantu_client> {
-    register(&CLIENTS, inner)
+    register(&CLIENTS, Hosted::new(inner))
 }
 
-/// Ends a client handle; answers whether it was live. The client itself is
-/// dropped here, or by the last call still running with it.
+/// Ends a client handle; answers whether it was live. Its operations in
+/// flight are cancelled and, unless this thread is one of the library's
+/// own (a completion callback), awaited (bounded), so that the client
+/// itself is dropped here; otherwise by the last call still running.
 pub(crate) fn free_client(ptr: *mut wantu_client) -> bool {
-    CLIENTS.remove(ptr as usize).is_some()
+    let Some(hosted) = CLIENTS.remove(ptr as usize) else {
+        return false;
+    };
+    if !hosted.in_this_process() {
+        // The parent's runtime threads do not exist in a forked child:
+        // shutting them down could only wait for nothing. Kept, not
+        // dropped, for the child's life (reachable, not leaked).
+        static FORKED_AWAY: std::sync::Mutex<Vec<Arc<Hosted>>> = std::sync::Mutex::new(Vec::new());
+        FORKED_AWAY
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(hosted);
+        return true;
+    }
+    hosted.ops.shutdown.cancel();
+    if may_wait() {
+        hosted.ops.wait_idle();
+    }
+    true
 }
 
 thread_local! {
     static IN_CALLBACK: Cell<bool> = const { Cell::new(false) };
+    static IN_COMPLETION: Cell<bool> = const { Cell::new(false) };
     static LAST_ERROR: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
 }
 
@@ -60,12 +82,38 @@ pub(crate) fn in_callback<R>(f: impl FnOnce() -> R) -> R {
     f()
 }
 
+/// Runs a completion callback: blocking calls are refused inside it (it
+/// runs on a thread that moves other operations' bytes), non-blocking ones
+/// and frees are not.
+pub(crate) fn in_completion<R>(f: impl FnOnce() -> R) -> R {
+    struct Reset(bool);
+    impl Drop for Reset {
+        fn drop(&mut self) {
+            IN_COMPLETION.with(|c| c.set(self.0));
+        }
+    }
+    let _reset = Reset(IN_COMPLETION.with(|c| c.replace(true)));
+    f()
+}
+
+/// Whether this thread may wait for operations to end: not inside a
+/// completion callback, not on a runtime thread.
+pub(crate) fn may_wait() -> bool {
+    !IN_COMPLETION.with(Cell::get) && tokio::runtime::Handle::try_current().is_err()
+}
+
 /// Whether this thread is inside one of the library's callbacks.
 pub(crate) fn inside_callback() -> bool {
     IN_CALLBACK.with(Cell::get)
 }
 
-fn reentry_error() -> Option<Error> {
+pub(crate) fn reentry_error() -> Option<Error> {
+    if IN_COMPLETION.with(Cell::get) {
+        return Some(Error::invalid(
+            "a blocking libwantu call was made from inside a completion callback; use the \
+             call's _async form there, or hand the work to a thread of your own",
+        ));
+    }
     IN_CALLBACK.with(Cell::get).then(|| {
         Error::invalid(
             "libwantu was called from inside one of its own callbacks; \
@@ -75,7 +123,7 @@ fn reentry_error() -> Option<Error> {
     })
 }
 
-fn panic_error(payload: Box<dyn std::any::Any + Send>) -> Error {
+pub(crate) fn panic_error(payload: Box<dyn std::any::Any + Send>) -> Error {
     let text = payload
         .downcast_ref::<&str>()
         .map(|s| s.to_string())
@@ -94,19 +142,6 @@ pub(crate) fn json_call(f: impl FnOnce() -> Result<Value>) -> *mut c_char {
         None => catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|p| Err(panic_error(p))),
     };
     into_c_string(&result::to_json(outcome))
-}
-
-/// As `json_call`, for calls that write their JSON answer as text
-/// themselves (a many-files answer is never held as a `Value`).
-pub(crate) fn json_text_call(f: impl FnOnce() -> Result<String>) -> *mut c_char {
-    let outcome = match reentry_error() {
-        Some(e) => Err(e),
-        None => catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|p| Err(panic_error(p))),
-    };
-    match outcome {
-        Ok(text) => into_c_text(text),
-        Err(e) => into_c_string(&result::error(&e)),
-    }
 }
 
 /// Runs a constructor: a handle, or NULL with the reason kept for
@@ -129,6 +164,13 @@ pub(crate) fn constructor_call<H>(f: impl FnOnce() -> Result<*mut H>) -> *mut H 
     }
 }
 
+/// Keeps `err` for `wantu_last_error` on this thread (calls that answer
+/// NULL or a status instead of JSON).
+pub(crate) fn set_last_error(err: &Error) {
+    let text = result::error(err).to_string();
+    LAST_ERROR.with(|e| *e.borrow_mut() = Some(text));
+}
+
 pub(crate) fn take_last_error() -> Option<String> {
     LAST_ERROR.with(|e| e.borrow().clone())
 }
@@ -139,7 +181,7 @@ pub(crate) fn into_c_string(value: &Value) -> *mut c_char {
 }
 
 /// JSON text for C, which must hold no raw NUL.
-fn into_c_text(text: String) -> *mut c_char {
+pub(crate) fn into_c_text(text: String) -> *mut c_char {
     CString::new(text)
         .unwrap_or_else(|_| {
             CString::new(
@@ -198,15 +240,27 @@ pub(crate) unsafe fn byte_slice<'a>(ptr: *const u8, len: usize, arg: &str) -> Re
 /// The client behind a handle, held for the duration of one call: a
 /// `wantu_client_free` on another thread meanwhile does not drop it.
 pub(crate) fn client(ptr: *const wantu_client) -> Result<Arc<Client>> {
+    hosted(ptr).map(|h| h.client.clone())
+}
+
+/// The client behind a handle with what its operations share.
+pub(crate) fn hosted(ptr: *const wantu_client) -> Result<Arc<Hosted>> {
     if ptr.is_null() {
         return Err(Error::invalid(
             "`client` is NULL; create one with wantu_client_new",
         ));
     }
-    CLIENTS.get(ptr as usize).ok_or_else(|| {
+    let hosted = CLIENTS.get(ptr as usize).ok_or_else(|| {
         Error::invalid(
             "`client` is not a live client handle (freed already, or never made by \
              wantu_client_new)",
         )
-    })
+    })?;
+    if !hosted.in_this_process() {
+        return Err(Error::invalid(
+            "`client` was made before this process was forked; its I/O threads stayed in the \
+             parent: make a new client in this process with wantu_client_new",
+        ));
+    }
+    Ok(hosted)
 }

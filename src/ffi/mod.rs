@@ -2,12 +2,15 @@
 //! calls the plain-Rust core, and hands back a JSON string. No protocol
 //! logic lives here.
 
+// First: its `network_call!` describes the calls of the modules below.
+#[macro_use]
+pub mod ops;
 pub mod batch;
 pub mod boundary;
 pub mod cancel;
 pub mod client;
 pub mod download;
-mod handles;
+pub(crate) mod handles;
 pub mod manage;
 pub mod transfer;
 pub mod upload;

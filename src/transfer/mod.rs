@@ -58,6 +58,11 @@ impl CancelToken {
         self.0.is_cancelled()
     }
 
+    /// A handle on an existing token (an operation's own, say).
+    pub(crate) fn from_token(token: CancellationToken) -> CancelToken {
+        CancelToken(token)
+    }
+
     pub(crate) fn token(&self) -> &CancellationToken {
         &self.0
     }

@@ -14,6 +14,7 @@
 
 #include <atomic>
 #include <fstream>
+#include <future>
 #include <thread>
 #include <type_traits>
 
@@ -198,6 +199,27 @@ void test_threads(const Server &server) {
           "a threaded upload is byte-exact");
 }
 
+void test_futures(const Server &server) {
+    const wantu::Client client(AK, SK, nullptr, server.url(), server.url());
+    std::vector<std::future<wantu::Result>> pending;
+    for (int i = 0; i < 50; ++i) {
+        std::string content = pattern(500, 700 + i); // copied before the call returns
+        pending.push_back(client.upload_content_async(POLICY, "/futures", "f" + std::to_string(i), content));
+    }
+    int ok = 0;
+    for (auto &f : pending) ok += f.get().ok() ? 1 : 0;
+    CHECK(ok == 50, "50 uploads in flight as futures, got " + std::to_string(ok));
+    wantu::Result got = client.file_get_async("cppns", "/futures", "f7").get();
+    CHECK(got.ok() && got.raw("size") == "500", "file_get_async: " + got.json());
+    int status = 0;
+    CHECK(http_get(server.port(), "/files/cppns/futures/f7", &status) == pattern(500, 707),
+          "a future's upload is byte-exact");
+    wantu::Result refused = client.upload_content_async("not json", "/futures", "x", "x").get();
+    CHECK(!refused.ok() && refused.error() == "InvalidArgument", "refused at once: " + refused.json());
+    wantu::Result nul = client.file_get_async(std::string("ns\0x", 4), "/d", "n").get();
+    CHECK(nul.error() == "InvalidArgument", "a NUL inside an argument: " + nul.json());
+}
+
 } // namespace
 
 int main() {
@@ -208,6 +230,7 @@ int main() {
         test_seed_flow(server);
         test_errors(server);
         test_threads(server);
+        test_futures(server);
     } catch (const std::exception &e) {
         std::cerr << "FAIL: unexpected exception: " << e.what() << "\n";
         return 1;
