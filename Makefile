@@ -9,7 +9,7 @@ TARGET_DIR := $(shell $(CARGO) metadata --format-version 1 --no-deps 2>/dev/null
 LIBDIR := $(TARGET_DIR)/debug
 BUILD := build
 
-.PHONY: all build demo test header deps clean install bench bench-folders bench-download bench-async fuzz wheel node-pack dll dist-windows test-windows
+.PHONY: all build demo test header deps clean install bench bench-folders bench-download bench-many-files bench-limit-rate bench-async bench-node fuzz wheel node-pack dll dist-windows test-windows
 
 all: build
 
@@ -41,6 +41,24 @@ bench:
 ## (release builds; about two minutes; see bench/README.md).
 bench-folders:
 	@bench/folders.sh
+
+## Peak RSS of `wantu` against the number of files: 20,000 and 200,000
+## files of 10 bytes in 1,000 folders, `cp -r` up, `sync` again, `cp -r`
+## down (release builds; COUNTS chooses; see bench/README.md).
+bench-many-files:
+	@bench/many_files.sh
+
+## `wantu cp --limit-rate 2MiB` of a 12 MiB file, up and down: 6 s +- 25%
+## (release builds; see bench/README.md).
+bench-limit-rate:
+	@bench/limit_rate.sh
+
+## Node benchmark: 1000 uploads of 16 KiB at once through a 40 ms link,
+## this package against the official pure-JS SDK, then 10,000 at once
+## (failures, files/s, event-loop lag, fs.readFile waits, threads; see
+## bench/README.md).
+bench-node:
+	@bench/node-async.sh
 
 ## Non-blocking calls: 1000 uploads in flight from one thread
 ## (examples-c/upload_many_async) against a sequential loop of the seed

@@ -51,9 +51,11 @@
  * every call of a client. Tokio's default is 512: a folder upload with 64
  * files in progress grew ~100 threads, each with its own malloc arena and
  * stack, and 75 MiB of RSS for 10,000 small files. Hashing on more
- * threads than cores gains nothing; 16 also covers slow disks.
+ * threads than cores gains nothing; 6 still overlaps reads from a slow
+ * disk, and with the 2 workers keeps a client at 8 threads, what a Node
+ * or Python host can afford to add to its own.
  */
-#define BLOCKING_THREADS 16
+#define BLOCKING_THREADS 6
 
 /**
  * The largest `max_running_operations` accepted.
@@ -429,6 +431,9 @@ struct wantu_client *wantu_client_new(const char *ak,
  * - `proxy`: proxy URL for every request; without it, no proxy is used
  *   (environment variables are ignored).
  * - `user_agent`: replaces `ALIMEDIASDK_C_TAE/<version>`.
+ * - `limit_rate_bytes_per_sec` (default none): one bandwidth budget shared
+ *   by every upload and download of the client, both directions together;
+ *   0 is refused.
  * - `max_running_operations` (default 128, 1…4096): non-blocking
  *   operations whose requests run at once; the others wait their turn
  *   (docs/async.md).

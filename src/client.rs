@@ -5,11 +5,13 @@
 
 use crate::auth::KeyType;
 use crate::error::{Error, Result};
+use crate::rate::RateLimit;
 use crate::result;
 use serde::Deserialize;
 use serde_json::Value;
 use std::future::Future;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 pub const DEFAULT_UPLOAD_ENDPOINT: &str = "http://upload.media.aliyun.com";
@@ -18,8 +20,10 @@ pub const DEFAULT_MANAGE_ENDPOINT: &str = "http://rs.media.aliyun.com";
 /// every call of a client. Tokio's default is 512: a folder upload with 64
 /// files in progress grew ~100 threads, each with its own malloc arena and
 /// stack, and 75 MiB of RSS for 10,000 small files. Hashing on more
-/// threads than cores gains nothing; 16 also covers slow disks.
-pub const BLOCKING_THREADS: usize = 16;
+/// threads than cores gains nothing; 6 still overlaps reads from a slow
+/// disk, and with the 2 workers keeps a client at 8 threads, what a Node
+/// or Python host can afford to add to its own.
+pub const BLOCKING_THREADS: usize = 6;
 
 /// Options beyond the five constructor arguments of the service's Python
 /// SDK, given as a JSON
@@ -42,6 +46,10 @@ pub struct ClientOptions {
     pub proxy: Option<String>,
     /// Replaces the default `ALIMEDIASDK_C_TAE/<version>` User-Agent.
     pub user_agent: Option<String>,
+    /// One bandwidth budget, in bytes per second, shared by every upload
+    /// and download of this client, both directions together. Without it
+    /// (or `null`) there is no limit; 0 is refused.
+    pub limit_rate_bytes_per_sec: Option<u64>,
     /// Non-blocking operations of this client whose requests run at once
     /// (1…4096, default 128); the others wait their turn without a thread,
     /// a connection or a descriptor.
@@ -60,6 +68,7 @@ impl Default for ClientOptions {
             ca_file: None,
             proxy: None,
             user_agent: None,
+            limit_rate_bytes_per_sec: None,
             max_running_operations: 128,
         }
     }
@@ -162,6 +171,8 @@ pub struct Client {
     config: ClientConfig,
     user_agent: String,
     http: reqwest::Client,
+    /// The `limit_rate_bytes_per_sec` budget, shared by every transfer.
+    rate: Option<Arc<RateLimit>>,
     // An Option so Drop can shut it down in the way its context allows.
     runtime: Option<tokio::runtime::Runtime>,
 }
@@ -223,6 +234,10 @@ impl Client {
                 .map_err(|e| Error::invalid(format!("proxy {proxy:?} is not usable: {e}")))?;
             builder = builder.proxy(proxy);
         }
+        let rate = match opts.limit_rate_bytes_per_sec {
+            Some(n) => Some(Arc::new(RateLimit::new(n)?)),
+            None => None,
+        };
         let http = builder
             .build()
             .map_err(|e| Error::Internal(format!("cannot build the HTTP client: {e}")))?;
@@ -238,6 +253,7 @@ impl Client {
             config,
             user_agent,
             http,
+            rate,
             runtime: Some(runtime),
         })
     }
@@ -252,6 +268,11 @@ impl Client {
 
     pub fn http(&self) -> &reqwest::Client {
         &self.http
+    }
+
+    /// The bandwidth budget every transfer of this client takes from.
+    pub fn rate_limit(&self) -> Option<&Arc<RateLimit>> {
+        self.rate.as_ref()
     }
 
     /// The runtime's handle, for engines that spawn tasks.

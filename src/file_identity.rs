@@ -79,6 +79,12 @@ impl FileIdentity {
         self
     }
 
+    /// The modification time `fstat` gave, if the system has one.
+    pub fn modified(&self) -> Option<std::time::SystemTime> {
+        (self.mtime_ns != 0)
+            .then(|| std::time::UNIX_EPOCH + std::time::Duration::from_nanos(self.mtime_ns))
+    }
+
     /// The identity of an open file, now.
     pub fn now(file: &File, path: &Path) -> Result<FileIdentity> {
         let meta = file

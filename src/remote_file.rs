@@ -15,6 +15,9 @@ pub struct RemoteFile {
     pub size: u64,
     /// Lower-case hex.
     pub md5: String,
+    /// The modification time its upload recorded (`mtime::MTIME_KEY`),
+    /// set on the downloaded file.
+    pub mtime_ms: Option<i64>,
 }
 
 impl RemoteFile {
@@ -51,6 +54,7 @@ impl RemoteFile {
             url: url.to_string(),
             size,
             md5,
+            mtime_ms: crate::mtime::of_object(v),
         })
     }
 }
@@ -66,9 +70,13 @@ mod tests {
             "md5":"900150983CD24FB0D6963F7D28E17F72"});
         let f = RemoteFile::from_object(&ok, "a").unwrap();
         assert_eq!(
-            (f.size, f.md5.as_str()),
-            (3, "900150983cd24fb0d6963f7d28e17f72")
+            (f.size, f.md5.as_str(), f.mtime_ms),
+            (3, "900150983cd24fb0d6963f7d28e17f72", None)
         );
+        let timed = json!({"url":"http://h/a","size":3,"md5":"0".repeat(32),
+            "meta":{"wantu-mtime":"1700000000123"}});
+        let f = RemoteFile::from_object(&timed, "a").unwrap();
+        assert_eq!(f.mtime_ms, Some(1_700_000_000_123));
         for (bad, needle) in [
             (json!({"url":"http://h/a","size":3}), "`md5`"),
             (

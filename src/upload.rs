@@ -5,6 +5,7 @@ use crate::client::Client;
 use crate::error::{Error, Result};
 use crate::file_identity::{file_changed, open_regular, FileIdentity};
 use crate::policy::Policy;
+use crate::rate::RateLimit;
 use bytes::Bytes;
 use md5_simd::Md5;
 use reqwest::multipart::{Form, Part};
@@ -120,26 +121,31 @@ impl Content {
     /// whether the file stayed the same while it was sent. A file is
     /// streamed from disk, so a file of any size costs a small read buffer,
     /// not its size in memory.
-    async fn into_part(self, file_name: &str) -> Result<(Part, u64, Option<FileWatch>)> {
+    async fn into_part(
+        self,
+        file_name: &str,
+        rate: Option<Arc<RateLimit>>,
+    ) -> Result<(Part, u64, Option<FileWatch>)> {
         use futures_util::{StreamExt, TryStreamExt};
         let (stream, len, watch): (Chunks, u64, Option<FileWatch>) = match self {
-            Content::Bytes(b) => {
+            Content::Bytes(b) if rate.is_none() => {
                 let len = b.len() as u64;
                 let part = Part::stream_with_length(reqwest::Body::from(b), len);
                 return Ok((with_type(part, file_name)?, len, None));
             }
+            Content::Bytes(b) => {
+                let len = b.len() as u64;
+                (throttled(chunked(b), rate), len, None)
+            }
             Content::File(path) => {
                 let (stream, len, watch) = file_body(path, FILE_CHUNK)?;
-                (stream, len, Some(watch))
+                (throttled(stream, rate), len, Some(watch))
             }
             Content::Metered(inner, meter) => {
                 let (stream, len, watch): (Chunks, u64, Option<FileWatch>) = match *inner {
                     Content::Bytes(b) => {
-                        let len = b.len();
-                        let chunks = (0..len)
-                            .step_by(METER_CHUNK)
-                            .map(move |at| Ok(b.slice(at..(at + METER_CHUNK).min(len))));
-                        (futures_util::stream::iter(chunks).boxed(), len as u64, None)
+                        let len = b.len() as u64;
+                        (chunked(b), len, None)
                     }
                     Content::File(path) => {
                         let (stream, len, watch) = file_body(path, METER_CHUNK)?;
@@ -149,6 +155,9 @@ impl Content {
                         return Err(Error::Internal("metered content nested in itself".into()))
                     }
                 };
+                // Throttled before it is metered, so progress counts bytes
+                // as they are let through.
+                let stream = throttled(stream, rate);
                 let stream = stream.inspect_ok(move |chunk| (meter.0)(chunk.len() as u64));
                 (stream.boxed(), len, watch)
             }
@@ -156,6 +165,32 @@ impl Content {
         let part = Part::stream_with_length(reqwest::Body::wrap_stream(stream), len);
         Ok((with_type(part, file_name)?, len, watch))
     }
+}
+
+/// Bytes in memory as a stream of `METER_CHUNK` slices (no copies).
+fn chunked(b: Bytes) -> Chunks {
+    use futures_util::StreamExt;
+    let len = b.len();
+    let chunks = (0..len)
+        .step_by(METER_CHUNK)
+        .map(move |at| Ok(b.slice(at..(at + METER_CHUNK).min(len))));
+    futures_util::stream::iter(chunks).boxed()
+}
+
+/// Each chunk waits for its share of the client's bandwidth budget before
+/// the connection gets it.
+fn throttled(stream: Chunks, rate: Option<Arc<RateLimit>>) -> Chunks {
+    use futures_util::{StreamExt, TryStreamExt};
+    let Some(rate) = rate else { return stream };
+    stream
+        .and_then(move |chunk| {
+            let rate = rate.clone();
+            async move {
+                rate.take(chunk.len() as u64).await;
+                Ok(chunk)
+            }
+        })
+        .boxed()
 }
 
 type Chunks = futures_util::stream::BoxStream<'static, std::io::Result<Bytes>>;
@@ -331,7 +366,9 @@ impl Client {
         let mut content_part = None;
         let mut watch = None;
         if let Some((content, file_name)) = content {
-            let (part, len, file_watch) = content.into_part(file_name).await?;
+            let (part, len, file_watch) = content
+                .into_part(file_name, self.rate_limit().cloned())
+                .await?;
             watch = file_watch;
             // `size` goes before `md5` and the other fields do not care.
             fields.insert(0, ("size".to_string(), len.to_string()));

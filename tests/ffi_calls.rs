@@ -571,6 +571,24 @@ fn token_version_and_constructor() {
         "InvalidArgument",
         "unknown field `nope`",
     );
+    // A bandwidth limit of 0 is refused by name, not taken as "none".
+    let none = unsafe {
+        wantu_client_new_with_options(
+            cs("ak").as_ptr(),
+            cs("sk").as_ptr(),
+            null(),
+            null(),
+            null(),
+            cs(r#"{"limit_rate_bytes_per_sec":0}"#).as_ptr(),
+        )
+    };
+    assert!(none.is_null());
+    assert_error(
+        &last_error().unwrap(),
+        0,
+        "InvalidArgument",
+        "`limit_rate_bytes_per_sec` must be at least 1",
+    );
     let none = unsafe {
         wantu_client_new(
             cs("ak").as_ptr(),

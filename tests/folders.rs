@@ -604,3 +604,46 @@ fn bad_input_is_named() {
         wantu::ffi::client::wantu_client_free(client);
     }
 }
+
+/// A batch records each local file's modification time in its meta
+/// (`wantu-mtime`, milliseconds); bytes in memory have none, and a job's
+/// own value for the key wins.
+#[test]
+fn batch_records_file_modification_times() {
+    use base64::Engine;
+    let env = TestEnv::start();
+    let dir = tempfile::tempdir().unwrap();
+    let at = |ms: u64| std::time::UNIX_EPOCH + std::time::Duration::from_millis(ms);
+    for (name, ms) in [("a.txt", 1_650_000_000_321u64), ("b.txt", 1_000)] {
+        let p = dir.path().join(name);
+        std::fs::write(&p, name).unwrap();
+        let f = std::fs::File::options().write(true).open(&p).unwrap();
+        f.set_modified(at(ms)).unwrap();
+    }
+    let b64 = base64::engine::general_purpose::STANDARD.encode(b"mem");
+    let jobs = json!([
+        {"path": dir.path().join("a.txt"), "dir": "/t"},
+        {"path": dir.path().join("b.txt"), "dir": "/t", "meta": {"wantu-mtime": "5"}},
+        {"content_base64": b64, "dir": "/t", "name": "m.txt"},
+    ]);
+    let jobs = batch::parse_jobs(&jobs.to_string()).unwrap();
+    let policy = env.policy(json!({}));
+    let o = opts(json!({}));
+    let v = parse(&batch::upload_batch(&env.client, &policy, jobs, &o, None, None).unwrap());
+    assert_eq!(v["uploaded"], 3, "{v}");
+    let meta = |name: &str| {
+        let f = env
+            .client
+            .run(env.client.file_get(NS, "/t", name))
+            .unwrap()
+            .unwrap();
+        f["meta"].clone()
+    };
+    assert_eq!(meta("a.txt")["wantu-mtime"], "1650000000321");
+    assert_eq!(meta("b.txt")["wantu-mtime"], "5");
+    assert!(
+        meta("m.txt").get("wantu-mtime").is_none(),
+        "{}",
+        meta("m.txt")
+    );
+}

@@ -3,7 +3,9 @@
 // libwantu. Same names, argument orders and callbacks `(err, res)` with
 // `res.statusCode` and `res.data` (the JSON text, with the wire's camelCase
 // names); a promise of `res` when no callback is given. Every library call
-// runs on a koffi worker thread, so none blocks the event loop.
+// is libwantu's non-blocking form: it starts at once and its answer comes
+// back through one completion queue watched by the event loop
+// (lib/completions.js), so none blocks the loop or holds a thread.
 //
 // Errors: wrong argument *types* throw TypeError at once (programming
 // errors); wrong *values* (a missing file, a page of 0, a NUL in a name, a
@@ -16,6 +18,7 @@
 const fs = require('fs');
 const path = require('path');
 const { native } = require('./lib/native');
+const { completions } = require('./lib/completions');
 
 const DEFAULT_CHUNK = 4 * 1024 * 1024; // the official multiUpload's default
 const MAX_PART_SIZE = 64 * 1024 * 1024; // libwantu refuses larger parts
@@ -250,9 +253,9 @@ class WANTU {
         if (handle) this._lib.clientFree(handle);
     }
 
-    // Runs a library function on a worker thread; `build` turns the
-    // caller's arguments into C arguments (TypeError thrown, BadValue
-    // answered) and may be async (reading a chunk of a file first).
+    // Starts a library call; `build` turns the caller's arguments into C
+    // arguments (TypeError thrown, BadValue answered) and may be async
+    // (reading a chunk of a file first).
     _run(fn, callback, build) {
         callbackArg(callback);
         let args;
@@ -265,7 +268,9 @@ class WANTU {
         return settle(this._call(fn, args), callback);
     }
 
-    async _call(fn, args) {
+    // `watch`, for the calls with progress and cancel: { onProgress, started
+    // (handed the call's cancel function) }.
+    async _call(fn, args, watch = {}) {
         // Checked and counted before the first await, so that a close()
         // right after this call waits for it.
         if (this._closing) return localError('this WANTU client is closed; create a new one');
@@ -279,10 +284,10 @@ class WANTU {
                 if (e && e.code && e.syscall) return localError(e.message, 'IoError');
                 throw e;
             }
-            const json = await new Promise((resolve, reject) => {
-                this._lib[fn].async(this._handle, ...cArgs, (err, res) => (err ? reject(err) : resolve(res)));
-            });
-            return response(json);
+            const begin = (how) => this._lib[fn](this._handle, ...cArgs, how);
+            const { cancel, result } = completions(this._lib).start(begin, watch.onProgress);
+            if (watch.started) watch.started(cancel);
+            return response(await result);
         } finally {
             this._pending--;
             if (this._closing && this._pending === 0) this._free();
@@ -531,39 +536,24 @@ class WANTU {
     }
 
     async _progressCall(fn, args, onProgress, signal) {
-        const lib = this._lib;
-        let thrown = null;
-        // Called by libwantu on the worker thread; koffi runs it here, on
-        // the event loop, while that thread waits. Non-zero cancels. No
-        // onProgress, no callback: the upload then never waits for the loop.
+        // Progress comes as queue events, on the loop; an onProgress that
+        // throws cancels the call, whose promise then rejects with it.
+        // WANTU_SIZE_UNKNOWN (2^64 - 1) stands for a length not known yet.
         const progress =
             onProgress === undefined
-                ? null
-                : lib.register((sent, total) => {
-                      if (thrown !== null) return 1;
-                      try {
-                          // WANTU_SIZE_UNKNOWN (2^64 - 1) while a length is not known.
-                          onProgress(Number(sent), Number(total) >= 2 ** 64 - 1 ? null : Number(total));
-                          return 0;
-                      } catch (e) {
-                          thrown = e;
-                          return 1;
-                      }
-                  }, lib.progressPointer);
-        const cancel = lib.cancelNew();
-        const abort = () => lib.cancelTrigger(cancel);
-        if (signal !== undefined) {
-            if (signal.aborted) abort();
-            else signal.addEventListener('abort', abort, { once: true });
-        }
+                ? undefined
+                : (sent, total) => onProgress(Number(sent), Number(total) >= 2 ** 64 - 1 ? null : Number(total));
+        let cancel = null;
+        const abort = () => cancel && cancel();
+        const started = (c) => {
+            cancel = c;
+            if (signal !== undefined && signal.aborted) c();
+        };
+        if (signal !== undefined) signal.addEventListener('abort', abort, { once: true });
         try {
-            const res = await this._call(fn, [...args, progress, null, cancel]);
-            if (thrown !== null) throw thrown;
-            return res;
+            return await this._call(fn, [...args, null, null, null], { onProgress: progress, started });
         } finally {
             if (signal !== undefined) signal.removeEventListener('abort', abort);
-            lib.cancelFree(cancel);
-            if (progress !== null) lib.unregister(progress);
         }
     }
 }

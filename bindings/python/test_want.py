@@ -326,8 +326,11 @@ class Errors(unittest.TestCase):
             self.assertNotIn(SK, str(cm.exception))
         with self.assertRaises(WantError):
             Want.with_options(AK, SK, timeout=1)
+        with self.assertRaises(WantError) as cm:
+            Want.with_options(AK, SK, limit_rate_bytes_per_sec=0)
+        self.assertIn("limit_rate_bytes_per_sec", str(cm.exception))
         w = Want.with_options(AK, SK, None, SERVER.url, SERVER.url, connect_timeout_ms=2000,
-                              user_agent="py-test")
+                              user_agent="py-test", limit_rate_bytes_per_sec=1 << 20)
         self.assertEqual(w.upload_content(policy(), "/opts", "a", b"x")["code"], 200)
 
     def test_closed_client_answers_errors(self):

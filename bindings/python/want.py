@@ -410,7 +410,8 @@ class Want(object):
     def with_options(cls, ak, sk, type=None, upload_endpoint=None, manage_endpoint=None, **options):
         """Like ``Want(...)``, with client options: ``connect_timeout_ms``,
         ``request_timeout_ms``, ``read_timeout_ms``, ``ca_file``, ``proxy``,
-        ``user_agent`` (see wantu.h, wantu_client_new_with_options)."""
+        ``user_agent``, ``limit_rate_bytes_per_sec`` (see wantu.h,
+        wantu_client_new_with_options)."""
         self = cls.__new__(cls)
         self._handle = None
         self._lib = load_library()

@@ -170,14 +170,19 @@ target (.NAME.wantu-part) for the next run.")]
 Examples:
   wantu sync ./site wantu://www/site/
   wantu sync --delete --dry-run ./site wantu://www/site/
+  wantu sync --delete --max-delete 100 ./site wantu://www/site/
   wantu sync wantu://www/site/ ./site-copy
   wantu --json sync ./site wantu://www/site/ | jq -c 'select(.status==\"uploaded\")'
 
 A file is sent when the destination has none at its path, or one of
 another size, or of the same size and another MD5; everything else is
-`skipped`, so a second run sends nothing. --delete then removes the
-destination's files and folders that the source lacks (after the
-transfers; nothing is deleted when interrupted). --dry-run prints what
+`skipped`, so a second run sends nothing. Files of the same size and the
+same modification time (uploads record it; downloads set it) are skipped
+without reading them, like rsync's quick check; --checksum compares MD5s
+whatever the times, --size-only compares sizes only. --delete then removes the
+destination's files and folders that the source lacks, after the
+transfers; nothing is deleted when interrupted, when any file failed or
+could not be read, or when more than --max-delete N would go. --dry-run prints what
 would be done (would_upload, would_download, would_delete) and changes
 nothing. Exit code 1 when some file failed.")]
     Sync(SyncArgs),
@@ -279,6 +284,10 @@ pub struct TransferArgs {
     /// or ~/.cache/wantu/checkpoints)
     #[arg(long, value_name = "DIR")]
     pub checkpoint_dir: Option<PathBuf>,
+    /// At most RATE bytes a second for the whole command, uploads and
+    /// downloads together, e.g. 2MiB or 500K (K, M, G are 1024-based)
+    #[arg(long, value_name = "RATE")]
+    pub limit_rate: Option<String>,
     /// Folders only (cp -r, sync): take only the files that match this glob
     /// (repeatable). A pattern without / matches names in any folder
     /// ('*.jpg'); one with / the whole relative path ('raw/**/*.dng')
@@ -312,9 +321,20 @@ pub struct SyncArgs {
     /// Delete destination files that the source does not have
     #[arg(long)]
     pub delete: bool,
+    /// With --delete: delete nothing at all when more than N files and
+    /// folders would be deleted (exit 1, saying how many)
+    #[arg(long, value_name = "N", requires = "delete")]
+    pub max_delete: Option<u64>,
     /// Print what would be done, change nothing
     #[arg(long)]
     pub dry_run: bool,
+    /// Skip files of the same size, whatever their time and content
+    #[arg(long, conflicts_with = "checksum")]
+    pub size_only: bool,
+    /// Compare every file of the same size by MD5 (reads every local
+    /// file), whatever the modification times say
+    #[arg(long)]
+    pub checksum: bool,
     #[command(flatten)]
     pub transfer: TransferArgs,
 }

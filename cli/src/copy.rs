@@ -89,7 +89,8 @@ fn upload(
             .as_folder()
             .subfolder(&local_folder_name(Path::new(src)));
         let (path, t) = (Path::new(src), &args.transfer);
-        let outcome = engines::upload_folder(client, report, path, &into, t, true, false, cancel);
+        let skip = wantu::tree::Skip::Md5;
+        let outcome = engines::upload_folder(client, report, path, &into, t, skip, false, cancel);
         failed_line(report, src, outcome)?;
     }
     Ok(())
@@ -168,7 +169,8 @@ fn download(
                 let folder = r.as_folder();
                 let local = dst_path.join(remote_folder_name(&folder));
                 let t = &args.transfer;
-                engines::download_folder(client, report, &folder, &local, t, false, cancel)
+                let skip = wantu::tree::Skip::Md5;
+                engines::download_folder(client, report, &folder, &local, t, skip, false, cancel)
             }
             (false, _) => {
                 let name = r.name.as_deref().unwrap_or_default();

@@ -8,9 +8,10 @@
 //!   `sync` down);
 //! - `wantu::download_file`: one remote file (`cp` down).
 //!
-//! Both folder engines compare size, then MD5, with `skip: md5`; that is
-//! what makes a second `sync` send nothing and a rerun of an interrupted
-//! `cp -r` go on where it stopped.
+//! Both folder engines compare size, then MD5, with `skip: md5` (`cp -r`,
+//! `sync --checksum`), or size and recorded modification time first with
+//! `skip: mtime` (`sync`); that is what makes a second `sync` send nothing
+//! and a rerun of an interrupted `cp -r` go on where it stopped.
 
 use crate::args::TransferArgs;
 use crate::fail::{explain, Fail, Host, Outcome};
@@ -20,6 +21,7 @@ use crate::report::{Action, Report};
 use serde_json::{Map, Value};
 use std::path::Path;
 use wantu::transfer::CancelToken;
+use wantu::tree::Skip;
 use wantu::Client;
 
 /// Runs a folder engine's call with the bars fed from its byte counts.
@@ -45,7 +47,7 @@ pub fn with_progress<T>(
 
 /// A local folder to `to` with the folder engine (`wantu::upload_dir`):
 /// every file to `to` + its relative path; one report line per file.
-/// `skip_same` skips files already there with the same size and MD5.
+/// `skip` is the rule for files already there (`cp -r`: size and MD5).
 #[allow(clippy::too_many_arguments)]
 pub fn upload_folder(
     client: &Client,
@@ -53,11 +55,11 @@ pub fn upload_folder(
     local: &Path,
     to: &Remote,
     args: &TransferArgs,
-    skip_same: bool,
+    skip: Skip,
     dry_run: bool,
     cancel: &CancelToken,
 ) -> Outcome {
-    let opts = upload_options(args, skip_same, dry_run)?;
+    let opts = upload_options(args, skip, dry_run)?;
     let policy = own_policy(&to.namespace)?;
     let shown = local.display().to_string();
     let answer = with_progress(report, &shown, cancel, |p| {
@@ -76,19 +78,21 @@ pub fn upload_folder(
 }
 
 /// A remote folder to `local` with the download engine
-/// (`wantu::download_dir`); local files of the same size and MD5 are
+/// (`wantu::download_dir`); local files that `skip` finds the same are
 /// skipped. One report line per file.
+#[allow(clippy::too_many_arguments)]
 pub fn download_folder(
     client: &Client,
     report: &mut Report,
     folder: &Remote,
     local: &Path,
     args: &TransferArgs,
+    skip: Skip,
     dry_run: bool,
     cancel: &CancelToken,
 ) -> Outcome {
     let mut opts = download_options(args)?;
-    opts.skip = wantu::download::Skip::Md5;
+    opts.skip = skip;
     opts.dry_run = dry_run;
     let answer = with_progress(report, &folder.to_string(), cancel, |p| {
         wantu::download_dir(

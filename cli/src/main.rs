@@ -67,7 +67,9 @@ fn run(cli: &Cli) -> Outcome {
     // Usage errors come before configuration errors: a wrong path is
     // named even where no keys are set up.
     check_paths(&cli.command)?;
-    let config = settings::client_config(&flags)?;
+    let rate = limit_rate(&cli.command)?;
+    let mut config = settings::client_config(&flags)?;
+    config.options.limit_rate_bytes_per_sec = rate;
     let client = wantu::Client::new(config).map_err(|e| Fail::Config(e.message().into()))?;
     match &cli.command {
         Command::Ls(a) => manage::ls(&client, &mut report, a),
@@ -81,6 +83,17 @@ fn run(cli: &Cli) -> Outcome {
         Command::Sync(a) => sync::sync(&client, &mut report, a, &interrupt()),
         Command::Completions(_) | Command::Config(_) => unreachable!("handled above"),
     }
+}
+
+/// `--limit-rate` of `cp` and `sync`: one budget for the client, so every
+/// transfer of the command shares it.
+fn limit_rate(command: &Command) -> Outcome<Option<u64>> {
+    let given = match command {
+        Command::Cp(a) => a.transfer.limit_rate.as_deref(),
+        Command::Sync(a) => a.transfer.limit_rate.as_deref(),
+        _ => None,
+    };
+    given.map(options::parse_rate).transpose()
 }
 
 /// Parses every remote path argument of the command, naming the first

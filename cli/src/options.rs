@@ -41,6 +41,28 @@ pub fn transfer_options(args: &TransferArgs, base: TransferOptions) -> Outcome<T
 
 /// `1048576`, `512KiB`, `8MiB`, `8M`, `1GiB` → bytes.
 pub fn parse_size(text: &str) -> Outcome<u64> {
+    bytes_of(text).ok_or_else(|| {
+        Fail::Usage(format!(
+            "--part-size {text:?} is not a size: give bytes or a number with KiB, MiB or GiB"
+        ))
+    })
+}
+
+/// `--limit-rate`: bytes per second, as a size with an optional `/s`
+/// (`2MiB`, `500K`, `1MiB/s`); 0 is refused.
+pub fn parse_rate(text: &str) -> Outcome<u64> {
+    let t = text.trim();
+    let t = t.strip_suffix("/s").unwrap_or(t);
+    bytes_of(t).ok_or_else(|| {
+        Fail::Usage(format!(
+            "--limit-rate {text:?} is not a rate: give bytes per second, at least 1, or a \
+             number with K, M or G (KiB, MiB, GiB), e.g. 2MiB"
+        ))
+    })
+}
+
+/// A positive byte count with an optional binary unit, or None.
+fn bytes_of(text: &str) -> Option<u64> {
     let t = text.trim();
     let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
     let (digits, unit) = t.split_at(split);
@@ -56,18 +78,13 @@ pub fn parse_size(text: &str) -> Outcome<u64> {
         .ok()
         .and_then(|n| n.checked_mul(scale))
         .filter(|n| *n > 0)
-        .ok_or_else(|| {
-            Fail::Usage(format!(
-                "--part-size {text:?} is not a size: give bytes or a number with KiB, MiB or GiB"
-            ))
-        })
 }
 
 /// Options of a folder upload: `--concurrency` and the rest on top of the
 /// folder engine's defaults.
 pub fn upload_options(
     args: &TransferArgs,
-    skip_same: bool,
+    skip: wantu::tree::Skip,
     dry_run: bool,
 ) -> Outcome<BatchOptions> {
     let mut opts = BatchOptions::default();
@@ -75,11 +92,7 @@ pub fn upload_options(
     filters(args)?;
     opts.include = args.include.clone();
     opts.exclude = args.exclude.clone();
-    opts.skip = if skip_same {
-        wantu::tree::Skip::Md5
-    } else {
-        wantu::tree::Skip::None
-    };
+    opts.skip = skip;
     opts.dry_run = dry_run;
     Ok(opts)
 }

@@ -1,8 +1,15 @@
 //! `sync SRC DST`: makes a destination folder match a source folder, in
-//! either direction. What to send is decided by the folder engines (size,
-//! then MD5: a second run sends nothing); `--delete` then removes what the
+//! either direction. What to send is decided by the folder engines (by
+//! default size and the recorded modification time, else MD5; `--size-only`
+//! and `--checksum` choose: a second run sends nothing); `--delete` then removes what the
 //! destination has and the source lacks (`plan`), after the transfers so
 //! that an interrupted sync never deleted anything it did not replace.
+//!
+//! Deleting is the one step that cannot be undone, so it is all or
+//! nothing: after any failure (a file that could not be read, listed or
+//! sent, an interrupt) a file missing from the source may only be missing
+//! from what was seen, and nothing is deleted; `--max-delete N` refuses
+//! the whole phase when more would go, rather than stopping half-way.
 
 use crate::args::SyncArgs;
 use crate::engines::{self, Way};
@@ -14,7 +21,7 @@ use crate::report::{Action, Report};
 use serde_json::json;
 use std::path::{Path, PathBuf};
 use wantu::transfer::CancelToken;
-use wantu::tree::Filters;
+use wantu::tree::{Filters, Skip};
 use wantu::Client;
 
 pub fn sync(
@@ -39,23 +46,72 @@ pub fn sync(
         check_local_folder(&local)?;
     }
     let (t, dry) = (&args.transfer, args.dry_run);
+    let skip = match (args.size_only, args.checksum) {
+        (true, _) => Skip::Size,
+        (_, true) => Skip::Md5,
+        _ => Skip::Mtime,
+    };
     match way {
-        Way::Up => engines::upload_folder(client, report, &local, &folder, t, true, dry, cancel)?,
-        Way::Down => engines::download_folder(client, report, &folder, &local, t, dry, cancel)?,
+        Way::Up => engines::upload_folder(client, report, &local, &folder, t, skip, dry, cancel)?,
+        Way::Down => {
+            engines::download_folder(client, report, &folder, &local, t, skip, dry, cancel)?
+        }
     }
+    let mut refused = false;
     if args.delete {
         if cancel.is_triggered() {
             report.stderr("wantu: interrupted; nothing was deleted");
+        } else if report.failed() > 0 {
+            report.stderr(&format!(
+                "wantu: {} failed, and what could not be read may be missing from the \
+                 comparison; nothing was deleted (fix the failures and sync again)",
+                plural(report.failed(), "file")
+            ));
         } else {
             let keep = crate::options::filters(&args.transfer)?;
-            delete_extras(client, report, way, &local, &folder, &keep, args.dry_run)?;
+            let extras =
+                plan_extras(client, way, &local, &folder, &keep).map_err(nothing_deleted)?;
+            match too_many(&extras, args.max_delete) {
+                Some(message) => {
+                    report.stderr(&message);
+                    refused = true;
+                }
+                None => delete_extras(client, report, way, &local, &folder, &extras, dry)?,
+            }
         }
     }
     report.summary();
-    match report.failed() {
-        0 => Ok(()),
+    match (report.failed(), refused) {
+        (0, false) => Ok(()),
         _ => Err(Fail::Reported),
     }
+}
+
+fn plural(n: u64, what: &str) -> String {
+    match n {
+        1 => format!("1 {what}"),
+        _ => format!("{n} {what}s"),
+    }
+}
+
+/// A failure while listing what to delete is said to have deleted nothing.
+fn nothing_deleted(fail: Fail) -> Fail {
+    match fail {
+        Fail::Failed(m) => Fail::Failed(format!("{m}; nothing was deleted")),
+        other => other,
+    }
+}
+
+/// The refusal when more than `--max-delete` would be deleted.
+fn too_many(extras: &Extras, max: Option<u64>) -> Option<String> {
+    let count = (extras.files.len() + extras.folders.len()) as u64;
+    let max = max?;
+    (count > max).then(|| {
+        format!(
+            "wantu: {count} files and folders would be deleted, more than --max-delete {max}; \
+             nothing was deleted (check the source, or raise --max-delete)"
+        )
+    })
 }
 
 /// The source of an upward sync must be an existing folder; the message
@@ -81,25 +137,36 @@ fn engine_temp(name: &str) -> bool {
     name.starts_with('.') && (name.ends_with(".wantu-part") || name.ends_with(".wantu-part.json"))
 }
 
-/// Deletes (or, with `dry_run`, reports) the destination's extras. Files
-/// that `--include`/`--exclude` leave out are not part of the sync: they are
-/// never deleted, nor the folders that hold them.
-fn delete_extras(
+/// The destination's extras. Files that `--include`/`--exclude` leave out
+/// are not part of the sync: they are never deleted, nor the folders that
+/// hold them.
+fn plan_extras(
     client: &Client,
-    report: &mut Report,
     way: Way,
     local: &Path,
     folder: &Remote,
     filters: &Filters,
-    dry_run: bool,
-) -> Outcome {
+) -> Outcome<Extras> {
     let remote_tree = plan::remote_tree(client, folder)?;
     let local_tree = plan::local_tree(local, &engine_temp)?;
     let (src, dst) = match way {
         Way::Up => (&local_tree, &remote_tree),
         Way::Down => (&remote_tree, &local_tree),
     };
-    let Extras { files, folders } = plan::extras(src, dst, &|rel| filters.allows(rel));
+    Ok(plan::extras(src, dst, &|rel| filters.allows(rel)))
+}
+
+/// Deletes (or, with `dry_run`, reports) the destination's extras.
+fn delete_extras(
+    client: &Client,
+    report: &mut Report,
+    way: Way,
+    local: &Path,
+    folder: &Remote,
+    extras: &Extras,
+    dry_run: bool,
+) -> Outcome {
+    let Extras { files, folders } = extras;
     let folder_paths = folders.iter().map(|f| (f, true));
     for (rel, is_folder) in files.iter().map(|f| (f, false)).chain(folder_paths) {
         let shown = match way {

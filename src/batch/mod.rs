@@ -321,14 +321,18 @@ async fn send(
             None => None,
         };
         let skip = ctx.opts.skip;
-        if skip.needs_md5(size, listed.as_ref()) {
+        let mtime = match &src {
+            Opened::File { opened, .. } => opened.modified().map(crate::mtime::ms_of),
+            Opened::Memory(_) => None,
+        };
+        if skip.needs_md5(size, mtime, listed.as_ref()) {
             md5 = Some(
                 md5_of(&src, &stop)
                     .await
                     .map_err(|e| done_copy(&done).failed(&e))?,
             );
         }
-        if skip.same(size, md5.as_deref(), listed.as_ref()) {
+        if skip.same(size, mtime, md5.as_deref(), listed.as_ref()) {
             if !ctx.opts.dry_run {
                 call.progress.add(size);
             }
@@ -342,7 +346,12 @@ async fn send(
     let topts = call.opts;
     let part_size = plan::part_size(Some(size), topts).map_err(|e| done_copy(&done).failed(&e))?;
     let threshold = plan::threshold(topts, part_size, matches!(src, Opened::File { .. }));
-    let sh = Shared::new(call, target, part_size, threshold);
+    let modified = match &src {
+        Opened::File { opened, .. } => opened.modified(),
+        Opened::Memory(_) => None,
+    };
+    let target = crate::mtime::recorded(target, modified);
+    let sh = Shared::new(call, &target, part_size, threshold);
     // Hashed for the skip rule already, or by the engine as it reads.
     let whole = md5;
     let outcome = match &src {

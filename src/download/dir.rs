@@ -240,7 +240,15 @@ async fn one_file(
         if !shared.opts.dry_run {
             make_dirs(local_dir, folder)?;
         }
-        if skip(shared.opts.skip, &local, &remote, cancel).await? {
+        if skip(
+            shared.opts.skip,
+            shared.opts.dry_run,
+            &local,
+            &remote,
+            cancel,
+        )
+        .await?
+        {
             shared.progress.add(remote.size);
             return Ok(FileStatus::Skipped);
         }
@@ -268,6 +276,7 @@ async fn one_file(
 /// file's place is an error in every mode.
 async fn skip(
     mode: Skip,
+    dry_run: bool,
     local: &Path,
     remote: &RemoteFile,
     cancel: &CancellationToken,
@@ -286,17 +295,26 @@ async fn skip(
     if !meta.is_file() || meta.len() != remote.size {
         return Ok(false);
     }
+    let recorded = remote.mtime_ms;
+    let same_time = recorded.is_some() && crate::mtime::of_local(&meta) == recorded;
     match mode {
         Skip::None => Ok(false),
         Skip::Size => Ok(true),
-        Skip::Md5 => {
+        Skip::Mtime if same_time => Ok(true),
+        Skip::Md5 | Skip::Mtime => {
             let (path, size, stop) = (local.to_path_buf(), remote.size, cancel.clone());
             let md5 = tokio::task::spawn_blocking(move || {
                 crate::transfer::source::hash_file(&path, size, &stop)
             })
             .await
             .map_err(|e| Error::Internal(format!("the hashing task failed: {e}")))??;
-            Ok(md5 == remote.md5)
+            let same = md5 == remote.md5;
+            // The same bytes under another time: take the recorded one, so
+            // the next quick check needs no hashing.
+            if let (true, false, Some(ms), false) = (same, same_time, recorded, dry_run) {
+                crate::mtime::restore(local, ms)?;
+            }
+            Ok(same)
         }
     }
 }

@@ -40,6 +40,9 @@ pub struct Sink<'a> {
     pub progress: &'a Progress,
     /// The running MD5 of a file fetched in one range, in order.
     pub md5: Option<&'a Mutex<Md5>>,
+    /// The client's bandwidth budget: each chunk waits for its share
+    /// before the next is read, and TCP slows the sender to match.
+    pub rate: Option<&'a crate::rate::RateLimit>,
 }
 
 /// Fetches `span` of `target` into the sink, retrying transient failures.
@@ -135,6 +138,9 @@ async fn attempt(
         at += chunk.len() as u64;
         written.fetch_add(chunk.len() as u64, Ordering::Relaxed);
         sink.progress.add(chunk.len() as u64);
+        if let Some(rate) = sink.rate {
+            rate.take(chunk.len() as u64).await;
+        }
     }
     if at != end {
         return Err(Error::Connect(format!(

@@ -31,6 +31,8 @@ pub struct Shared {
     pub requests: Semaphore,
     pub progress: Arc<Progress>,
     pub opts: DownloadOptions,
+    /// The client's bandwidth budget (`limit_rate_bytes_per_sec`).
+    pub rate: Option<Arc<crate::rate::RateLimit>>,
 }
 
 /// One file to fetch.
@@ -132,7 +134,13 @@ pub async fn download(
             stats.kept_partial = partial.abandon(shared.opts.resume);
             Err(cancelled())
         }
-        Ok(md5) if md5 == remote.md5 => partial.finish(&job.local),
+        Ok(md5) if md5 == remote.md5 => {
+            partial.finish(&job.local)?;
+            match remote.mtime_ms {
+                Some(ms) => crate::mtime::restore(&job.local, ms),
+                None => Ok(()),
+            }
+        }
         Ok(md5) => {
             partial.discard();
             Err(Error::InvalidResponse(format!(
@@ -170,6 +178,7 @@ async fn one_range(
             file: &partial.file,
             progress: &shared.progress,
             md5: Some(&md5),
+            rate: shared.rate.as_deref(),
         };
         let whole = Span {
             start: 0,
@@ -287,6 +296,7 @@ async fn many_ranges(
         file: &partial.file,
         progress: &shared.progress,
         md5: None,
+        rate: shared.rate.as_deref(),
     };
     let mut ranges = FuturesUnordered::new();
     for (i, _) in done.iter().enumerate().filter(|(_, d)| !**d) {

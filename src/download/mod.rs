@@ -186,6 +186,7 @@ impl Call {
             requests: Semaphore::new(opts.concurrency as usize),
             progress: Arc::new(Progress::new(None, move || nudge.notify_one())),
             opts,
+            rate: client.rate_limit().cloned(),
         });
         Call {
             shared,

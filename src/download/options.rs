@@ -170,7 +170,7 @@ mod tests {
             (r#"{"concurrency":0}"#, "`concurrency`"),
             (r#"{"concurrency":257}"#, "`concurrency`"),
             (r#"{"max_attempts":0}"#, "`max_attempts`"),
-            (r#"{"skip":"mtime"}"#, "unknown variant"),
+            (r#"{"skip":"ctime"}"#, "unknown variant"),
             (r#"{"max_files":0}"#, "`max_files`"),
             (r#"{"checkpoint":1}"#, "unknown field"),
             ("[1]", "not usable"),

@@ -48,6 +48,9 @@ pub unsafe extern "C" fn wantu_client_new(
 /// - `proxy`: proxy URL for every request; without it, no proxy is used
 ///   (environment variables are ignored).
 /// - `user_agent`: replaces `ALIMEDIASDK_C_TAE/<version>`.
+/// - `limit_rate_bytes_per_sec` (default none): one bandwidth budget shared
+///   by every upload and download of the client, both directions together;
+///   0 is refused.
 /// - `max_running_operations` (default 128, 1…4096): non-blocking
 ///   operations whose requests run at once; the others wait their turn
 ///   (docs/async.md).

@@ -206,7 +206,10 @@ pub fn upload(
         events,
     );
     let threshold = plan::threshold(opts, part_size, file.is_some());
-    let shared = Shared::new(&call, target, part_size, threshold);
+    // A local file's mtime goes with it, for downloads and `skip: mtime`.
+    let modified = file.as_ref().and_then(|f| f.identity.modified());
+    let target = crate::mtime::recorded(target, modified);
+    let shared = Shared::new(&call, &target, part_size, threshold);
     let sources = Sources {
         file: &file,
         memory,

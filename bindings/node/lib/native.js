@@ -22,28 +22,7 @@ function candidates() {
     return list;
 }
 
-// koffi runs async calls on stacks of its own, 128 KiB by default: too
-// small for libwantu (a call of it crashed the process in a 128 KiB stack).
-// Give them what Rust gives every thread it spawns, 2 MiB. koffi accepts
-// this only before its first library load.
-const ASYNC_STACK = 2 * 1024 * 1024;
-
-function configureKoffi() {
-    const config = koffi.config();
-    if (config.async_stack_size >= ASYNC_STACK) return;
-    try {
-        koffi.config({ ...config, async_stack_size: ASYNC_STACK });
-    } catch (e) {
-        throw new Error(
-            `libwantu needs koffi's async_stack_size of at least ${ASYNC_STACK} bytes, and koffi cannot change it ` +
-                `now (${e.message}): require('libwantu') before loading another library through koffi, or call ` +
-                `koffi.config({ ...koffi.config(), async_stack_size: ${ASYNC_STACK} }) first`
-        );
-    }
-}
-
 function load() {
-    configureKoffi();
     const tried = [];
     for (const { file, explicit } of candidates()) {
         if (!explicit && path.isAbsolute(file) && !fs.existsSync(file)) {
@@ -64,19 +43,35 @@ function load() {
 }
 
 // Every owned `char *` the library answers is a JSON document freed with
-// wantu_string_free; the disposable type frees it once koffi has copied it.
+// wantu_string_free; the disposable type frees it once koffi has copied it
+// (the queue's answers are freed by lib/completions.js).
+// Network calls are declared in their non-blocking form only (`…_async`,
+// with a `wantu_async *how` last): lib/completions.js delivers their
+// answers. `how.user_data` is declared as an integer, the id of the
+// pending call, which the library hands back untouched.
 function declare(lib) {
     const stringFree = lib.func('void wantu_string_free(void *s)');
     const Json = koffi.disposable('wantu_json', 'str', stringFree);
     koffi.opaque('wantu_client');
-    koffi.opaque('wantu_cancel');
-    const progressFn = koffi.proto('int wantu_progress_fn(uint64_t sent, uint64_t total, void *user_data)');
+    koffi.opaque('wantu_op');
+    koffi.opaque('wantu_queue');
+    koffi.struct('wantu_async', { queue: 'wantu_queue *', on_done: 'void *', user_data: 'uintptr_t', progress: 'int32_t' });
+    koffi.struct('wantu_event', {
+        kind: 'int',
+        op: 'wantu_op *',
+        user_data: 'uintptr_t',
+        result: 'void *',
+        sent: 'uint64_t',
+        total: 'uint64_t',
+    });
     const f = (proto) => lib.func(proto);
+    const op = (proto) => lib.func(`wantu_op *${proto.replace(/\)$/, ', const wantu_async *how)')}`);
+    // The calls with progress and cancel take these before `how`; the
+    // package passes NULL for all three (progress comes as queue events,
+    // cancel by operation handle).
+    const watched = 'void *progress, void *user_data, void *cancel';
     return {
-        Json,
-        progressPointer: koffi.pointer(progressFn),
-        register: koffi.register,
-        unregister: koffi.unregister,
+        stringFree,
         version: f('const char *wantu_version()'),
         lastError: f('wantu_json wantu_last_error()'),
         clientNew: f(
@@ -84,72 +79,72 @@ function declare(lib) {
                 'const char *upload_endpoint, const char *manage_endpoint, const char *options_json)'
         ),
         clientFree: f('void wantu_client_free(wantu_client *client)'),
-        uploadFile: f(
-            'wantu_json wantu_upload_file(wantu_client *client, const char *policy_json, const char *dir, ' +
+        queueNew: f('wantu_queue *wantu_queue_new()'),
+        queueFd: f('int wantu_queue_fd(wantu_queue *queue)'),
+        queueTake: f('int wantu_queue_take(wantu_queue *queue, _Out_ wantu_event *event)'),
+        queueWait: f('int wantu_queue_wait(wantu_queue *queue, int timeout_ms, _Out_ wantu_event *event)'),
+        opCancel: f('void wantu_op_cancel(wantu_op *op)'),
+        opFree: f('void wantu_op_free(wantu_op *op)'),
+        uploadFile: op(
+            'wantu_upload_file_async(wantu_client *client, const char *policy_json, const char *dir, ' +
                 'const char *name, const char *file_path, const char *md5, const char *meta_json, const char *var_json)'
         ),
-        multipartInit: f(
-            'wantu_json wantu_multipart_init(wantu_client *client, const char *policy_json, const char *dir, ' +
+        multipartInit: op(
+            'wantu_multipart_init_async(wantu_client *client, const char *policy_json, const char *dir, ' +
                 'const char *name, const uint8_t *content, size_t content_len, const char *md5, ' +
                 'const char *meta_json, const char *var_json)'
         ),
-        multipartUpload: f(
-            'wantu_json wantu_multipart_upload(wantu_client *client, const char *policy_json, const char *id, ' +
+        multipartUpload: op(
+            'wantu_multipart_upload_async(wantu_client *client, const char *policy_json, const char *id, ' +
                 'const char *upload_id, uint32_t part_number, const uint8_t *content, size_t content_len, ' +
                 'const char *md5)'
         ),
-        multipartComplete: f(
-            'wantu_json wantu_multipart_complete(wantu_client *client, const char *policy_json, const char *id, ' +
+        multipartComplete: op(
+            'wantu_multipart_complete_async(wantu_client *client, const char *policy_json, const char *id, ' +
                 'const char *upload_id, const char *parts, const char *md5)'
         ),
-        multipartCancel: f(
-            'wantu_json wantu_multipart_cancel(wantu_client *client, const char *policy_json, const char *id, ' +
+        multipartCancel: op(
+            'wantu_multipart_cancel_async(wantu_client *client, const char *policy_json, const char *id, ' +
                 'const char *upload_id)'
         ),
-        fileExists: f('wantu_json wantu_file_exists(wantu_client *client, const char *ns, const char *dir, const char *name)'),
-        fileGet: f('wantu_json wantu_file_get(wantu_client *client, const char *ns, const char *dir, const char *name)'),
-        fileDelete: f('wantu_json wantu_file_delete(wantu_client *client, const char *ns, const char *dir, const char *name)'),
-        fileList: f(
-            'wantu_json wantu_file_list(wantu_client *client, const char *ns, const char *dir, int64_t page, int64_t page_size)'
+        fileExists: op('wantu_file_exists_async(wantu_client *client, const char *ns, const char *dir, const char *name)'),
+        fileGet: op('wantu_file_get_async(wantu_client *client, const char *ns, const char *dir, const char *name)'),
+        fileDelete: op('wantu_file_delete_async(wantu_client *client, const char *ns, const char *dir, const char *name)'),
+        fileList: op(
+            'wantu_file_list_async(wantu_client *client, const char *ns, const char *dir, int64_t page, int64_t page_size)'
         ),
-        dirCreate: f('wantu_json wantu_dir_create(wantu_client *client, const char *ns, const char *dir)'),
-        dirExists: f('wantu_json wantu_dir_exists(wantu_client *client, const char *ns, const char *dir)'),
-        dirDelete: f('wantu_json wantu_dir_delete(wantu_client *client, const char *ns, const char *dir)'),
-        dirList: f(
-            'wantu_json wantu_dir_list(wantu_client *client, const char *ns, const char *dir, int64_t page, int64_t page_size)'
+        dirCreate: op('wantu_dir_create_async(wantu_client *client, const char *ns, const char *dir)'),
+        dirExists: op('wantu_dir_exists_async(wantu_client *client, const char *ns, const char *dir)'),
+        dirDelete: op('wantu_dir_delete_async(wantu_client *client, const char *ns, const char *dir)'),
+        dirList: op(
+            'wantu_dir_list_async(wantu_client *client, const char *ns, const char *dir, int64_t page, int64_t page_size)'
         ),
-        ptsAdd: f(
-            'wantu_json wantu_pts_add(wantu_client *client, const char *ns, const char *dir, const char *name, ' +
+        ptsAdd: op(
+            'wantu_pts_add_async(wantu_client *client, const char *ns, const char *dir, const char *name, ' +
                 'const char *fops, const char *notify_url, int32_t force)'
         ),
-        ptsGet: f('wantu_json wantu_pts_get(wantu_client *client, const char *persistent_id)'),
-        transferFile: f(
-            'wantu_json wantu_transfer_file(wantu_client *client, const char *policy_json, const char *dir, ' +
+        ptsGet: op('wantu_pts_get_async(wantu_client *client, const char *persistent_id)'),
+        transferFile: op(
+            'wantu_transfer_file_async(wantu_client *client, const char *policy_json, const char *dir, ' +
                 'const char *name, const char *file_path, const char *meta_json, const char *var_json, ' +
-                'const char *options_json, wantu_progress_fn *progress, void *user_data, wantu_cancel *cancel)'
+                `const char *options_json, ${watched})`
         ),
-        uploadDir: f(
-            'wantu_json wantu_upload_dir(wantu_client *client, const char *policy_json, const char *local_dir, ' +
-                'const char *remote_dir, const char *options_json, wantu_progress_fn *progress, void *user_data, ' +
-                'wantu_cancel *cancel)'
+        uploadDir: op(
+            'wantu_upload_dir_async(wantu_client *client, const char *policy_json, const char *local_dir, ' +
+                `const char *remote_dir, const char *options_json, ${watched})`
         ),
-        transferBatch: f(
-            'wantu_json wantu_transfer_batch(wantu_client *client, const char *policy_json, const char *jobs_json, ' +
-                'const char *options_json, wantu_progress_fn *progress, void *user_data, wantu_cancel *cancel)'
+        transferBatch: op(
+            'wantu_transfer_batch_async(wantu_client *client, const char *policy_json, const char *jobs_json, ' +
+                `const char *options_json, ${watched})`
         ),
-        downloadFile: f(
-            'wantu_json wantu_download_file(wantu_client *client, const char *ns, const char *dir, const char *name, ' +
-                'const char *local_path, const char *options_json, wantu_progress_fn *progress, void *user_data, ' +
-                'wantu_cancel *cancel)'
+        downloadFile: op(
+            'wantu_download_file_async(wantu_client *client, const char *ns, const char *dir, const char *name, ' +
+                `const char *local_path, const char *options_json, ${watched})`
         ),
-        downloadDir: f(
-            'wantu_json wantu_download_dir(wantu_client *client, const char *ns, const char *remote_dir, ' +
-                'const char *local_dir, const char *options_json, wantu_progress_fn *progress, void *user_data, ' +
-                'wantu_cancel *cancel)'
+        downloadDir: op(
+            'wantu_download_dir_async(wantu_client *client, const char *ns, const char *remote_dir, ' +
+                `const char *local_dir, const char *options_json, ${watched})`
         ),
-        cancelNew: f('wantu_cancel *wantu_cancel_new()'),
-        cancelTrigger: f('void wantu_cancel_trigger(wantu_cancel *cancel)'),
-        cancelFree: f('void wantu_cancel_free(wantu_cancel *cancel)'),
     };
 }
 
