@@ -36,7 +36,7 @@ test: deps
 bench:
 	@bench/run.sh
 
-## Benchmark of many small files (issue 9): wantu_upload_dir against a loop
+## Benchmark of many small files: wantu_upload_dir against a loop
 ## of wantu_upload_file through a 40 ms link, and peak RSS for 10,000 files
 ## (release builds; about two minutes; see bench/README.md).
 bench-folders:

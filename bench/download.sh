@@ -14,7 +14,7 @@
 #      connection: `curl -K` with 1000 url/output pairs, the fastest
 #      sequential form). Both copies are compared with the source.
 #   3. loopback, 10,000 files of 1 KiB in 20 folders: one wantu_download_dir
-#      call at defaults, peak RSS (issue 9: at most 64 MiB).
+#      call at defaults, peak RSS (the goal: at most 64 MiB).
 #
 # Results: printed, and written to build/bench-download/results.md.
 # Knobs: ROUNDS=N (default 3), BENCH_DIR=DIR (temporary files; ~3 GB for

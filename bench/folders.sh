@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `make bench-folders`: many small files (issue 9), release builds, one run.
+# `make bench-folders`: many small files, release builds, one run.
 #
 #   1. 1000 files of 16 KiB in 10 folders through bench/latency-proxy with a
 #      40 ms round trip, at default options: one wantu_upload_dir call

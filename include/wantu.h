@@ -445,7 +445,8 @@ int wantu_cancel_is_triggered(const struct wantu_cancel *cancel);
 void wantu_cancel_free(struct wantu_cancel *cancel);
 
 /**
- * Creates a client from the seed's constructor arguments.
+ * Creates a client from the constructor arguments of the service's Python
+ * SDK.
  *
  * - `ak`, `sk`: the access key and secret key (required, non-empty UTF-8).
  * - `type`: `"TOP"` or `"CLOUD"` (case-insensitive); NULL means `"TOP"`.
@@ -776,10 +777,12 @@ struct wantu_op *wantu_download_file_async(const struct wantu_client *client,
  *
  * Answers one document: `code` 200 only when every file succeeded (else
  * `code` 0 and `error` `"SomeFilesFailed"`, or `"Cancelled"`), counts
- * `downloaded`, `skipped`, `failed`, `bytes`, and `results`: one object
- * per file (sorted by `path`, relative to `local_dir`) with `code`,
- * `action` (`"downloaded"`, `"skipped"`, `"would_download"`), `size`,
- * `md5` and the download figures, or the error. A missing `remote_dir`,
+ * `downloaded`, `skipped`, `failed` (and `would_download` in a dry
+ * run), `bytes`, and `results`: one object per file (sorted by `path`,
+ * relative to `local_dir`) with `code`, `status` (`"downloaded"`,
+ * `"skipped"`, `"failed"`, `"would_download"`: the words of
+ * docs/folders.md, "Per-file results"), `size`, `md5` and the download
+ * figures, or the error. A missing `remote_dir`,
  * a `local_dir` that is not a folder, or bad options answer a plain error.
  *
  * # Safety
@@ -1765,7 +1768,7 @@ struct wantu_op *wantu_transfer_stream_async(const struct wantu_client *client,
  * does not matter to memory). `dir` and `name` may be NULL when the policy
  * names them (the policy wins anyway). `md5` (32 hex digits) is optional and
  * checked by the server; `meta_json` and `var_json` are JSON objects or NULL.
- * Answers the seed's result JSON (`code` 200 on success).
+ * Answers a result JSON document (`code` 200 on success).
  *
  * # Safety
  * Every string argument is NULL or a NUL-terminated string readable for the
@@ -1920,8 +1923,9 @@ struct wantu_op *wantu_multipart_upload_async(const struct wantu_client *client,
 
 /**
  * Assembles the upload from its parts. `parts` lists every part as the
- * seed does — URL-safe Base64 of `[{"e_tag":…,"part_number":…},…]` — or as a
- * plain JSON array (snake_case or camelCase keys). `md5` is the whole
+ * service's Python SDK does — URL-safe Base64 of
+ * `[{"e_tag":…,"part_number":…},…]` — or as a plain JSON array
+ * (snake_case or camelCase keys). `md5` is the whole
  * file's MD5, optional. Answers the file's result JSON.
  *
  * # Safety

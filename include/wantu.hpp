@@ -7,10 +7,10 @@
  *                                             "/test", "hello.txt", std::string_view("hello"));
  *     if (r.ok()) std::cout << r.get("url") << "\n"; else std::cerr << r.message() << "\n";
  *
- * Error handling is expected-style, like the C API and the seed's SDK: every
- * operation returns a `wantu::Result` (the result JSON as a std::string, plus
- * its `code`, `error` and `message`), and a failed upload is a Result whose
- * ok() is false, not an exception. Only these throw:
+ * Error handling is expected-style, like the C API and the service's Python
+ * SDK: every operation returns a `wantu::Result` (the result JSON as a
+ * std::string, plus its `code`, `error` and `message`), and a failed upload
+ * is a Result whose ok() is false, not an exception. Only these throw:
  *   - the Client constructors throw `wantu::Error` when the keys, type or
  *     endpoints are unusable (there is no client to answer with);
  *   - `Result::value()` throws `wantu::Error` when the Result is an error, for
@@ -19,8 +19,8 @@
  *     upload and is rethrown once the call has returned (it never crosses C);
  *   - std::bad_alloc, as any std::string may.
  *
- * Calls: the seed's six (upload_file, upload_content, multipart_*), the
- * one-call uploads of any size (transfer_file, transfer_content,
+ * Calls: the six of the service's Python SDK (upload_file, upload_content,
+ * multipart_*), the one-call uploads of any size (transfer_file, transfer_content,
  * transfer_stream; progress, `wantu::Cancel`, options JSON), the file and
  * folder management calls, and `call()` for any other C function.
  *
@@ -398,7 +398,7 @@ struct Callbacks {
 /** A libwantu client: keys, endpoints, a connection pool and I/O threads. */
 class Client {
 public:
-    /** The seed's constructor: type nullptr means "TOP"; endpoints nullptr
+    /** The Python SDK's constructor: type nullptr means "TOP"; endpoints nullptr
      *  mean the service's defaults. Throws wantu::Error when unusable. */
     Client(const Arg &ak, const Arg &sk, const Arg &type = {}, const Arg &upload_endpoint = {},
            const Arg &manage_endpoint = {})
@@ -426,7 +426,7 @@ public:
      *  client.call([&](wantu_client *c) { return wantu_some_call(c, ...); }). */
     template <class F> Result call(F &&f) const { return Result::take(f(handle_.get())); }
 
-    // -- the seed's calls --------------------------------------------------
+    // -- the calls of the service's Python SDK ------------------------------
 
     /** {"code":200,"token":"UPLOAD_AK_TOP ..."} for a policy JSON. */
     Result upload_token(const Arg &policy_json) const {
@@ -514,7 +514,7 @@ public:
                        });
     }
 
-    /** Assembles the file; `parts` is the seed's Base64 or a JSON array. */
+    /** Assembles the file; `parts` is the Python SDK's Base64 or a JSON array. */
     Result multipart_complete(const Arg &policy_json, const Arg &id, const Arg &upload_id,
                               const Arg &parts, const Arg &md5 = {}) const {
         return guarded({{"policy_json", &policy_json}, {"id", &id}, {"upload_id", &upload_id},

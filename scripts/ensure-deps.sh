@@ -56,21 +56,5 @@ if [ "${#missing[@]}" -eq 0 ]; then
     exit 0
 fi
 
-echo "ensure-deps: installing ${missing[*]}"
-if ! command -v apt-get >/dev/null 2>&1; then
-    echo "ensure-deps: apt-get not found; install these yourself: ${missing[*]}" >&2
-    exit 1
-fi
-SUDO=()
-if [ "$(id -u)" -ne 0 ]; then
-    if command -v sudo >/dev/null 2>&1; then
-        SUDO=(sudo)
-    else
-        echo "ensure-deps: not root and no sudo; install these yourself: ${missing[*]}" >&2
-        exit 1
-    fi
-fi
-export DEBIAN_FRONTEND=noninteractive
-"${SUDO[@]}" apt-get update -qq
-"${SUDO[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
-echo "ensure-deps: done"
+source "$(dirname "${BASH_SOURCE[0]}")/apt-install.sh"
+apt_install ensure-deps "${missing[@]}"

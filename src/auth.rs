@@ -13,7 +13,8 @@ pub enum KeyType {
 }
 
 impl KeyType {
-    /// Parses the seed's `type` argument; `None` means TOP, the seed's default.
+    /// Parses the `type` argument of the service's Python SDK; `None` means
+    /// TOP, its default.
     pub fn parse(text: Option<&str>) -> Option<KeyType> {
         match text.map(str::trim) {
             None | Some("") => Some(KeyType::Top),
@@ -37,7 +38,8 @@ pub fn b64u(data: &[u8]) -> String {
 }
 
 /// Decodes any Base64 variant (either alphabet, padded or not), as the
-/// seed's users produce with `base64.urlsafe_b64encode` or plain `b64encode`.
+/// users of the service's Python SDK produce with `base64.urlsafe_b64encode`
+/// or plain `b64encode`.
 pub fn b64_decode_lenient(text: &str) -> Option<Vec<u8>> {
     let text = text.trim();
     [URL_SAFE_NO_PAD, URL_SAFE, STANDARD_NO_PAD, STANDARD]

@@ -25,7 +25,8 @@ pub const DEFAULT_MANAGE_ENDPOINT: &str = "http://rs.media.aliyun.com";
 /// or Python host can afford to add to its own.
 pub const BLOCKING_THREADS: usize = 6;
 
-/// Options beyond the seed's five constructor arguments, given as a JSON
+/// Options beyond the five constructor arguments of the service's Python
+/// SDK, given as a JSON
 /// object whose keys are these field names. Unknown keys are refused so a
 /// typo does not silently fall back to a default.
 #[derive(Debug, Clone, Deserialize)]
@@ -74,32 +75,18 @@ impl Default for ClientOptions {
 }
 
 impl ClientOptions {
-    /// Parses the options JSON; `None` or an empty text gives the defaults.
+    /// Parses the options JSON; `None`, `""` or `null` give the defaults.
     pub fn from_json(text: Option<&str>) -> Result<ClientOptions> {
-        match text.map(str::trim) {
-            None | Some("") => Ok(ClientOptions::default()),
-            Some(t) => {
-                let value: Value = serde_json::from_str(t)
-                    .map_err(|e| Error::invalid(format!("options JSON is not usable: {e}")))?;
-                // serde would also read a struct from an array (`[1]`), by position.
-                if !value.is_object() {
-                    return Err(Error::invalid(format!(
-                        "options JSON is not usable: it must be an object such as \
-                         {{\"connect_timeout_ms\":5000}}, not {value}"
-                    )));
-                }
-                let options: ClientOptions = serde_json::from_value(value)
-                    .map_err(|e| Error::invalid(format!("options JSON is not usable: {e}")))?;
-                if !(1..=MAX_RUNNING_OPERATIONS_LIMIT).contains(&options.max_running_operations) {
-                    return Err(Error::invalid(format!(
-                        "option `max_running_operations` must be 1…{MAX_RUNNING_OPERATIONS_LIMIT}, \
-                         not {}",
-                        options.max_running_operations
-                    )));
-                }
-                Ok(options)
-            }
+        let options: ClientOptions =
+            crate::options_json::parse(text, r#"{"connect_timeout_ms":5000}"#)?;
+        if !(1..=MAX_RUNNING_OPERATIONS_LIMIT).contains(&options.max_running_operations) {
+            return Err(Error::invalid(format!(
+                "option `max_running_operations` must be 1…{MAX_RUNNING_OPERATIONS_LIMIT}, \
+                 not {}",
+                options.max_running_operations
+            )));
         }
+        Ok(options)
     }
 }
 
@@ -127,7 +114,8 @@ impl std::fmt::Debug for ClientConfig {
 }
 
 impl ClientConfig {
-    /// The seed's constructor arguments; `None` endpoints mean the defaults.
+    /// The constructor arguments of the service's Python SDK; `None`
+    /// endpoints mean the defaults.
     pub fn new(
         ak: &str,
         sk: &str,

@@ -11,35 +11,78 @@
 //! file's previous change, that keeps the size, shows in neither time; the
 //! ctime cannot be set back by the writer, so restoring the mtime does not
 //! hide a change.
+//!
+//! The same identity names the file in a resume checkpoint (path, size,
+//! mtime: the saved part; device, inode and ctime are not saved, as they
+//! need not survive a copy or a reboot).
 
 use crate::error::{Error, Result};
+use serde::{Deserialize, Serialize};
 use std::fs::{File, Metadata};
 use std::path::Path;
-use std::time::SystemTime;
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct FileIdentity {
-    pub len: u64,
-    modified: Option<SystemTime>,
-    #[cfg(unix)]
-    unix: (u64, u64, i64, i64),
+    /// The path as opened (made absolute where a checkpoint is kept, so a
+    /// checkpoint belongs to one file whatever the working folder).
+    pub path: String,
+    pub size: u64,
+    /// Modification time in nanoseconds since the Unix epoch (0 unknown).
+    pub mtime_ns: u64,
+    /// Device, inode and change time (seconds, nanoseconds) on Unix.
+    #[serde(skip)]
+    node: Node,
 }
 
+#[cfg(unix)]
+type Node = (u64, u64, i64, i64);
+#[cfg(not(unix))]
+type Node = ();
+
+/// Equal when what a checkpoint saves agrees (path, size, mtime). Whether
+/// an open file changed is `check`'s question, which also compares device,
+/// inode and change time.
+impl PartialEq for FileIdentity {
+    fn eq(&self, other: &FileIdentity) -> bool {
+        (&self.path, self.size, self.mtime_ns) == (&other.path, other.size, other.mtime_ns)
+    }
+}
+
+impl Eq for FileIdentity {}
+
 impl FileIdentity {
-    pub fn of(meta: &Metadata) -> FileIdentity {
+    pub fn of(path: &Path, meta: &Metadata) -> FileIdentity {
         #[cfg(unix)]
         use std::os::unix::fs::MetadataExt;
+        let mtime_ns = meta
+            .modified()
+            .ok()
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .map_or(0, |d| d.as_nanos() as u64);
         FileIdentity {
-            len: meta.len(),
-            modified: meta.modified().ok(),
+            path: path.to_string_lossy().into_owned(),
+            size: meta.len(),
+            mtime_ns,
             #[cfg(unix)]
-            unix: (meta.dev(), meta.ino(), meta.ctime(), meta.ctime_nsec()),
+            node: (meta.dev(), meta.ino(), meta.ctime(), meta.ctime_nsec()),
+            #[cfg(not(unix))]
+            node: (),
         }
     }
 
+    /// The same identity under the file's absolute, canonical path (as
+    /// given when that cannot be had), for a checkpoint.
+    pub fn canonical(mut self) -> FileIdentity {
+        if let Ok(full) = std::fs::canonicalize(&self.path) {
+            self.path = full.to_string_lossy().into_owned();
+        }
+        self
+    }
+
     /// The modification time `fstat` gave, if the system has one.
-    pub fn modified(&self) -> Option<SystemTime> {
-        self.modified
+    pub fn modified(&self) -> Option<std::time::SystemTime> {
+        (self.mtime_ns != 0)
+            .then(|| std::time::UNIX_EPOCH + std::time::Duration::from_nanos(self.mtime_ns))
     }
 
     /// The identity of an open file, now.
@@ -47,17 +90,17 @@ impl FileIdentity {
         let meta = file
             .metadata()
             .map_err(|e| Error::Io(format!("cannot read the size of {}: {e}", path.display())))?;
-        Ok(FileIdentity::of(&meta))
+        Ok(FileIdentity::of(path, &meta))
     }
 
     /// `FileChanged` unless the open file still has this identity.
     pub fn check(&self, file: &File, path: &Path) -> Result<()> {
         let now = FileIdentity::now(file, path)?;
-        if now == *self {
+        if (now.size, now.mtime_ns, now.node) == (self.size, self.mtime_ns, self.node) {
             return Ok(());
         }
-        let what = if now.len != self.len {
-            format!("its size went from {} to {} bytes", self.len, now.len)
+        let what = if now.size != self.size {
+            format!("its size went from {} to {} bytes", self.size, now.size)
         } else {
             "it was modified".to_string()
         };
@@ -105,13 +148,14 @@ pub fn open_regular(path: &Path) -> Result<(File, FileIdentity)> {
              size to upload); copy it to a file first"
         )));
     }
-    Ok((file, FileIdentity::of(&meta)))
+    Ok((file, FileIdentity::of(path, &meta)))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::io::Write;
+    use std::time::SystemTime;
 
     #[test]
     fn identity_sees_size_and_content_changes() {
@@ -120,7 +164,7 @@ mod tests {
         let past = SystemTime::now() - std::time::Duration::from_secs(60);
         f.as_file().set_modified(past).unwrap();
         let (file, id) = open_regular(f.path()).unwrap();
-        assert_eq!(id.len, 5);
+        assert_eq!(id.size, 5);
         id.check(&file, f.path()).unwrap();
         f.write_all(b"!").unwrap();
         let e = id.check(&file, f.path()).unwrap_err();

@@ -1,4 +1,5 @@
-//! Multipart uploads driven by the caller, as the seed exposes them
+//! Multipart uploads driven by the caller, as the service's Python SDK
+//! exposes them
 //! (docs/protocol.md §4: blockInit, blockUpload, blockComplete, blockCancel).
 
 use crate::auth::b64_decode_lenient;
@@ -21,7 +22,7 @@ pub struct PartTag {
     pub e_tag: String,
 }
 
-/// Reads `parts` in every form users produce: the seed's Base64 (either
+/// Reads `parts` in every form users produce: the Python SDK's Base64 (either
 /// alphabet, padded or not) of a JSON array, or the plain JSON array; keys
 /// `part_number`/`e_tag` or `partNumber`/`eTag`; numbers or numeric strings.
 pub fn parse_parts(text: &str) -> Result<Vec<PartTag>> {
@@ -66,7 +67,7 @@ pub fn parse_parts(text: &str) -> Result<Vec<PartTag>> {
         .collect()
 }
 
-/// The wire form, exactly as the seed's manual builds it and its Python SDK
+/// The wire form, exactly as the service's manual builds it and its Python SDK
 /// sends it: `base64.urlsafe_b64encode(json.dumps([{"e_tag": …,
 /// "part_number": 1}, …]))` — snake_case keys in that order, json.dumps'
 /// spacing, URL-safe Base64 with padding. (wantu-server reads this and the
@@ -227,11 +228,11 @@ mod tests {
 
     #[test]
     fn parts_in_every_form() {
-        let seed_json = r#"[{"e_tag": "A", "part_number": 1}, {"e_tag": "B", "part_number": 2}]"#;
-        let seed_b64 = base64::engine::general_purpose::URL_SAFE.encode(seed_json);
-        let std_b64 = base64::engine::general_purpose::STANDARD_NO_PAD.encode(seed_json);
+        let sdk_json = r#"[{"e_tag": "A", "part_number": 1}, {"e_tag": "B", "part_number": 2}]"#;
+        let sdk_b64 = base64::engine::general_purpose::URL_SAFE.encode(sdk_json);
+        let std_b64 = base64::engine::general_purpose::STANDARD_NO_PAD.encode(sdk_json);
         let camel = r#"[{"eTag":"A","partNumber":"1"},{"eTag":"B","partNumber":2}]"#;
-        for text in [seed_json, &seed_b64, &std_b64, camel] {
+        for text in [sdk_json, &sdk_b64, &std_b64, camel] {
             assert_eq!(parse_parts(text).unwrap(), tags(), "{text}");
         }
     }
@@ -253,14 +254,14 @@ mod tests {
     }
 
     #[test]
-    fn wire_form_is_the_seeds() {
-        // What the seed's manual builds: base64.urlsafe_b64encode(json.dumps(
+    fn wire_form_is_the_python_sdks() {
+        // What the service's manual builds: base64.urlsafe_b64encode(json.dumps(
         // [{'e_tag': …, 'part_number': 1}, …])), padded, json.dumps spacing.
-        let seed_json = r#"[{"e_tag": "A", "part_number": 1}, {"e_tag": "B", "part_number": 2}]"#;
+        let sdk_json = r#"[{"e_tag": "A", "part_number": 1}, {"e_tag": "B", "part_number": 2}]"#;
         let wire = encode_parts(&tags());
         assert_eq!(
             wire,
-            base64::engine::general_purpose::URL_SAFE.encode(seed_json)
+            base64::engine::general_purpose::URL_SAFE.encode(sdk_json)
         );
         let odd = vec![PartTag {
             part_number: 10_000,

@@ -1,7 +1,7 @@
 //! Shapes server answers and errors into the result JSON contract of
 //! docs/design.md ("The result contract"): an object with an integer `code`,
 //! a string `message` and a string `request_id`, keys in snake_case like the
-//! seed's Python SDK.
+//! service's Python SDK.
 
 use crate::error::Error;
 use serde_json::{Map, Value};

@@ -25,7 +25,8 @@ pub struct Target {
 }
 
 impl Target {
-    /// The seed's arguments; `meta_json` and `var_json` are JSON objects or None.
+    /// The arguments of the service's Python SDK; `meta_json` and `var_json`
+    /// are JSON objects or None.
     pub fn new(
         dir: Option<&str>,
         name: Option<&str>,
@@ -42,7 +43,7 @@ impl Target {
 }
 
 /// Reads a dict-like argument (`{"k":"v"}`); numbers and booleans are sent as
-/// their text, as the seed's Python would format them.
+/// their text, as the service's Python SDK would format them.
 pub fn string_map(arg: &str, json: Option<&str>) -> Result<Vec<(String, String)>> {
     let Some(text) = json.map(str::trim).filter(|t| !t.is_empty()) else {
         return Ok(Vec::new());
@@ -251,7 +252,7 @@ fn file_body(path: PathBuf, chunk: usize) -> Result<(Chunks, u64, FileWatch)> {
     let stat = file
         .try_clone()
         .map_err(|e| Error::Io(format!("cannot read {}: {e}", path.display())))?;
-    let len = before.len;
+    let len = before.size;
     let watch = FileWatch::default();
     let reading = Reading {
         file: tokio::fs::File::from_std(file),
@@ -304,10 +305,10 @@ impl Reading {
             .map_err(|e| Error::Io(format!("cannot read {}: {e}", self.path.display())))?;
         if n == 0 {
             self.before.check(&self.stat, &self.path)?;
-            let read = self.before.len - self.left;
+            let read = self.before.size - self.left;
             return Err(file_changed(
                 &self.path,
-                &format!("it ended after {read} of {} bytes", self.before.len),
+                &format!("it ended after {read} of {} bytes", self.before.size),
             ));
         }
         buf.truncate(n);
@@ -392,7 +393,8 @@ impl Client {
         }
     }
 
-    /// The seed's `upload_file` / `upload_content`: one request, one file.
+    /// `upload_file` / `upload_content` of the service's Python SDK: one
+    /// request, one file.
     pub async fn upload(
         &self,
         policy: &Policy,

@@ -1,4 +1,4 @@
-//! Folder and batch uploads (issue 9) against a real wantu-server: a tree
+//! Folder and batch uploads against a real wantu-server: a tree
 //! of awkward names byte-exact, skip rules, faults, cancel, bad input.
 
 mod common;

@@ -1,5 +1,5 @@
-//! A many-files call does not grow threads with the files in progress
-//! (issues 9 and 13): the client's runtime has 2 workers and at most
+//! A many-files call does not grow threads with the files in progress:
+//! the client's runtime has 2 workers and at most
 //! `BLOCKING_THREADS` pool threads (file reads, MD5s), whatever the
 //! number of files. Its own test binary, so that no other test's client
 //! adds threads to the count.

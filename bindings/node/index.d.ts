@@ -18,6 +18,13 @@ declare namespace WANTU {
 
     type Callback = (err: Error | null, res: Response) => void;
 
+    /**
+     * What happened to one file of uploadDir, batch or downloadDir: the
+     * `status` of each entry of the answer's `results` (docs/folders.md,
+     * "Per-file results"). `would_*` only in a dry run.
+     */
+    type FileStatus = 'uploaded' | 'downloaded' | 'skipped' | 'failed' | 'would_upload' | 'would_download';
+
     /** An upload policy: an object such as `{ namespace: 'demo', expiration: -1 }`, or its JSON text. */
     type Policy = Record<string, unknown> | string;
 

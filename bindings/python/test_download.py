@@ -65,11 +65,16 @@ class Download(unittest.TestCase):
                                 **SMALL_PARTS)
         self.assertEqual(r["code"], 200, r)
         self.assertEqual(r["downloaded"], len(TREE), r)
+        self.assertEqual({x["status"] for x in r["results"]}, {"downloaded"}, r)
         self.assertEqual(read_tree(local), TREE)
         total = sum(len(b) for b in TREE.values())
         self.assertEqual(seen[-1], (total, total))
         r = self.w.download_dir(harness.NS, "/pydl", local, skip="md5")
         self.assertEqual((r["code"], r["downloaded"], r["skipped"]), (200, 0, len(TREE)), r)
+        self.assertEqual({x["status"] for x in r["results"]}, {"skipped"}, r)
+        r = self.w.download_dir(harness.NS, "/pydl", os.path.join(self.tmp, "none"), dry_run=True)
+        self.assertEqual((r["code"], r["downloaded"], r["would_download"]), (200, 0, len(TREE)), r)
+        self.assertEqual({x["status"] for x in r["results"]}, {"would_download"}, r)
 
     def test_one_file_in_ranges(self):
         path = os.path.join(self.tmp, "big.bin")

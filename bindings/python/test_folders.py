@@ -1,4 +1,4 @@
-"""want.py's many-files calls: Want.upload_dir and Want.batch (issue 9)."""
+"""want.py's many-files calls: Want.upload_dir and Want.batch."""
 
 import os
 import shutil
@@ -46,6 +46,7 @@ class Folders(unittest.TestCase):
                               progress=lambda s, t: seen.append((s, t)), part_size=102400)
         self.assertEqual(r["code"], 200, r)
         self.assertEqual((r["uploaded"], r["failed"]), (3, 0), r)
+        self.assertEqual([x["status"] for x in r["results"]], ["uploaded"] * 3, r)
         total = sum(len(b) for b in files.values())
         self.assertEqual(seen[-1], (total, total))
         for rel, body in files.items():
@@ -53,6 +54,10 @@ class Folders(unittest.TestCase):
             self.assertEqual(harness.SERVER.download(d, name), body, rel)
         r = self.w.upload_dir(harness.policy(), self.tmp, "/pyfolders", skip="md5")
         self.assertEqual((r["code"], r["uploaded"], r["skipped"]), (200, 0, 3), r)
+        self.assertEqual([x["status"] for x in r["results"]], ["skipped"] * 3, r)
+        r = self.w.upload_dir(harness.policy(), self.tmp, "/pyfolders", dry_run=True)
+        self.assertEqual((r["code"], r["uploaded"], r["would_upload"]), (200, 0, 3), r)
+        self.assertEqual([x["status"] for x in r["results"]], ["would_upload"] * 3, r)
 
     def test_batch_of_paths_and_bytes(self):
         path = self.write("one.bin", harness.data(5000, 3))

@@ -711,7 +711,9 @@ class _Calls(object):
         ``skip`` (``"none"``, ``"size"``, ``"md5"``), ``dry_run``,
         ``fail_fast``. Answers ``code`` (200 only when every file
         succeeded), ``uploaded``, ``skipped``, ``failed``, ``bytes`` and
-        ``results`` (one dict per file). See docs/folders.md."""
+        ``results`` (one dict per file, whose ``status`` is ``"uploaded"``,
+        ``"skipped"``, ``"failed"`` or, in a dry run, ``"would_upload"``).
+        See docs/folders.md."""
         if not isinstance(local_dir, (str, os.PathLike)):
             raise TypeError("`local_dir` must be a path, not %s" % type(local_dir).__name__)
         return self._long_call(
@@ -766,7 +768,9 @@ class _Calls(object):
         (``"none"``, ``"size"``, ``"md5"``), ``include``/``exclude`` (glob
         lists), ``dry_run``, ``fail_fast``, ``max_files``. Answers one dict:
         ``code`` 200 only if every file succeeded, ``downloaded``,
-        ``skipped``, ``failed``, ``bytes`` and per-file ``results``."""
+        ``skipped``, ``failed``, ``bytes`` and per-file ``results`` (each
+        with a ``status``: ``"downloaded"``, ``"skipped"``, ``"failed"`` or,
+        in a dry run, ``"would_download"``; the words of ``upload_dir``)."""
         return self._long_call("wantu_download_dir", lambda: [
             _text(namespace, "namespace", False), _text(remote_dir, "remote_dir"),
             _text(os.fspath(local_dir), "local_dir", False)], progress, cancel, options)

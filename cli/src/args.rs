@@ -192,7 +192,7 @@ Examples:
   wantu sync --delete --dry-run ./site wantu://www/site/
   wantu sync --delete --max-delete 100 ./site wantu://www/site/
   wantu sync wantu://www/site/ ./site-copy
-  wantu --json sync ./site wantu://www/site/ | jq -c 'select(.action==\"uploaded\")'
+  wantu --json sync ./site wantu://www/site/ | jq -c 'select(.status==\"uploaded\")'
 
 A file is sent when the destination has none at its path, or one of
 another size, or of the same size and another MD5; everything else is

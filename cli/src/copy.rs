@@ -17,19 +17,16 @@
 use crate::args::{CpArgs, TransferArgs};
 use crate::engines::{self, Way};
 use crate::fail::{explain, Fail, Host, Outcome};
-use crate::manage::{now_ms, remote};
+use crate::manage::remote;
+use crate::options::{download_options, own_policy, transfer_options};
 use crate::remote::{is_remote, Remote};
 use crate::report::{details, Action, Report};
 use crate::stdio;
 use serde_json::{Map, Value};
 use std::path::{Path, PathBuf};
-use wantu::policy::Policy;
 use wantu::transfer::{CancelToken, Source, TransferOptions};
 use wantu::upload::Target;
 use wantu::Client;
-
-/// How long the upload tokens the tool makes for itself stay valid.
-const OWN_TOKEN_LIFETIME_MS: i64 = 24 * 3600 * 1000;
 
 pub fn cp(client: &Client, report: &mut Report, args: &CpArgs, cancel: &CancelToken) -> Outcome {
     let (dst, srcs) = args.paths.split_last().expect("clap requires two paths");
@@ -206,7 +203,7 @@ fn download(
             "several sources go into a folder: {dst} is not one (end it with / to create it)"
         )));
     }
-    let opts = engines::download_options(&args.transfer)?;
+    let opts = download_options(&args.transfer)?;
     report.start_progress(Some(remotes.len() as u64), 0);
     let mut base = 0;
     for r in &remotes {
@@ -316,72 +313,6 @@ fn download_one(
             Ok(())
         }
     }
-}
-
-/// The policy of the upload tokens the tool makes for itself.
-pub fn own_policy(namespace: &str) -> Outcome<Policy> {
-    let text = serde_json::json!({
-        "namespace": namespace,
-        "expiration": now_ms() + OWN_TOKEN_LIFETIME_MS,
-    })
-    .to_string();
-    Policy::parse(&text).map_err(|e| Fail::Usage(e.message().into()))
-}
-
-/// The uploader's options from the command line.
-pub fn transfer_options(args: &TransferArgs, base: TransferOptions) -> Outcome<TransferOptions> {
-    let mut opts = base;
-    if let Some(c) = args.concurrency {
-        opts.concurrency = c;
-    }
-    if let Some(ps) = &args.part_size {
-        opts.part_size = Some(parse_size(ps)?);
-    }
-    opts.integrity = !args.no_integrity;
-    opts.validate()
-        .map_err(|e| Fail::Usage(engines::flag_names(e.message())))?;
-    Ok(opts)
-}
-
-/// `1048576`, `512KiB`, `8MiB`, `8M`, `1GiB` → bytes.
-pub fn parse_size(text: &str) -> Outcome<u64> {
-    bytes_of(text).ok_or_else(|| {
-        Fail::Usage(format!(
-            "--part-size {text:?} is not a size: give bytes or a number with KiB, MiB or GiB"
-        ))
-    })
-}
-
-/// `--limit-rate`: bytes per second, as a size with an optional `/s`
-/// (`2MiB`, `500K`, `1MiB/s`); 0 is refused.
-pub fn parse_rate(text: &str) -> Outcome<u64> {
-    let t = text.trim();
-    let t = t.strip_suffix("/s").unwrap_or(t);
-    bytes_of(t).ok_or_else(|| {
-        Fail::Usage(format!(
-            "--limit-rate {text:?} is not a rate: give bytes per second, at least 1, or a \
-             number with K, M or G (KiB, MiB, GiB), e.g. 2MiB"
-        ))
-    })
-}
-
-/// A positive byte count with an optional binary unit, or None.
-fn bytes_of(text: &str) -> Option<u64> {
-    let t = text.trim();
-    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
-    let (digits, unit) = t.split_at(split);
-    let scale: u64 = match unit.trim().to_ascii_lowercase().as_str() {
-        "" | "b" => 1,
-        "k" | "kb" | "kib" => 1 << 10,
-        "m" | "mb" | "mib" => 1 << 20,
-        "g" | "gb" | "gib" => 1 << 30,
-        _ => 0,
-    };
-    digits
-        .parse::<u64>()
-        .ok()
-        .and_then(|n| n.checked_mul(scale))
-        .filter(|n| *n > 0)
 }
 
 /// Where checkpoints go: `--checkpoint-dir`, else the user's cache folder.

@@ -1,6 +1,6 @@
-//! The library's many-files engines as the tool uses them: options from
-//! the command line, the progress bars fed from their byte counts, and
-//! their result documents turned into one report line per file.
+//! The library's many-files engines as the tool uses them: the progress
+//! bars fed from their byte counts, and their result documents turned into
+//! one report line per file (their options come from `options.rs`).
 //!
 //! - `wantu::upload_dir`: a local folder to a remote one (`cp -r` up,
 //!   `sync` up);
@@ -14,64 +14,15 @@
 //! and a rerun of an interrupted `cp -r` go on where it stopped.
 
 use crate::args::TransferArgs;
-use crate::copy::transfer_options;
 use crate::fail::{explain, Fail, Host, Outcome};
+use crate::options::{download_options, own_policy, upload_options};
 use crate::remote::Remote;
 use crate::report::{Action, Report};
 use serde_json::{Map, Value};
 use std::path::Path;
 use wantu::transfer::CancelToken;
 use wantu::tree::Skip;
-use wantu::{BatchOptions, Client, DownloadOptions};
-
-/// Options of a folder upload: `--concurrency` and the rest on top of the
-/// folder engine's defaults.
-pub fn upload_options(args: &TransferArgs, skip: Skip, dry_run: bool) -> Outcome<BatchOptions> {
-    let mut opts = BatchOptions::default();
-    opts.transfer = transfer_options(args, opts.transfer.clone())?;
-    filters(args)?;
-    opts.include = args.include.clone();
-    opts.exclude = args.exclude.clone();
-    opts.skip = skip;
-    opts.dry_run = dry_run;
-    Ok(opts)
-}
-
-/// Options of a download (`--concurrency`, `--part-size`; every download
-/// is checked against the stored MD5, so `--no-integrity` does not apply).
-pub fn download_options(args: &TransferArgs) -> Outcome<DownloadOptions> {
-    let mut opts = DownloadOptions::default();
-    filters(args)?;
-    opts.include = args.include.clone();
-    opts.exclude = args.exclude.clone();
-    if let Some(c) = args.concurrency {
-        opts.concurrency = c;
-    }
-    if let Some(ps) = &args.part_size {
-        opts.part_size = Some(crate::copy::parse_size(ps)?);
-    }
-    opts.validate()
-        .map_err(|e| Fail::Usage(flag_names(e.message())))?;
-    Ok(opts)
-}
-
-/// `--include` / `--exclude` as the folder engines will match them; a bad
-/// glob is a usage error before anything is listed or sent.
-pub fn filters(args: &TransferArgs) -> Outcome<wantu::tree::Filters> {
-    wantu::tree::Filters::new(&args.include, &args.exclude)
-        .map_err(|e| Fail::Usage(flag_names(e.message())))
-}
-
-/// The library names its options; the user wrote flags.
-pub fn flag_names(message: &str) -> String {
-    message
-        .replace("option `part_size`", "--part-size")
-        .replace("option `concurrency`", "--concurrency")
-        .replace("`part_size`", "--part-size")
-        .replace("`concurrency`", "--concurrency")
-        .replace("option `include`", "--include")
-        .replace("option `exclude`", "--exclude")
-}
+use wantu::Client;
 
 /// Runs a folder engine's call with the bars fed from its byte counts.
 pub fn with_progress<T>(
@@ -109,7 +60,7 @@ pub fn upload_folder(
     cancel: &CancelToken,
 ) -> Outcome {
     let opts = upload_options(args, skip, dry_run)?;
-    let policy = crate::copy::own_policy(&to.namespace)?;
+    let policy = own_policy(&to.namespace)?;
     let shown = local.display().to_string();
     let answer = with_progress(report, &shown, cancel, |p| {
         wantu::upload_dir(
@@ -200,19 +151,10 @@ pub fn report_results(
             Way::Up => (local, remote),
             Way::Down => (remote, local),
         };
-        // Uploads say `status`, downloads `action`.
-        let word = r["status"]
+        let action = r[wantu::report::STATUS_KEY]
             .as_str()
-            .or(r["action"].as_str())
-            .unwrap_or("failed");
-        let action = match (word, way) {
-            ("uploaded", _) => Action::Uploaded,
-            ("downloaded", _) => Action::Downloaded,
-            ("skipped", _) => Action::Skipped,
-            ("would_upload", _) => Action::WouldUpload,
-            ("would_download", _) => Action::WouldDownload,
-            _ => Action::Failed,
-        };
+            .and_then(Action::parse)
+            .unwrap_or(Action::Failed);
         let mut fields = Map::new();
         fields.insert("to".into(), to.into());
         for key in [

@@ -7,6 +7,7 @@ mod copy;
 mod engines;
 mod fail;
 mod manage;
+mod options;
 mod plan;
 mod remote;
 mod report;
@@ -94,7 +95,7 @@ fn limit_rate(command: &Command) -> Outcome<Option<u64>> {
         Command::Sync(a) => a.transfer.limit_rate.as_deref(),
         _ => None,
     };
-    given.map(copy::parse_rate).transpose()
+    given.map(options::parse_rate).transpose()
 }
 
 /// Parses every remote path argument of the command, naming the first

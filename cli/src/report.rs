@@ -6,46 +6,10 @@ use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::{json, Map, Value};
 use std::io::{IsTerminal, Write};
 
-/// What happened to one file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Action {
-    Uploaded,
-    Downloaded,
-    Skipped,
-    Deleted,
-    Failed,
-    /// `--dry-run`: what would be done.
-    WouldUpload,
-    WouldDownload,
-    WouldDelete,
-}
-
-impl Action {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Action::Uploaded => "uploaded",
-            Action::Downloaded => "downloaded",
-            Action::Skipped => "skipped",
-            Action::Deleted => "deleted",
-            Action::Failed => "failed",
-            Action::WouldUpload => "would_upload",
-            Action::WouldDownload => "would_download",
-            Action::WouldDelete => "would_delete",
-        }
-    }
-
-    /// In the order the summary line names them (`failed` last).
-    const ALL: [Action; 8] = [
-        Action::Uploaded,
-        Action::Downloaded,
-        Action::Skipped,
-        Action::Deleted,
-        Action::WouldUpload,
-        Action::WouldDownload,
-        Action::WouldDelete,
-        Action::Failed,
-    ];
-}
+/// What happened to one file: the library's vocabulary, so that the
+/// tool's lines and the library's results say the same words.
+pub use wantu::report::FileStatus as Action;
+use wantu::report::{Counts, STATUS_KEY};
 
 /// Output mode chosen by `--json` and `-q`.
 #[derive(Debug, Clone, Copy)]
@@ -56,7 +20,7 @@ pub struct Mode {
 
 pub struct Report {
     mode: Mode,
-    counts: [u64; 8],
+    counts: Counts,
     bytes: u64,
     bars: Option<Bars>,
 }
@@ -65,7 +29,7 @@ impl Report {
     pub fn new(mode: Mode) -> Report {
         Report {
             mode,
-            counts: [0; 8],
+            counts: Counts::default(),
             bytes: 0,
             bars: None,
         }
@@ -95,7 +59,7 @@ impl Report {
     /// Records one file's outcome. `path` is the source (the remote path
     /// for deletions); `fields` adds details such as `to` and `size`.
     pub fn file(&mut self, path: &str, action: Action, error: Option<&str>, fields: Value) {
-        self.counts[action as usize] += 1;
+        self.counts.add(action);
         if matches!(action, Action::Uploaded | Action::Downloaded) {
             self.bytes += fields.get("size").and_then(Value::as_u64).unwrap_or(0);
         }
@@ -105,7 +69,7 @@ impl Report {
         if self.mode.json {
             let mut obj = Map::new();
             obj.insert("path".into(), path.into());
-            obj.insert("action".into(), action.as_str().into());
+            obj.insert(STATUS_KEY.into(), action.as_str().into());
             if let Some(e) = error {
                 obj.insert("error".into(), e.into());
             }
@@ -133,7 +97,7 @@ impl Report {
     }
 
     pub fn failed(&self) -> u64 {
-        self.counts[Action::Failed as usize]
+        self.counts.get(Action::Failed)
     }
 
     /// The final line: `{"summary":true,…counts}` with `--json`, a short
@@ -144,17 +108,15 @@ impl Report {
         }
         let mut obj = Map::new();
         obj.insert("summary".into(), true.into());
-        for a in Action::ALL {
-            obj.insert(a.as_str().into(), self.counts[a as usize].into());
-        }
+        self.counts.write(&Action::ALL, &mut obj);
         obj.insert("bytes".into(), self.bytes.into());
         if self.mode.json {
             self.stdout(&Value::Object(obj).to_string());
         } else if !self.mode.quiet {
             let parts: Vec<String> = Action::ALL
                 .iter()
-                .filter(|a| self.counts[**a as usize] > 0 || **a == Action::Failed)
-                .map(|a| format!("{} {}", self.counts[*a as usize], a.as_str()))
+                .filter(|a| self.counts.get(**a) > 0 || **a == Action::Failed)
+                .map(|a| format!("{} {}", self.counts.get(*a), a.as_str()))
                 .collect();
             eprintln!("{}", parts.join(", "));
         }

@@ -68,7 +68,7 @@ pub fn sync(
                 plural(report.failed(), "file")
             ));
         } else {
-            let keep = engines::filters(&args.transfer)?;
+            let keep = crate::options::filters(&args.transfer)?;
             let extras =
                 plan_extras(client, way, &local, &folder, &keep).map_err(nothing_deleted)?;
             match too_many(&extras, args.max_delete) {

@@ -31,9 +31,9 @@ fn cp_uploads_files_byte_exact_with_json_lines() {
     let lines = json_lines(&out);
     assert_eq!(lines.len(), 3, "{out}");
     assert_eq!(lines[0]["path"], "small.bin");
-    assert_eq!(lines[0]["action"], "uploaded");
+    assert_eq!(lines[0]["status"], "uploaded");
     assert_eq!(lines[0]["to"], remote("/up/small.bin"));
-    assert_eq!(lines[1]["action"], "uploaded");
+    assert_eq!(lines[1]["status"], "uploaded");
     assert_eq!(lines[1]["multipart"], true);
     assert_eq!(lines[1]["parts"], 7);
     assert_eq!(lines[1]["md5"], wantu::auth::md5_hex(&big));
@@ -164,7 +164,7 @@ fn ctrl_c_cancels_the_multipart_upload_on_the_server() {
     assert_eq!(out.status.code(), Some(1), "{stdout}");
     let lines = json_lines(&stdout);
     let failed = &lines[0];
-    assert_eq!(failed["action"], "failed", "{stdout}");
+    assert_eq!(failed["status"], "failed", "{stdout}");
     let error = failed["error"].as_str().unwrap();
     assert!(error.contains("cancelled on the server"), "{error}");
     assert_eq!(lines[1]["failed"], 1);
@@ -218,7 +218,7 @@ fn a_killed_upload_resumes_from_its_checkpoint() {
     let (code, out, err) = run(env.wantu().args(args));
     assert_eq!(code, 0, "{err}");
     let first = &json_lines(&out)[0];
-    assert_eq!(first["action"], "uploaded", "{out}");
+    assert_eq!(first["status"], "uploaded", "{out}");
     assert!(first["resumed_parts"].as_u64().unwrap() >= 3, "{out}");
     assert_eq!(env.download("/r", "r.bin"), data);
     let left = std::fs::read_dir(&checkpoints).unwrap().count();

@@ -56,7 +56,7 @@ fn missing_local_file_names_the_path() {
             .args(["--json", "cp", "here.txt", "not-here.txt", &remote("/d/")]));
     assert_eq!(code, 1, "{err}");
     let lines = json_lines(&out);
-    let failed: Vec<_> = lines.iter().filter(|v| v["action"] == "failed").collect();
+    let failed: Vec<_> = lines.iter().filter(|v| v["status"] == "failed").collect();
     assert_eq!(failed.len(), 1, "{out}");
     assert_eq!(failed[0]["path"], "not-here.txt");
     assert!(failed[0]["error"]

@@ -19,12 +19,12 @@ fn lines_by_path(stdout: &str) -> (BTreeMap<String, Value>, Value) {
     (by_path, summary)
 }
 
-/// The `action` of every per-file line, by path.
-fn actions(stdout: &str) -> BTreeMap<String, String> {
+/// The `status` of every per-file line, by path.
+fn statuses(stdout: &str) -> BTreeMap<String, String> {
     lines_by_path(stdout)
         .0
         .into_iter()
-        .map(|(p, l)| (p, l["action"].as_str().unwrap().to_string()))
+        .map(|(p, l)| (p, l["status"].as_str().unwrap().to_string()))
         .collect()
 }
 
@@ -58,7 +58,7 @@ fn cp_r_up_and_back_down_byte_exact() {
     assert_eq!(lines.len(), 3, "{out}");
     for (rel, _) in &files {
         let line = &lines[*rel];
-        assert_eq!(line["action"], "uploaded", "{line}");
+        assert_eq!(line["status"], "uploaded", "{line}");
         assert_eq!(line["to"], remote(&format!("/up/{rel}")));
     }
     assert_eq!(lines["tree/sub/b.bin"]["multipart"], true);
@@ -76,7 +76,7 @@ fn cp_r_up_and_back_down_byte_exact() {
         .wantu()
         .args(["--json", "cp", "-r", "tree", &remote("/up/")]));
     assert_eq!(code, 0, "{err}");
-    assert!(actions(&out).values().all(|a| a == "skipped"), "{out}");
+    assert!(statuses(&out).values().all(|a| a == "skipped"), "{out}");
 
     // Back down into a folder that does not exist yet: it lands in back/tree.
     let (code, out, err) =
@@ -88,7 +88,7 @@ fn cp_r_up_and_back_down_byte_exact() {
     assert_eq!(summary["downloaded"], 3, "{out}");
     for (rel, data) in &files {
         let line = &lines[&remote(&format!("/up/{rel}"))];
-        assert_eq!(line["action"], "downloaded", "{line}");
+        assert_eq!(line["status"], "downloaded", "{line}");
         // Local paths are shown as given: relative to the working folder.
         assert_eq!(line["to"], format!("back/{rel}"));
         assert_eq!(&read(&env.local().join("back").join(rel)), data, "{rel}");
@@ -140,7 +140,7 @@ fn sync_up_sends_only_what_differs_and_deletes_extras() {
 
     let (code, out, err) = sync(&[]);
     assert_eq!(code, 0, "{err}");
-    let first = actions(&out);
+    let first = statuses(&out);
     assert_eq!(first.len(), 3, "{out}");
     assert!(first.values().all(|a| a == "uploaded"), "{out}");
     assert_eq!(env.download("/www/css", "s.css"), b"body{color:red}");
@@ -150,7 +150,7 @@ fn sync_up_sends_only_what_differs_and_deletes_extras() {
     assert_eq!(code, 0, "{err}");
     let (lines, summary) = lines_by_path(&out);
     assert_eq!(lines.len(), 3);
-    assert!(lines.values().all(|l| l["action"] == "skipped"), "{out}");
+    assert!(lines.values().all(|l| l["status"] == "skipped"), "{out}");
     assert_eq!(
         (summary["uploaded"].as_u64(), summary["skipped"].as_u64()),
         (Some(0), Some(3))
@@ -160,7 +160,7 @@ fn sync_up_sends_only_what_differs_and_deletes_extras() {
     env.write("site/css/s.css", b"body{color:RED}");
     let (code, out, err) = sync(&[]);
     assert_eq!(code, 0, "{err}");
-    let a = actions(&out);
+    let a = statuses(&out);
     assert_eq!(a["site/css/s.css"], "uploaded", "{out}");
     assert_eq!(a.values().filter(|a| *a == "skipped").count(), 2, "{out}");
     assert_eq!(env.download("/www/css", "s.css"), b"body{color:RED}");
@@ -172,7 +172,7 @@ fn sync_up_sends_only_what_differs_and_deletes_extras() {
 
     let (code, out, err) = sync(&["--delete", "--dry-run"]);
     assert_eq!(code, 0, "{err}");
-    let a = actions(&out);
+    let a = statuses(&out);
     for p in [
         "/www/stale.txt",
         "/www/gone/deeper/x",
@@ -195,7 +195,7 @@ fn sync_up_sends_only_what_differs_and_deletes_extras() {
     assert_eq!(code, 0, "{err}");
     let (lines, summary) = lines_by_path(&out);
     assert_eq!(
-        lines[&remote("/www/stale.txt")]["action"],
+        lines[&remote("/www/stale.txt")]["status"],
         "deleted",
         "{out}"
     );
@@ -237,7 +237,7 @@ fn sync_down_fetches_only_what_differs_and_deletes_extras() {
 
     let (code, out, err) = sync(&[]);
     assert_eq!(code, 0, "{err}");
-    let a = actions(&out);
+    let a = statuses(&out);
     assert_eq!(a.len(), 2, "{out}");
     assert!(a.values().all(|a| a == "downloaded"), "{out}");
     assert_eq!(read(&mirror.join("a.txt")), b"alpha");
@@ -245,13 +245,13 @@ fn sync_down_fetches_only_what_differs_and_deletes_extras() {
 
     let (code, out, err) = sync(&[]);
     assert_eq!(code, 0, "{err}");
-    assert!(actions(&out).values().all(|a| a == "skipped"), "{out}");
+    assert!(statuses(&out).values().all(|a| a == "skipped"), "{out}");
 
     // Same size on the server, other bytes: only that file comes again.
     env.put("/d", "a.txt", b"ALPHA");
     let (code, out, err) = sync(&[]);
     assert_eq!(code, 0, "{err}");
-    let a = actions(&out);
+    let a = statuses(&out);
     assert_eq!(a[&remote("/d/a.txt")], "downloaded", "{out}");
     assert_eq!(a[&remote("/d/sub/b.bin")], "skipped", "{out}");
     assert_eq!(read(&mirror.join("a.txt")), b"ALPHA");
@@ -262,7 +262,7 @@ fn sync_down_fetches_only_what_differs_and_deletes_extras() {
     std::fs::write(mirror.join("old/deep/f"), b"f").unwrap();
     let (code, out, err) = sync(&["--delete", "--dry-run"]);
     assert_eq!(code, 0, "{err}");
-    let a = actions(&out);
+    let a = statuses(&out);
     let extra = "mirror/local-only.txt".to_string();
     assert_eq!(
         a.get(&extra).map(String::as_str),
@@ -276,7 +276,7 @@ fn sync_down_fetches_only_what_differs_and_deletes_extras() {
 
     let (code, out, err) = sync(&["--delete"]);
     assert_eq!(code, 0, "{err}");
-    assert_eq!(actions(&out)[&extra], "deleted", "{out}");
+    assert_eq!(statuses(&out)[&extra], "deleted", "{out}");
     assert!(!mirror.join("local-only.txt").exists());
     assert!(!mirror.join("old").exists());
     assert_eq!(read(&mirror.join("a.txt")), b"ALPHA");
@@ -305,7 +305,7 @@ fn include_and_exclude_filter_both_ways_and_delete() {
     };
     let (code, out, err) = up(&[]);
     assert_eq!(code, 0, "{err}");
-    let a = actions(&out);
+    let a = statuses(&out);
     // `*.jpg` matches names at any depth; `raw/*` the path under raw/.
     assert_eq!(a.len(), 2, "{out}");
     assert!(env.stat("/f/deep", "b.jpg").is_some());
@@ -319,7 +319,7 @@ fn include_and_exclude_filter_both_ways_and_delete() {
     let (code, out, err) = up(&["--delete"]);
     assert_eq!(code, 0, "{err}");
     assert_eq!(
-        actions(&out)[&remote("/f/old/gone.jpg")],
+        statuses(&out)[&remote("/f/old/gone.jpg")],
         "deleted",
         "{out}"
     );
@@ -424,7 +424,7 @@ fn ctrl_c_stops_a_sync_and_the_same_sync_continues() {
     let (lines, summary) = lines_by_path(&stdout);
     assert!(summary["failed"].as_u64().unwrap() >= 1, "{stdout}");
     assert!(summary["uploaded"].as_u64().unwrap() < 6, "{stdout}");
-    assert!(lines.values().all(|l| l["action"] != "deleted"), "{stdout}");
+    assert!(lines.values().all(|l| l["status"] != "deleted"), "{stdout}");
     assert!(stderr.contains("nothing was deleted"), "{stderr}");
     assert!(env.stat("/m", "extra.txt").is_some());
     env.server.set_faults(wantu_server::FaultConfig::default());
@@ -434,13 +434,13 @@ fn ctrl_c_stops_a_sync_and_the_same_sync_continues() {
     let (code, out, err) = run(env.wantu().args(args));
     assert_eq!(code, 0, "{err}");
     let (lines, summary) = lines_by_path(&out);
-    assert_eq!(lines["many/f0.bin"]["action"], "skipped", "{out}");
+    assert_eq!(lines["many/f0.bin"]["status"], "skipped", "{out}");
     assert_eq!(
         summary["uploaded"].as_u64().unwrap() + summary["skipped"].as_u64().unwrap(),
         6,
         "{out}"
     );
-    assert_eq!(lines[&remote("/m/extra.txt")]["action"], "deleted", "{out}");
+    assert_eq!(lines[&remote("/m/extra.txt")]["status"], "deleted", "{out}");
     for (rel, data) in &files {
         let name = rel.strip_prefix("many/").unwrap();
         assert_eq!(&env.download("/m", name), data, "{rel}");

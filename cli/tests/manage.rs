@@ -137,7 +137,7 @@ fn mkdir_and_rm() {
     );
     let deleted: Vec<&str> = lines
         .iter()
-        .filter(|v| v["action"] == "deleted")
+        .filter(|v| v["status"] == "deleted")
         .map(|v| v["path"].as_str().unwrap())
         .collect();
     assert!(deleted.contains(&remote("/t/u/v/3.txt").as_str()), "{out}");

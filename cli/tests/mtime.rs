@@ -27,13 +27,13 @@ fn recorded(env: &Env, dir: &str, name: &str) -> Option<String> {
     f["meta"][KEY].as_str().map(str::to_string)
 }
 
-fn actions(stdout: &str) -> BTreeMap<String, String> {
+fn statuses(stdout: &str) -> BTreeMap<String, String> {
     json_lines(stdout)
         .into_iter()
         .filter(|l| l["summary"] != true)
         .map(|l| {
             let s = |k: &str| l[k].as_str().unwrap_or_default().to_string();
-            (s("path"), s("action"))
+            (s("path"), s("status"))
         })
         .collect()
 }
@@ -118,7 +118,7 @@ fn sync_up_skips_by_size_and_time() {
             .args(["s", &remote("/q/")]);
         let (code, out, err) = run(&mut cmd);
         assert_eq!(code, 0, "{out}{err}");
-        actions(&out)
+        statuses(&out)
     };
     assert!(sync(&[]).values().all(|a| a == "uploaded"));
 
@@ -175,7 +175,7 @@ fn sync_down_skips_by_size_and_time_and_restores_times() {
             .args([&remote("/d/"), "dst"]);
         let (code, out, err) = run(&mut cmd);
         assert_eq!(code, 0, "{out}{err}");
-        actions(&out)
+        statuses(&out)
     };
     let local = env.local().join("dst/a.txt");
     let first = sync(&[]);

@@ -5,13 +5,13 @@ mod common;
 use common::*;
 use serde_json::Value;
 
-fn actions(stdout: &str) -> Vec<(String, String)> {
+fn statuses(stdout: &str) -> Vec<(String, String)> {
     json_lines(stdout)
         .into_iter()
         .filter(|l| l["summary"] != true)
         .map(|l| {
             let s = |k: &str| l[k].as_str().unwrap_or_default().to_string();
-            (s("path"), s("action"))
+            (s("path"), s("status"))
         })
         .collect()
 }
@@ -38,7 +38,7 @@ fn a_walk_error_stops_every_deletion() {
             .wantu()
             .args(["--json", "sync", "--delete", "src", &remote("/d/")]));
     assert_eq!(code, 1, "{out}{err}");
-    let a = actions(&out);
+    let a = statuses(&out);
     assert!(
         a.iter().any(|(p, x)| p.ends_with("pipe") && x == "failed"),
         "{out}"
@@ -74,8 +74,8 @@ fn a_failed_download_stops_local_deletions() {
             .wantu()
             .args(["--json", "sync", "--delete", &remote("/r/"), "dst"]));
     assert_eq!(code, 1, "{out}{err}");
-    assert!(actions(&out).iter().any(|(_, x)| x == "failed"), "{out}");
-    assert!(actions(&out).iter().all(|(_, x)| x != "deleted"), "{out}");
+    assert!(statuses(&out).iter().any(|(_, x)| x == "failed"), "{out}");
+    assert!(statuses(&out).iter().all(|(_, x)| x != "deleted"), "{out}");
     assert!(err.contains("nothing was deleted"), "{err}");
     assert!(env.local().join("dst/extra.txt").exists());
     assert!(env.local().join("dst/sub").is_file());
@@ -98,7 +98,7 @@ fn max_delete_refuses_the_whole_deletion_phase() {
 
     let (code, out, err) = sync(&["--max-delete", "2"]);
     assert_eq!(code, 1, "{out}{err}");
-    assert!(actions(&out).iter().all(|(_, x)| x != "deleted"), "{out}");
+    assert!(statuses(&out).iter().all(|(_, x)| x != "deleted"), "{out}");
     assert!(err.contains("3") && err.contains("--max-delete 2"), "{err}");
     assert!(err.contains("nothing was deleted"), "{err}");
     for i in 0..3 {
@@ -115,7 +115,10 @@ fn max_delete_refuses_the_whole_deletion_phase() {
     // At the cap, the deletions go ahead.
     let (code, out, err) = sync(&["--max-delete", "3"]);
     assert_eq!(code, 0, "{out}{err}");
-    let deleted = actions(&out).iter().filter(|(_, x)| x == "deleted").count();
+    let deleted = statuses(&out)
+        .iter()
+        .filter(|(_, x)| x == "deleted")
+        .count();
     assert_eq!(deleted, 3, "{out}");
 }
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the Windows build and its tests need, through apt-get
-# (Debian 12 "bookworm" and later; the same approach as scripts/ensure-deps.sh):
+# (Debian 12 "bookworm" and later; installed by scripts/apt-install.sh, as for
+# scripts/ensure-deps.sh):
 #
 #   rustc-web, cargo-web  Debian's newer Rust toolchain (security updates);
 #                         used as /usr/bin/rustc-web and /usr/bin/cargo-web,
@@ -25,21 +26,5 @@ if [ "${#missing[@]}" -eq 0 ]; then
     exit 0
 fi
 
-echo "windows/ensure-deps: installing ${missing[*]}"
-if ! command -v apt-get >/dev/null 2>&1; then
-    echo "windows/ensure-deps: apt-get not found; install these yourself: ${missing[*]}" >&2
-    exit 1
-fi
-SUDO=()
-if [ "$(id -u)" -ne 0 ]; then
-    if command -v sudo >/dev/null 2>&1; then
-        SUDO=(sudo)
-    else
-        echo "windows/ensure-deps: not root and no sudo; install these yourself: ${missing[*]}" >&2
-        exit 1
-    fi
-fi
-export DEBIAN_FRONTEND=noninteractive
-"${SUDO[@]}" apt-get update -qq
-"${SUDO[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
-echo "windows/ensure-deps: done"
+source "$(dirname "${BASH_SOURCE[0]}")/../apt-install.sh"
+apt_install windows/ensure-deps "${missing[@]}"

@@ -1,4 +1,4 @@
-//! Many files in one call (issue 9, upload side): a local folder
+//! Many files in one call, upload side: a local folder
 //! (`upload_dir`) or a list of jobs (`upload_batch`), under ONE scheduler.
 //!
 //! - Files are fed lazily (the folder walk advances `WALK_STEP` entries at
@@ -27,8 +27,10 @@ pub use options::{BatchOptions, DEFAULT_BATCH_CONCURRENCY, PART_BUFFER_BUDGET};
 
 use crate::client::Client;
 use crate::error::{Error, Result};
+use crate::file_identity::FileIdentity;
 use crate::policy::Policy;
-use crate::transfer::checkpoint::{FileIdentity, Loaded};
+use crate::report::{Counts, FileReport, FileStatus};
+use crate::transfer::checkpoint::Loaded;
 use crate::transfer::engine::{self, Call, Event, FileInput, Input, Shared};
 use crate::transfer::progress::{Progress, Reporter};
 use crate::transfer::source::{md5_hex, Producer};
@@ -160,76 +162,52 @@ struct Ctx<'a> {
     fed_all: AtomicBool,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Status {
-    Uploaded,
-    Skipped,
-    Failed,
-    WouldUpload,
-}
-
-impl Status {
-    fn name(self) -> &'static str {
-        match self {
-            Status::Uploaded => "uploaded",
-            Status::Skipped => "skipped",
-            Status::Failed => "failed",
-            Status::WouldUpload => "would_upload",
-        }
-    }
-}
-
 /// One file's end.
 struct Done {
-    status: Status,
+    report: FileReport,
     bytes: u64,
     attempts: u64,
     retries: u64,
     key: (usize, String),
-    result: Map<String, Value>,
 }
 
 impl Done {
     fn new(item: &Item) -> Done {
-        let mut result = Map::new();
-        result.insert("path".into(), item.shown.clone().into());
+        let mut report = FileReport::new(item.shown.clone(), FileStatus::Failed);
         if let Some(i) = item.index {
-            result.insert("index".into(), i.into());
+            report.insert("index", i);
         }
         let dir = crate::manage::normalize_dir(item.target.dir.as_deref().unwrap_or("/"));
-        result.insert("dir".into(), dir.into());
+        report.insert("dir", dir);
         if let Some(n) = &item.target.name {
-            result.insert("name".into(), n.clone().into());
+            report.insert("name", n.clone());
         }
         Done {
-            status: Status::Failed,
+            report,
             bytes: 0,
             attempts: 0,
             retries: 0,
             key: (item.index.unwrap_or(0), item.shown.clone()),
-            result,
         }
     }
 
-    fn set(mut self, status: Status) -> Done {
-        self.status = status;
-        self.result.insert("status".into(), status.name().into());
-        if status != Status::Failed {
-            self.result.insert("code".into(), 200.into());
-        }
+    fn status(&self) -> FileStatus {
+        self.report.status()
+    }
+
+    fn set(mut self, status: FileStatus) -> Done {
+        self.report.set_status(status);
         self
     }
 
     fn failed(mut self, e: &Error) -> Done {
-        if let Value::Object(m) = crate::result::error(e) {
-            self.result.extend(m);
-        }
-        self.set(Status::Failed)
+        self.report.fail(e.clone());
+        self
     }
 
     fn skipped(mut self, reason: &str) -> Done {
-        self.result.insert("reason".into(), reason.into());
-        self.set(Status::Skipped)
+        self.report.insert("reason", reason);
+        self.set(FileStatus::Skipped)
     }
 }
 
@@ -240,7 +218,7 @@ enum Opened {
         file: Arc<File>,
         size: u64,
         /// What `fstat` said at open, to tell whether the file changed.
-        opened: crate::file_identity::FileIdentity,
+        opened: FileIdentity,
     },
     Memory(Bytes),
 }
@@ -261,7 +239,7 @@ fn open(what: What) -> Result<Opened> {
             Ok(Opened::File {
                 path,
                 file: Arc::new(file),
-                size: opened.len,
+                size: opened.size,
                 opened,
             })
         }
@@ -361,9 +339,9 @@ async fn send(
             return Ok(done.skipped(skip.reason()));
         }
     }
-    done.result.insert("size".into(), size.into());
+    done.report.insert("size", size);
     if ctx.opts.dry_run {
-        return Ok(done.set(Status::WouldUpload));
+        return Ok(done.set(FileStatus::WouldUpload));
     }
     let topts = call.opts;
     let part_size = plan::part_size(Some(size), topts).map_err(|e| done_copy(&done).failed(&e))?;
@@ -378,20 +356,12 @@ async fn send(
     let whole = md5;
     let outcome = match &src {
         Opened::File {
-            path,
-            file,
-            size,
-            opened,
+            path, file, opened, ..
         } => {
             let input = Input::File(Box::new(FileInput {
                 path,
                 file: file.clone(),
-                opened: opened.clone(),
-                identity: FileIdentity {
-                    path: path.to_string_lossy().into_owned(),
-                    size: *size,
-                    mtime_ns: 0,
-                },
+                identity: opened.clone(),
                 checkpoint: None,
                 loaded: Loaded::Missing,
             }));
@@ -406,29 +376,29 @@ async fn send(
         Ok(answer) => {
             for k in ["url", "e_tag", "file_size", "mime_type", "request_id"] {
                 if let Some(v) = answer.get(k) {
-                    done.result.insert(k.into(), v.clone());
+                    done.report.insert(k, v.clone());
                 }
             }
             if let Some(m) = stats.md5 {
-                done.result.insert("md5".into(), m.into());
+                done.report.insert("md5", m);
             }
             if stats.multipart {
-                done.result.insert("multipart".into(), true.into());
-                done.result.insert("parts".into(), stats.parts.into());
+                done.report.insert("multipart", true);
+                done.report.insert("parts", stats.parts);
             }
             if done.retries > 0 {
-                done.result.insert("attempts".into(), done.attempts.into());
-                done.result.insert("retries".into(), done.retries.into());
+                done.report.insert("attempts", done.attempts);
+                done.report.insert("retries", done.retries);
             }
             done.bytes = size;
-            Ok(done.set(Status::Uploaded))
+            Ok(done.set(FileStatus::Uploaded))
         }
         Err(e) => {
-            done.result.insert("attempts".into(), done.attempts.into());
+            done.report.insert("attempts", done.attempts);
             // Which multipart upload it was, to check it on the server.
             if let (Some(id), Some(up)) = (stats.id, stats.upload_id) {
-                done.result.insert("id".into(), id.into());
-                done.result.insert("upload_id".into(), up.into());
+                done.report.insert("id", id);
+                done.report.insert("upload_id", up);
             }
             Err(done.failed(&e))
         }
@@ -438,21 +408,17 @@ async fn send(
 /// A fresh `Done` with the same identity (path, index, dir, name).
 fn done_copy(d: &Done) -> Done {
     Done {
-        status: d.status,
+        report: d.report.clone(),
         bytes: 0,
         attempts: 0,
         retries: 0,
         key: d.key.clone(),
-        result: d.result.clone(),
     }
 }
 
 #[derive(Default)]
 struct Tally {
-    uploaded: u64,
-    skipped: u64,
-    failed: u64,
-    would_upload: u64,
+    counts: Counts,
     bytes: u64,
     attempts: u64,
     retries: u64,
@@ -463,22 +429,14 @@ struct Tally {
 
 impl Tally {
     fn add(&mut self, d: Done) {
-        match d.status {
-            Status::Uploaded => self.uploaded += 1,
-            Status::Skipped => self.skipped += 1,
-            Status::WouldUpload => self.would_upload += 1,
-            Status::Failed => {
-                self.failed += 1;
-                if self.first_failure.is_none() {
-                    let msg = d.result.get("message").and_then(Value::as_str);
-                    self.first_failure = Some((d.key.1.clone(), msg.unwrap_or("").to_string()));
-                }
-            }
+        self.counts.add(d.status());
+        if let (None, Some(e)) = (&self.first_failure, d.report.error()) {
+            self.first_failure = Some((d.key.1.clone(), e.message().to_string()));
         }
         self.bytes += d.bytes;
         self.attempts += d.attempts;
         self.retries += d.retries;
-        let text = Value::Object(d.result).to_string();
+        let text = Value::Object(d.report.into_json()).to_string();
         self.results.push((d.key, text));
     }
 }
@@ -514,7 +472,7 @@ async fn schedule(
                 }
             },
             Some(done) = running.next(), if !running.is_empty() => {
-                if done.status == Status::Failed && ctx.opts.fail_fast {
+                if done.status() == FileStatus::Failed && ctx.opts.fail_fast {
                     ctx.call.cancel.cancel();
                 }
                 tally.add(done);
@@ -541,22 +499,23 @@ async fn schedule(
     tally
 }
 
-/// The call's answer.
 /// The call's answer as JSON text: the counts, then `results` last.
 fn answer(mut t: Tally, user_cancelled: bool, stopped: bool, dry_run: bool) -> String {
     t.results.sort_by(|a, b| a.0.cmp(&b.0));
     let total = t.results.len();
     let mut m = Map::new();
-    let ok = t.failed == 0 && !user_cancelled && !stopped;
+    let c = t.counts;
+    let failed = c.get(FileStatus::Failed);
+    let ok = failed == 0 && !user_cancelled && !stopped;
     if ok {
         m.insert("code".into(), 200.into());
+        let skipped = c.get(FileStatus::Skipped);
         let what = if dry_run {
-            format!(
-                "dry run: {} to upload, {} to skip",
-                t.would_upload, t.skipped
-            )
+            let would = c.get(FileStatus::WouldUpload);
+            format!("dry run: {would} to upload, {skipped} to skip")
         } else {
-            format!("{} uploaded, {} skipped", t.uploaded, t.skipped)
+            let uploaded = c.get(FileStatus::Uploaded);
+            format!("{uploaded} uploaded, {skipped} skipped")
         };
         m.insert("message".into(), what.into());
     } else {
@@ -569,10 +528,7 @@ fn answer(mut t: Tally, user_cancelled: bool, stopped: bool, dry_run: bool) -> S
                     .to_string(),
             )
         } else {
-            (
-                "FilesFailed",
-                format!("{} of {total} files failed", t.failed),
-            )
+            ("FilesFailed", format!("{failed} of {total} files failed"))
         };
         if let Some((path, msg)) = &t.first_failure {
             message.push_str(&format!("; first: {path}: {msg}"));
@@ -585,12 +541,11 @@ fn answer(mut t: Tally, user_cancelled: bool, stopped: bool, dry_run: bool) -> S
     }
     m.insert("request_id".into(), "".into());
     m.insert("files".into(), total.into());
-    m.insert("uploaded".into(), t.uploaded.into());
-    m.insert("skipped".into(), t.skipped.into());
-    m.insert("failed".into(), t.failed.into());
+    use FileStatus::{Failed, Skipped, Uploaded, WouldUpload};
+    c.write(&[Uploaded, Skipped, Failed], &mut m);
     if dry_run {
         m.insert("dry_run".into(), true.into());
-        m.insert("would_upload".into(), t.would_upload.into());
+        c.write(&[WouldUpload], &mut m);
     }
     m.insert("bytes".into(), t.bytes.into());
     m.insert("attempts".into(), t.attempts.into());
@@ -664,7 +619,7 @@ fn run_call(
         )
         .await;
         let cancelled = internal.is_cancelled();
-        let ok = tally.failed == 0 && !cancelled;
+        let ok = tally.counts.get(FileStatus::Failed) == 0 && !cancelled;
         if ok && !opts.dry_run {
             reporter.finish(
                 progress_state

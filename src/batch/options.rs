@@ -64,19 +64,8 @@ impl BatchOptions {
     /// Parses and checks the options JSON; `None` or empty text gives the
     /// defaults.
     pub fn from_json(text: Option<&str>) -> Result<BatchOptions> {
-        let bad = |e: String| Error::invalid(format!("`options_json` is not usable: {e}"));
-        let mut map = match text.map(str::trim) {
-            None | Some("") | Some("null") => Map::new(),
-            Some(t) => match serde_json::from_str::<Value>(t).map_err(|e| bad(e.to_string()))? {
-                Value::Object(m) => m,
-                other => {
-                    return Err(bad(format!(
-                        "expected an object such as {{\"concurrency\":16,\"skip\":\"md5\"}}, \
-                         not {other}"
-                    )))
-                }
-            },
-        };
+        let mut map: Map<String, Value> =
+            crate::options_json::parse(text, r#"{"concurrency":16,"skip":"md5"}"#)?;
         if map.contains_key("checkpoint_path") {
             return Err(Error::invalid(
                 "option `checkpoint_path` is for one-file uploads; a folder or batch upload \
@@ -90,7 +79,7 @@ impl BatchOptions {
             }
         }
         let extra: Extra =
-            serde_json::from_value(Value::Object(extra)).map_err(|e| bad(e.to_string()))?;
+            serde_json::from_value(Value::Object(extra)).map_err(crate::options_json::unusable)?;
         map.entry("concurrency")
             .or_insert_with(|| DEFAULT_BATCH_CONCURRENCY.into());
         let transfer = TransferOptions::from_json(Some(&Value::Object(map).to_string()))?;

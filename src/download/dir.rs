@@ -6,12 +6,13 @@
 use super::file::{self, FileStats, Job, Shared};
 use super::options::{DownloadOptions, Skip};
 use super::plan::{self, Entry};
-use super::remote::RemoteFile;
 use crate::client::Client;
 use crate::error::{Error, Result};
 use crate::manage::normalize_dir;
+use crate::remote_file::RemoteFile;
+use crate::report::{Counts, FileReport, FileStatus};
 use crate::tree::Filters;
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use tokio::sync::Semaphore;
@@ -20,18 +21,10 @@ use tokio_util::sync::CancellationToken;
 /// What happened to one file.
 struct FileResult {
     rel: String,
-    outcome: std::result::Result<Action, Error>,
+    outcome: std::result::Result<FileStatus, Error>,
     size: u64,
     md5: String,
     stats: Option<FileStats>,
-}
-
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Action {
-    Downloaded,
-    Skipped,
-    /// `dry_run`: would be downloaded.
-    Planned,
 }
 
 /// Runs the folder download; `cancel` covers the user's cancel and
@@ -227,7 +220,7 @@ async fn one_file(
 ) -> FileResult {
     let mut result = FileResult {
         rel: entry.rel.clone(),
-        outcome: Ok(Action::Planned),
+        outcome: Ok(FileStatus::WouldDownload),
         size: 0,
         md5: String::new(),
         stats: None,
@@ -257,10 +250,10 @@ async fn one_file(
         .await?
         {
             shared.progress.add(remote.size);
-            return Ok(Action::Skipped);
+            return Ok(FileStatus::Skipped);
         }
         if shared.opts.dry_run {
-            return Ok(Action::Planned);
+            return Ok(FileStatus::WouldDownload);
         }
         let job = Job {
             source: format!(
@@ -273,7 +266,7 @@ async fn one_file(
         let mut stats = FileStats::default();
         let r = file::download(shared, &job, cancel, &mut stats).await;
         result.stats = Some(stats);
-        r.map(|()| Action::Downloaded)
+        r.map(|()| FileStatus::Downloaded)
     }
     .await;
     result
@@ -328,66 +321,58 @@ async fn skip(
 
 fn summary(mut results: Vec<FileResult>, opts: &DownloadOptions, cancelled: bool) -> Value {
     results.sort_by(|a, b| a.rel.cmp(&b.rel));
-    let (mut downloaded, mut skipped, mut failed, mut bytes) = (0u64, 0u64, 0u64, 0u64);
+    let mut counts = Counts::default();
+    let mut bytes = 0u64;
     let mut first_failure: Option<(String, Error)> = None;
     let items: Vec<Value> = results
         .into_iter()
         .map(|r| {
-            let mut m = Map::new();
-            m.insert("path".into(), r.rel.clone().into());
-            match &r.outcome {
-                Ok(action) => {
-                    m.insert("code".into(), 200.into());
-                    m.insert("size".into(), r.size.into());
-                    m.insert("md5".into(), r.md5.clone().into());
-                    let word = match action {
-                        Action::Downloaded => {
-                            downloaded += 1;
-                            bytes += r.size;
-                            "downloaded"
-                        }
-                        Action::Skipped => {
-                            skipped += 1;
-                            "skipped"
-                        }
-                        Action::Planned => {
-                            downloaded += 1;
-                            "would_download"
-                        }
-                    };
-                    m.insert("action".into(), word.into());
+            let mut report = FileReport::new(r.rel.clone(), FileStatus::Failed);
+            match r.outcome {
+                Ok(status) => {
+                    report.set_status(status);
+                    report.insert("size", r.size);
+                    report.insert("md5", r.md5);
+                    if status == FileStatus::Downloaded {
+                        bytes += r.size;
+                    }
                 }
                 Err(e) => {
-                    failed += 1;
-                    if let Value::Object(err) = crate::result::error(e) {
-                        m.extend(err);
-                    }
                     first_failure.get_or_insert_with(|| (r.rel.clone(), e.clone()));
+                    report.fail(e);
                 }
             }
+            counts.add(report.status());
+            let mut m = report.into_json();
             if let Some(s) = &r.stats {
                 s.add_to(&mut m);
             }
             Value::Object(m)
         })
         .collect();
+    let (done, failed) = (
+        counts.get(FileStatus::Downloaded),
+        counts.get(FileStatus::Failed),
+    );
     let mut doc = match (&first_failure, cancelled) {
         (_, true) => crate::result::error(&Error::Cancelled(format!(
-            "the download was cancelled: {downloaded} files downloaded, {failed} not"
+            "the download was cancelled: {done} files downloaded, {failed} not"
         ))),
         (None, false) => json!({"code": 200, "message": "OK", "request_id": ""}),
         (Some((rel, e)), false) => json!({
             "code": 0,
             "error": "SomeFilesFailed",
             "message": format!("{failed} of {} files failed; first: {rel}: {}",
-                downloaded + skipped + failed, e.message()),
+                counts.total(), e.message()),
             "request_id": "",
         }),
     };
     let m = doc.as_object_mut().expect("an object");
-    m.insert("downloaded".into(), downloaded.into());
-    m.insert("skipped".into(), skipped.into());
-    m.insert("failed".into(), failed.into());
+    use FileStatus::{Downloaded, Failed, Skipped, WouldDownload};
+    counts.write(&[Downloaded, Skipped, Failed], m);
+    if opts.dry_run {
+        counts.write(&[WouldDownload], m);
+    }
     m.insert("bytes".into(), bytes.into());
     m.insert("dry_run".into(), opts.dry_run.into());
     m.insert("skip".into(), opts.skip.as_str().into());

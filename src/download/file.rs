@@ -11,8 +11,8 @@
 use super::fetch::{self, Sink, Span, Target};
 use super::options::DownloadOptions;
 use super::partial::{self, Identity, Partial, Start};
-use super::remote::RemoteFile;
 use crate::error::{Error, Result};
+use crate::remote_file::RemoteFile;
 use crate::retry::Retrier;
 use crate::transfer::progress::Progress;
 use futures_util::stream::{FuturesUnordered, StreamExt};

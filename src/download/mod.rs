@@ -23,11 +23,10 @@ mod file;
 pub mod options;
 pub mod partial;
 pub mod plan;
-mod remote;
 pub mod stream;
 
+pub use crate::remote_file::RemoteFile;
 pub use options::{DownloadOptions, Skip};
-pub use remote::RemoteFile;
 pub use stream::{download_to, download_to_memory, ByteRange, Consumer, StreamOptions};
 
 use crate::client::Client;

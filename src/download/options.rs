@@ -6,7 +6,7 @@
 use crate::error::{Error, Result};
 use crate::multipart::MIN_PART_SIZE;
 use crate::retry::RetryLimits;
-use crate::transfer::options::{parse_object, MAX_PART_SIZE};
+use crate::transfer::options::MAX_PART_SIZE;
 /// Which local files a folder download leaves alone: the rule folder
 /// uploads use, the other way round.
 pub use crate::tree::Skip;
@@ -75,7 +75,7 @@ impl DownloadOptions {
     /// Parses and checks the options JSON; `None`, `""` or `null` give the
     /// defaults.
     pub fn from_json(text: Option<&str>) -> Result<DownloadOptions> {
-        let opts: DownloadOptions = parse_object(text, "download")?;
+        let opts: DownloadOptions = crate::options_json::parse(text, r#"{"concurrency":8}"#)?;
         opts.validate()?;
         Ok(opts)
     }

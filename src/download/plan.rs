@@ -8,10 +8,10 @@
 //! else locally: empty, `.`, `..`, or holding `/`, `\` or NUL; on Windows
 //! also what Windows reads as something else (`windows_problem`).
 
-use super::remote::RemoteFile;
 use crate::client::Client;
 use crate::error::{Error, Result};
 use crate::manage::{normalize_dir, Listing};
+use crate::remote_file::RemoteFile;
 use futures_util::stream::{FuturesUnordered, StreamExt};
 use serde_json::Value;
 use tokio::sync::Semaphore;

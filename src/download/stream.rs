@@ -15,12 +15,12 @@
 //! file replaced on the server.
 
 use super::fetch::{self, Dest, Sink, Span, Target};
-use super::remote::RemoteFile;
 use super::Call;
 use crate::client::Client;
 use crate::error::{Error, Result};
+use crate::remote_file::RemoteFile;
 use crate::retry::{Retrier, RetryLimits};
-use crate::transfer::options::parse_object;
+
 use crate::transfer::progress::Callback;
 use crate::transfer::CancelToken;
 use futures_util::stream::{self, StreamExt};
@@ -77,7 +77,7 @@ impl StreamOptions {
     /// Parses and checks the options JSON; `None`, `""` or `null` give the
     /// defaults.
     pub fn from_json(text: Option<&str>) -> Result<StreamOptions> {
-        let opts: StreamOptions = parse_object(text, "download")?;
+        let opts: StreamOptions = crate::options_json::parse(text, r#"{"max_bytes":1048576}"#)?;
         opts.validate()?;
         Ok(opts)
     }

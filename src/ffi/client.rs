@@ -4,7 +4,8 @@ use super::boundary::{self, constructor_call, optional_str, required_str, wantu_
 use crate::client::{Client, ClientConfig, ClientOptions};
 use std::ffi::{c_char, CString};
 
-/// Creates a client from the seed's constructor arguments.
+/// Creates a client from the constructor arguments of the service's Python
+/// SDK.
 ///
 /// - `ak`, `sk`: the access key and secret key (required, non-empty UTF-8).
 /// - `type`: `"TOP"` or `"CLOUD"` (case-insensitive); NULL means `"TOP"`.

@@ -120,10 +120,12 @@ network_call! {
     ///
     /// Answers one document: `code` 200 only when every file succeeded (else
     /// `code` 0 and `error` `"SomeFilesFailed"`, or `"Cancelled"`), counts
-    /// `downloaded`, `skipped`, `failed`, `bytes`, and `results`: one object
-    /// per file (sorted by `path`, relative to `local_dir`) with `code`,
-    /// `action` (`"downloaded"`, `"skipped"`, `"would_download"`), `size`,
-    /// `md5` and the download figures, or the error. A missing `remote_dir`,
+    /// `downloaded`, `skipped`, `failed` (and `would_download` in a dry
+    /// run), `bytes`, and `results`: one object per file (sorted by `path`,
+    /// relative to `local_dir`) with `code`, `status` (`"downloaded"`,
+    /// `"skipped"`, `"failed"`, `"would_download"`: the words of
+    /// docs/folders.md, "Per-file results"), `size`, `md5` and the download
+    /// figures, or the error. A missing `remote_dir`,
     /// a `local_dir` that is not a folder, or bad options answer a plain error.
     ///
     /// # Safety

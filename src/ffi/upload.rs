@@ -1,4 +1,5 @@
-//! The seed's upload calls: token, simple uploads, caller-driven multipart.
+//! The upload calls of the service's Python SDK: token, simple uploads,
+//! caller-driven multipart.
 
 use super::boundary::{
     byte_slice, client, hosted, json_call, optional_str, required_str, wantu_client,
@@ -54,7 +55,7 @@ network_call! {
     /// does not matter to memory). `dir` and `name` may be NULL when the policy
     /// names them (the policy wins anyway). `md5` (32 hex digits) is optional and
     /// checked by the server; `meta_json` and `var_json` are JSON objects or NULL.
-    /// Answers the seed's result JSON (`code` 200 on success).
+    /// Answers a result JSON document (`code` 200 on success).
     ///
     /// # Safety
     /// Every string argument is NULL or a NUL-terminated string readable for the
@@ -193,8 +194,9 @@ network_call! {
 
 network_call! {
     /// Assembles the upload from its parts. `parts` lists every part as the
-    /// seed does — URL-safe Base64 of `[{"e_tag":…,"part_number":…},…]` — or as a
-    /// plain JSON array (snake_case or camelCase keys). `md5` is the whole
+    /// service's Python SDK does — URL-safe Base64 of
+    /// `[{"e_tag":…,"part_number":…},…]` — or as a plain JSON array
+    /// (snake_case or camelCase keys). `md5` is the whole
     /// file's MD5, optional. Answers the file's result JSON.
     ///
     /// # Safety

@@ -68,19 +68,7 @@ fn bool_or_01<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<boo
 
 impl EncodeOptions {
     pub fn from_json(text: Option<&str>) -> Result<EncodeOptions> {
-        match text.map(str::trim) {
-            None | Some("") | Some("null") => Ok(EncodeOptions::default()),
-            Some(t) => {
-                let bad = |e: String| Error::invalid(format!("`options_json` is not usable: {e}"));
-                // An object only: serde would also fill a struct from an array.
-                match serde_json::from_str(t).map_err(|e| bad(e.to_string()))? {
-                    obj @ Value::Object(_) => {
-                        serde_json::from_value(obj).map_err(|e| bad(e.to_string()))
-                    }
-                    other => Err(bad(format!("expected a JSON object, not {other}"))),
-                }
-            }
-        }
+        crate::options_json::parse(text, r#"{"force":true}"#)
     }
 }
 

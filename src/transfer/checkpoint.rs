@@ -20,49 +20,16 @@
 //! and is treated as stale.
 
 use crate::error::{Error, Result};
+use crate::file_identity::FileIdentity;
 use crate::multipart::PartTag;
 use serde::{Deserialize, Serialize};
 use std::fs;
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 const VERSION: u32 = 2;
-
-/// What identifies the local file: if any of it changed, the parts already
-/// uploaded may not be this file's and the checkpoint is not used.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct FileIdentity {
-    pub path: String,
-    pub size: u64,
-    /// Modification time in nanoseconds since the Unix epoch.
-    pub mtime_ns: u64,
-}
-
-impl FileIdentity {
-    /// The identity of the file at `path`, from the metadata of its open
-    /// descriptor (`fstat`), so that it describes the file actually read.
-    pub fn of(path: &Path, meta: &fs::Metadata) -> Result<FileIdentity> {
-        let shown = path.display();
-        if meta.is_dir() {
-            return Err(Error::Io(format!(
-                "{shown} is a directory; give the path of a file"
-            )));
-        }
-        let mtime_ns = meta
-            .modified()
-            .ok()
-            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-            .map_or(0, |d| d.as_nanos() as u64);
-        let full = fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
-        Ok(FileIdentity {
-            path: full.to_string_lossy().into_owned(),
-            size: meta.len(),
-            mtime_ns,
-        })
-    }
-}
 
 /// Where the upload goes: resuming into another target would be wrong.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -141,7 +108,8 @@ impl Checkpoint {
 pub enum Loaded {
     Missing,
     Unusable,
-    Found(Checkpoint),
+    /// Boxed: a checkpoint is large beside the other variants.
+    Found(Box<Checkpoint>),
 }
 
 /// The checkpoint's place on disk.
@@ -286,7 +254,7 @@ impl CheckpointFile {
                 Err(_) => break,
             }
         }
-        Loaded::Found(cp)
+        Loaded::Found(Box::new(cp))
     }
 
     /// Atomic replace with the whole of `cp` (header and part lines): write
@@ -342,11 +310,12 @@ impl CheckpointFile {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::path::Path;
 
     fn sample(dir: &Path) -> (Checkpoint, FileIdentity, TargetIdentity) {
         let src = dir.join("src.bin");
         fs::write(&src, vec![7u8; 300_000]).unwrap();
-        let file = FileIdentity::of(&src, &fs::metadata(&src).unwrap()).unwrap();
+        let file = FileIdentity::of(&src, &fs::metadata(&src).unwrap()).canonical();
         let target = TargetIdentity {
             namespace: "ns".into(),
             dir: Some("/d".into()),
@@ -378,7 +347,7 @@ mod tests {
         let store = CheckpointFile::new(dir.path().join("cp.json"));
         store.probe().unwrap();
         store.save(&cp).unwrap();
-        assert_eq!(store.load(), Loaded::Found(cp.clone()));
+        assert_eq!(store.load(), Loaded::Found(Box::new(cp.clone())));
         assert!(cp.matches(&file, &target, 102_400, 3));
         let leftovers: Vec<_> = fs::read_dir(dir.path()).unwrap().collect();
         assert_eq!(leftovers.len(), 2, "no temporary file is left behind");

@@ -8,9 +8,7 @@
 //! (`concurrency`) and part buffers in memory. A one-file call has one
 //! upload; a folder or batch call runs many at once under the same bounds.
 
-use super::checkpoint::{
-    Checkpoint, CheckpointFile, FileIdentity, Journal, Loaded, TargetIdentity,
-};
+use super::checkpoint::{Checkpoint, CheckpointFile, Journal, Loaded, TargetIdentity};
 use super::options::TransferOptions;
 use super::ordered::InOrder;
 use super::plan::Plan;
@@ -18,7 +16,7 @@ use super::progress::{PartMeter, Progress};
 use super::source::{hash_file, md5_hex, read_at, BufferPool, StreamMsg};
 use crate::client::Client;
 use crate::error::{Error, Result};
-use crate::file_identity::file_changed;
+use crate::file_identity::{file_changed, FileIdentity};
 use crate::multipart::PartTag;
 use crate::policy::Policy;
 use crate::retry::{annotate, Retrier};
@@ -163,8 +161,7 @@ pub struct FileInput<'a> {
     pub file: Arc<File>,
     /// `fstat` of `file` when it was opened: a multipart upload compares
     /// it again after every part read and before blockComplete, and ends
-    /// with `FileChanged` on any difference.
-    pub opened: crate::file_identity::FileIdentity,
+    /// with `FileChanged` on any difference; a checkpoint must name it.
     pub identity: FileIdentity,
     pub checkpoint: Option<Arc<CheckpointFile>>,
     pub loaded: Loaded,
@@ -541,7 +538,7 @@ impl Known<'_> {
         match self {
             Known::File(f) => {
                 let (file, path) = (f.file.clone(), f.path.to_path_buf());
-                let opened = f.opened.clone();
+                let opened = f.identity.clone();
                 blocking(move || {
                     // A read that falls short, or a file whose size or
                     // times moved, is a file that changed under us.
@@ -622,7 +619,7 @@ async fn sized(sh: &Shared<'_>, src: Known<'_>, size: u64, known: Option<String>
     if let Some(f) = file.filter(|f| f.checkpoint.is_some()) {
         let usable = match &f.loaded {
             Loaded::Found(cp) if cp.matches(&f.identity, &target, plan.part_size, plan.count) => {
-                Some(cp.clone())
+                Some(cp.as_ref().clone())
             }
             _ => None,
         };
@@ -835,7 +832,7 @@ async fn multipart(
     if let Some(f) = file {
         // Every part was read through the one descriptor opened at the
         // start; a file that changed meanwhile is never completed.
-        f.opened.check(&f.file, f.path)?;
+        f.identity.check(&f.file, f.path)?;
     }
     match complete(sh, &id, &up, &parts, md5).await {
         // The whole file's MD5 (of the bytes read now) differs from the

@@ -27,9 +27,10 @@ pub use source::Source;
 
 use crate::client::Client;
 use crate::error::{Error, Result};
+use crate::file_identity::FileIdentity;
 use crate::policy::Policy;
 use crate::upload::Target;
-use checkpoint::{CheckpointFile, FileIdentity};
+use checkpoint::CheckpointFile;
 pub(crate) use drive::drive;
 use engine::{Call, Event, FileInput, Input, Shared};
 use progress::{Progress, Reporter};
@@ -128,8 +129,8 @@ impl Outcome {
 struct OpenFile {
     path: PathBuf,
     file: Arc<std::fs::File>,
-    /// What `fstat` said at open: compared again before completion.
-    opened: crate::file_identity::FileIdentity,
+    /// What `fstat` said at open (under the canonical path, for the
+    /// checkpoint): compared again before completion.
     identity: FileIdentity,
     checkpoint: Option<Arc<CheckpointFile>>,
 }
@@ -218,7 +219,7 @@ pub fn upload(
     );
     let threshold = plan::threshold(opts, part_size, file.is_some());
     // A local file's mtime goes with it, for downloads and `skip: mtime`.
-    let modified = file.as_ref().and_then(|f| f.opened.modified());
+    let modified = file.as_ref().and_then(|f| f.identity.modified());
     let target = crate::mtime::recorded(target, modified);
     let shared = Shared::new(&call, &target, part_size, threshold);
     let sources = Sources {
@@ -265,7 +266,6 @@ async fn upload_one(
         (Some(f), _, _) => Input::File(Box::new(FileInput {
             path: &f.path,
             file: f.file.clone(),
-            opened: f.opened.clone(),
             identity: f.identity.clone(),
             loaded: f
                 .checkpoint
@@ -331,11 +331,15 @@ fn open_file(path: PathBuf, file: std::fs::File, opts: &TransferOptions) -> Resu
     let meta = file
         .metadata()
         .map_err(|e| Error::Io(format!("cannot read the size of {}: {e}", path.display())))?;
-    let identity = FileIdentity::of(&path, &meta)?;
+    if meta.is_dir() {
+        return Err(Error::Io(format!(
+            "{} is a directory; give the path of a file",
+            path.display()
+        )));
+    }
     Ok(OpenFile {
         file: Arc::new(file),
-        opened: crate::file_identity::FileIdentity::of(&meta),
-        identity,
+        identity: FileIdentity::of(&path, &meta).canonical(),
         checkpoint,
         path,
     })

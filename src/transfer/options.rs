@@ -74,7 +74,7 @@ impl TransferOptions {
     /// Parses and checks the options JSON; `None` or empty text gives the
     /// defaults.
     pub fn from_json(text: Option<&str>) -> Result<TransferOptions> {
-        let opts: TransferOptions = parse_object(text, "transfer")?;
+        let opts: TransferOptions = crate::options_json::parse(text, r#"{"concurrency":8}"#)?;
         opts.validate()?;
         Ok(opts)
     }
@@ -109,30 +109,6 @@ impl TransferOptions {
     pub fn retry_budget(&self) -> Duration {
         Duration::from_millis(self.retry_budget_ms)
     }
-}
-
-/// An options object from JSON text: `None`, `""` or `null` give the
-/// defaults; anything but an object is refused with an example. `what`
-/// names the options in the error (`"transfer"`, `"download"`). Unknown
-/// keys are refused by the type (`deny_unknown_fields`).
-pub(crate) fn parse_object<T: serde::de::DeserializeOwned + Default>(
-    text: Option<&str>,
-    what: &str,
-) -> Result<T> {
-    let t = match text.map(str::trim) {
-        None | Some("") | Some("null") => return Ok(T::default()),
-        Some(t) => t,
-    };
-    let bad =
-        |e: serde_json::Error| Error::invalid(format!("{what} options JSON is not usable: {e}"));
-    let value: serde_json::Value = serde_json::from_str(t).map_err(bad)?;
-    if !value.is_object() {
-        return Err(Error::invalid(format!(
-            "{what} options JSON is not usable: expected an object such as \
-             {{\"concurrency\":8}}, not {value}"
-        )));
-    }
-    serde_json::from_value(value).map_err(bad)
 }
 
 #[cfg(test)]

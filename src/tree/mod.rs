@@ -1,7 +1,7 @@
 //! Helpers shared by every many-files call, uploads and downloads alike:
 //!
 //! - `filter`: `include` / `exclude` glob lists over relative paths;
-//! - `remote`: one remote folder's files as a map (name → size, MD5), read
+//! - `remote`: one remote folder's files as a map (name → `RemoteFile`), read
 //!   with the listing call, pages in parallel;
 //! - `skip`: the `skip` option (`none`, `size`, `md5`) and its rule;
 //! - `local_md5` and `remote_dir`: the MD5 of a local file (off the async
@@ -11,8 +11,9 @@ pub mod filter;
 pub mod remote;
 pub mod skip;
 
+pub use crate::remote_file::RemoteFile;
 pub use filter::Filters;
-pub use remote::{Listings, RemoteFile};
+pub use remote::Listings;
 pub use skip::Skip;
 
 use crate::error::{Error, Result};

@@ -5,6 +5,7 @@
 use crate::client::Client;
 use crate::error::{Error, Result};
 use crate::manage::normalize_dir;
+use crate::remote_file::RemoteFile;
 use serde_json::Value;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -15,17 +16,6 @@ use tokio::sync::{OnceCell, Semaphore};
 pub const MAX_LISTED: usize = 200_000;
 const PAGE: i64 = 100;
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RemoteFile {
-    pub size: u64,
-    /// As the service stores it (hex; compare case-insensitively).
-    pub md5: String,
-    /// The modification time an upload recorded (`mtime::MTIME_KEY`), in
-    /// milliseconds: listings carry each file's meta, so the `mtime` rule
-    /// needs no request per file.
-    pub mtime_ms: Option<i64>,
-}
-
 /// Name → file, for the files directly in one folder.
 pub type Folder = HashMap<String, RemoteFile>;
 
@@ -33,23 +23,14 @@ fn parse_page(v: &Value, into: &mut Folder, dir: &str) -> Result<()> {
     let items = v["result"].as_array().ok_or_else(|| {
         Error::InvalidResponse(format!("listing {dir}: the answer has no `result` array"))
     })?;
+    // An entry without a usable name, size, MD5 or URL cannot be compared:
+    // it counts as absent, so the file is sent again.
     for item in items {
-        let name = item["name"].as_str();
-        let size = match &item["size"] {
-            Value::Number(n) => n.as_u64(),
-            Value::String(s) => s.parse().ok(),
-            _ => None,
+        let Some(name) = item["name"].as_str() else {
+            continue;
         };
-        let md5 = item["md5"].as_str();
-        if let (Some(name), Some(size), Some(md5)) = (name, size, md5) {
-            into.insert(
-                name.to_string(),
-                RemoteFile {
-                    size,
-                    md5: md5.to_string(),
-                    mtime_ms: crate::mtime::of_object(item),
-                },
-            );
+        if let Ok(file) = RemoteFile::from_object(item, name) {
+            into.insert(name.to_string(), file);
         }
     }
     if into.len() > MAX_LISTED {
@@ -130,5 +111,31 @@ impl Listings {
         })
         .await
         .clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn a_page_keeps_the_files_it_can_compare() {
+        let md5 = "900150983CD24FB0D6963F7D28E17F72";
+        let page = json!({"result": [
+            {"name": "a.txt", "url": "http://h/files/ns/a.txt", "size": "3", "md5": md5},
+            {"name": "no-md5", "url": "http://h/files/ns/no-md5", "size": 3},
+            {"url": "http://h/files/ns/nameless", "size": 3, "md5": md5},
+        ]});
+        let mut folder = Folder::new();
+        parse_page(&page, &mut folder, "/d").unwrap();
+        assert_eq!(folder.len(), 1, "{folder:?}");
+        let a = &folder["a.txt"];
+        assert_eq!(
+            (a.size, a.md5.as_str()),
+            (3, "900150983cd24fb0d6963f7d28e17f72")
+        );
+        let e = parse_page(&json!({}), &mut folder, "/d").unwrap_err();
+        assert!(e.message().contains("no `result` array"), "{e}");
     }
 }

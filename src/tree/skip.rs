@@ -2,7 +2,7 @@
 //! remote file with the same path is already the same (or, for
 //! downloads, the other way round).
 
-use super::remote::RemoteFile;
+use crate::remote_file::RemoteFile;
 use serde::Deserialize;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
@@ -96,6 +96,8 @@ mod tests {
     #[test]
     fn rules() {
         let o = RemoteFile {
+            name: "a".into(),
+            url: "http://h/files/ns/a".into(),
             size: 3,
             md5: "ABC".into(),
             mtime_ms: None,
@@ -117,6 +119,8 @@ mod tests {
     #[test]
     fn the_quick_check_reads_no_file_when_the_times_agree() {
         let timed = RemoteFile {
+            name: "a".into(),
+            url: "http://h/files/ns/a".into(),
             size: 3,
             md5: "abc".into(),
             mtime_ms: Some(1000),

@@ -72,6 +72,8 @@
  *   json_bool(doc, key)         1 / 0, or -1 when absent or not a boolean
  *   json_str_is(doc, key, s)    whether the string value equals s
  *   json_str_has(doc, key, s)   whether the string value contains s
+ *   json_count(doc, text)       how many times text occurs in doc (e.g. how many
+ *                               per-file results say "status":"skipped")
  *   expect_error(doc, code, error, msg_sub)  checks code, "error" and that
  *                               "message" contains msg_sub; FREES doc
  *   expect_success(doc)         checks "code" 200; FREES doc
@@ -825,6 +827,19 @@ static inline int json_str_has(const char *doc, const char *key, const char *nee
     int ok = v != NULL && strstr(v, needle) != NULL;
     free(v);
     return ok;
+}
+
+static inline long long json_count(const char *doc, const char *text)
+{
+    long long n = 0;
+    size_t len = strlen(text);
+    const char *at = doc;
+    if (len == 0) return 0;
+    while ((at = strstr(at, text)) != NULL) {
+        n++;
+        at += len;
+    }
+    return n;
 }
 
 /* A result must be an object with integer "code", string "message" and "request_id". */

@@ -89,6 +89,7 @@ static void test_tree_round_trip(void)
                                        NULL));
     CHECK_DOC(json_int(doc, "downloaded") == (long long)TREE_LEN, doc);
     CHECK_DOC(json_int(doc, "failed") == 0, doc);
+    CHECK_DOC(json_count(doc, "\"status\":\"downloaded\"") == (long long)TREE_LEN, doc);
     wantu_string_free(doc);
     for (i = 0; i < TREE_LEN; i++) {
         snprintf(path, sizeof path, "%s/%s%s%s", local, TREE[i].dir, TREE[i].dir[0] ? "/" : "",
@@ -101,6 +102,15 @@ static void test_tree_round_trip(void)
                                        NULL, NULL, NULL));
     CHECK_DOC(json_int(doc, "downloaded") == 0, doc);
     CHECK_DOC(json_int(doc, "skipped") == (long long)TREE_LEN, doc);
+    CHECK_DOC(json_count(doc, "\"status\":\"skipped\"") == (long long)TREE_LEN, doc);
+    wantu_string_free(doc);
+
+    /* A dry run names what it would fetch, and counts it apart. */
+    doc = expect_ok(wantu_download_dir(c, test_namespace(), root, local, "{\"dry_run\":true}",
+                                       NULL, NULL, NULL));
+    CHECK_DOC(json_int(doc, "downloaded") == 0, doc);
+    CHECK_DOC(json_int(doc, "would_download") == (long long)TREE_LEN, doc);
+    CHECK_DOC(json_count(doc, "\"status\":\"would_download\"") == (long long)TREE_LEN, doc);
     wantu_string_free(doc);
 
     /* One file in parallel ranges, with progress. */

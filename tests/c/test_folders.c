@@ -1,5 +1,5 @@
 /*
- * Folder and batch uploads through the C API (issue 9): a tree of awkward
+ * Folder and batch uploads through the C API: a tree of awkward
  * names byte-exact, skip "md5" re-runs, a FIFO in the folder, a batch of
  * files and bytes, cancel, and hostile arguments. Small sizes: valgrind.
  */
@@ -117,6 +117,7 @@ static void test_tree(void)
                                      on_progress, &p, NULL));
     CHECK_DOC(json_int(doc, "uploaded") == NFILES, doc);
     CHECK_DOC(json_int(doc, "failed") == 0, doc);
+    CHECK_DOC(json_count(doc, "\"status\":\"uploaded\"") == NFILES, doc);
     CHECK_DOC(json_int(doc, "bytes") == (long long)total, doc);
     CHECK_DOC(strstr(doc, "\"multipart\":true") != NULL, doc);
     CHECK(!p.backwards);
@@ -129,6 +130,7 @@ static void test_tree(void)
                                      NULL));
     CHECK_DOC(json_int(doc, "uploaded") == 0, doc);
     CHECK_DOC(json_int(doc, "skipped") == NFILES, doc);
+    CHECK_DOC(json_count(doc, "\"status\":\"skipped\"") == NFILES, doc);
     CHECK_DOC(json_int(doc, "attempts") == 0, doc);
     wantu_string_free(doc);
 

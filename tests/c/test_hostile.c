@@ -595,15 +595,15 @@ static void test_constructor(void)
     expect_no_client(wantu_client_new_with_options("ak", "sk", NULL, NULL, NULL, BAD_UTF8),
                      "InvalidArgument", "`options_json` is not valid UTF-8");
     expect_no_client(wantu_client_new_with_options("ak", "sk", NULL, NULL, NULL, "{"),
-                     "InvalidArgument", "options JSON is not usable");
+                     "InvalidArgument", "`options_json` is not usable");
     expect_no_client(wantu_client_new_with_options("ak", "sk", NULL, NULL, NULL, "[1]"),
-                     "InvalidArgument", "options JSON is not usable");
+                     "InvalidArgument", "`options_json` is not usable");
     expect_no_client(wantu_client_new_with_options("ak", "sk", NULL, NULL, NULL,
                                                    "{\"timeout\":5}"),
                      "InvalidArgument", "unknown field `timeout`");
     expect_no_client(wantu_client_new_with_options("ak", "sk", NULL, NULL, NULL,
                                                    "{\"connect_timeout_ms\":-1}"),
-                     "InvalidArgument", "options JSON is not usable");
+                     "InvalidArgument", "`options_json` is not usable");
     expect_no_client(wantu_client_new_with_options("ak", "sk", NULL, NULL, NULL,
                                                    "{\"ca_file\":\"/nonexistent/ca.pem\"}"),
                      "IoError", "cannot read CA file /nonexistent/ca.pem");

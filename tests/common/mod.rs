@@ -120,7 +120,7 @@ pub fn md5_hex(data: &[u8]) -> String {
     wantu::auth::md5_hex(data)
 }
 
-// ---- helpers for the FFI and wire-level tests (added by the issue-3 tests) ----
+// ---- helpers for the FFI and wire-level tests ----
 
 /// A C string for an FFI argument (panics on an interior NUL: test input).
 pub fn cs(s: &str) -> std::ffi::CString {

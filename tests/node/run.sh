@@ -35,7 +35,7 @@ npm init -y >/dev/null
 npm install --silent "${tarballs[0]}"
 
 echo "-- node --test (against $WANTU_TEST_ENDPOINT)"
-cp "$repo"/bindings/node/test/*.test.js "$work/app/"
+cp "$repo"/bindings/node/test/*.js "$work/app/"
 node --test --test-reporter=spec "$work/app/"*.test.js
 
 echo "-- node --test async.test.js again, answers taken by wantu_queue_wait (what stands in on Windows)"

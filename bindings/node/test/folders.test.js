@@ -8,49 +8,15 @@
 const assert = require('node:assert/strict');
 const crypto = require('node:crypto');
 const fs = require('node:fs');
-const http = require('node:http');
-const os = require('node:os');
 const path = require('node:path');
 const { after, before, describe, test } = require('node:test');
 
-const WANTU = require('libwantu');
-
-const ENDPOINT = process.env.WANTU_TEST_ENDPOINT;
-const NS = process.env.WANTU_TEST_NAMESPACE;
-const MiB = 1024 * 1024;
-const POLICY = { namespace: NS, expiration: -1 };
+const { NS, MiB, POLICY, start, stop, bytes, ok, download } = require('./common');
 
 let wantu;
 let tmp;
 
-function bytes(size, seed) {
-    const b = Buffer.alloc(size);
-    let x = seed * 2654435761;
-    for (let i = 0; i < size; i++) {
-        x = (x * 1103515245 + 12345) >>> 0;
-        b[i] = x >>> 24;
-    }
-    return b;
-}
-
 const md5 = (b) => crypto.createHash('md5').update(b).digest('hex');
-
-function download(dir, name) {
-    const url = `${ENDPOINT}/files/${NS}${dir === '/' ? '' : dir}/${encodeURIComponent(name)}`;
-    return new Promise((resolve, reject) => {
-        http.get(url, (r) => {
-            const chunks = [];
-            r.on('data', (c) => chunks.push(c));
-            r.on('end', () => (r.statusCode === 200 ? resolve(Buffer.concat(chunks)) : reject(new Error(`GET ${url}: ${r.statusCode}`))));
-        }).on('error', reject);
-    });
-}
-
-function ok(res) {
-    assert.equal(typeof res.data, 'string');
-    assert.equal(res.statusCode, 200, res.data);
-    return JSON.parse(res.data);
-}
 
 // Every regular file under `root`, as relative path -> bytes.
 function readTree(root) {
@@ -99,15 +65,13 @@ async function withTimer(call) {
 }
 
 before(() => {
-    assert.ok(ENDPOINT && NS, 'run under scripts/server.sh');
-    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'wantu-node-folders-'));
-    wantu = new WANTU(process.env.WANTU_TEST_AK, process.env.WANTU_TEST_SK, null, ENDPOINT, ENDPOINT);
+    ({ wantu, tmp } = start('wantu-node-folders-'));
 });
 
-after(() => {
-    wantu.close();
-    fs.rmSync(tmp, { recursive: true, force: true });
-});
+after(() => stop({ wantu, tmp }));
+
+/** The per-file `status` of a many-files answer, in result order. */
+const statuses = (data) => data.results.map((r) => r.status);
 
 describe('folders both ways', () => {
     test('uploadDir sends a tree, downloadDir brings it back byte for byte, skip md5 sends nothing again', async () => {
@@ -123,6 +87,7 @@ describe('folders both ways', () => {
         assert.equal(data.uploaded, count, res.data);
         assert.equal(data.failed, 0);
         assert.equal(data.results.length, count);
+        assert.deepEqual(statuses(data), Array(count).fill('uploaded'));
         assert.ok(ticks > 0, 'the event loop ran while the folder was sent');
         assert.deepEqual(seen[seen.length - 1], [total, total]);
         for (const [rel, content] of Object.entries(TREE)) {
@@ -140,6 +105,7 @@ describe('folders both ways', () => {
         const skipped = ok(again.r);
         assert.equal(skipped.uploaded, 0, again.r.data);
         assert.equal(skipped.skipped, count);
+        assert.deepEqual(statuses(skipped), Array(count).fill('skipped'));
         // One changed file: only it is sent.
         fs.writeFileSync(path.join(up, 'sub/with space.bin'), bytes(20000, 99));
         const one = ok(await wantu.uploadDir(POLICY, up, '/tree', { skip: 'md5' }));
@@ -147,15 +113,25 @@ describe('folders both ways', () => {
         assert.deepEqual(await download('/tree/sub', 'with space.bin'), bytes(20000, 99));
         TREE['sub/with space.bin'] = bytes(20000, 99);
 
+        // A dry run says what it would send, in the same words both ways.
+        const dry = ok(await wantu.uploadDir(POLICY, up, '/tree', { dryRun: true }));
+        assert.deepEqual([dry.uploaded, dry.wouldUpload], [0, count], JSON.stringify(dry));
+        assert.deepEqual(statuses(dry), Array(count).fill('would_upload'));
+
         const down = path.join(tmp, 'down');
+        const dryDown = ok(await wantu.downloadDir(NS, '/tree', down, { dryRun: true }));
+        assert.deepEqual([dryDown.downloaded, dryDown.wouldDownload], [0, count], JSON.stringify(dryDown));
+        assert.deepEqual(statuses(dryDown), Array(count).fill('would_download'));
         const back = await withTimer(() => wantu.downloadDir(NS, '/tree', down, { partSize: 1024 * 1024, concurrency: 8 }));
         const got = ok(back.res);
         assert.equal(got.downloaded, count, back.res.data);
+        assert.deepEqual(statuses(got), Array(count).fill('downloaded'));
         assert.ok(back.ticks > 0, 'the event loop ran while the folder came down');
         assert.deepEqual(readTree(down), TREE);
         const noop = ok(await wantu.downloadDir(NS, '/tree', down, { skip: 'md5' }));
         assert.equal(noop.downloaded, 0);
         assert.equal(noop.skipped, count);
+        assert.deepEqual(statuses(noop), Array(count).fill('skipped'));
     });
 
     test('batch: files and buffers with their own folder, name and meta', async () => {

@@ -11,31 +11,14 @@
 const assert = require('node:assert/strict');
 const crypto = require('node:crypto');
 const fs = require('node:fs');
-const http = require('node:http');
 const { spawn } = require('node:child_process');
-const os = require('node:os');
 const path = require('node:path');
 const { after, before, describe, test } = require('node:test');
 
-const WANTU = require('libwantu');
-
-const ENDPOINT = process.env.WANTU_TEST_ENDPOINT;
-const NS = process.env.WANTU_TEST_NAMESPACE;
-const MiB = 1024 * 1024;
-const POLICY = { namespace: NS, expiration: -1 };
+const { WANTU, ENDPOINT, NS, MiB, POLICY, start, stop, bytes, ok, download } = require('./common');
 
 let wantu;
 let tmp;
-
-function bytes(size, seed) {
-    const b = Buffer.alloc(size);
-    let x = seed * 2654435761;
-    for (let i = 0; i < size; i++) {
-        x = (x * 1103515245 + 12345) >>> 0;
-        b[i] = x >>> 24;
-    }
-    return b;
-}
 
 function writeFile(name, content) {
     const p = path.join(tmp, name);
@@ -48,24 +31,6 @@ const etag = (b) => crypto.createHash('md5').update(b).digest('hex').toUpperCase
 // Official-SDK style: a callback call as a promise of { err, res }.
 function viaCallback(method, ...args) {
     return new Promise((resolve) => wantu[method](...args, (err, res) => resolve({ err, res })));
-}
-
-function ok(res) {
-    assert.equal(typeof res.data, 'string');
-    const data = JSON.parse(res.data);
-    assert.equal(res.statusCode, 200, res.data);
-    return data;
-}
-
-function download(dir, name) {
-    const url = `${ENDPOINT}/files/${NS}${dir === '/' ? '' : dir}/${encodeURIComponent(name)}`;
-    return new Promise((resolve, reject) => {
-        http.get(url, (r) => {
-            const chunks = [];
-            r.on('data', (c) => chunks.push(c));
-            r.on('end', () => (r.statusCode === 200 ? resolve(Buffer.concat(chunks)) : reject(new Error(`GET ${url}: ${r.statusCode}`))));
-        }).on('error', reject);
-    });
 }
 
 // A separate node process running the same 5 ms timer with nothing else to
@@ -108,16 +73,11 @@ function idleTimerProcess() {
 }
 
 before(() => {
-    assert.ok(ENDPOINT && NS, 'run under scripts/server.sh');
     assert.equal(process.env.WANTU_LIB, undefined, 'WANTU_LIB must be unset: the package finds its own library');
-    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'wantu-node-'));
-    wantu = new WANTU(process.env.WANTU_TEST_AK, process.env.WANTU_TEST_SK, null, ENDPOINT, ENDPOINT);
+    ({ wantu, tmp } = start('wantu-node-'));
 });
 
-after(() => {
-    wantu.close();
-    fs.rmSync(tmp, { recursive: true, force: true });
-});
+after(() => stop({ wantu, tmp }));
 
 describe('package', () => {
     test('loads the library bundled in the installed package', () => {

@@ -1,6 +1,8 @@
-//! What a download needs to know about a stored file, taken from the
-//! manage API's file object (`file_get` or a listing item) and checked:
-//! the service's answer is input like any other.
+//! A stored file as the library knows it: its name, where to GET it, its
+//! size and MD5, taken from the manage API's file object (`file_get` or a
+//! listing item) and checked, since the service's answer is input like
+//! any other. Downloads fetch it; the `skip` rules of folder uploads
+//! compare against it.
 
 use crate::error::{Error, Result};
 use serde_json::Value;
