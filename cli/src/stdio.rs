@@ -73,7 +73,7 @@ pub fn cp_from_stdin(
             dst.as_folder().file("NAME")
         )));
     }
-    let policy = crate::copy::own_policy(&dst.namespace)?;
+    let policy = crate::options::own_policy(&dst.namespace)?;
     let target = Target {
         dir: Some(dst.dir.clone()),
         name: dst.name.clone(),
@@ -145,10 +145,10 @@ fn stream_options(args: &TransferArgs) -> Outcome<StreamOptions> {
         opts.concurrency = c;
     }
     if let Some(ps) = &args.part_size {
-        opts.part_size = Some(crate::copy::parse_size(ps)?);
+        opts.part_size = Some(crate::options::parse_size(ps)?);
     }
     opts.validate()
-        .map_err(|e| Fail::Usage(engines::flag_names(e.message())))?;
+        .map_err(|e| Fail::Usage(crate::options::flag_names(e.message())))?;
     Ok(opts)
 }
 

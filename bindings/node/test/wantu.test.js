@@ -190,6 +190,10 @@ describe('official methods with callbacks', () => {
         assert.equal(data.md5, etag(content).toLowerCase());
         assert.deepEqual(await download('/cb', 'cb-whole.bin'), content);
         const meta = ok((await viaCallback('getFile', NS, '/cb', 'cb-whole.bin')).res).meta;
+        // Besides the caller's meta, a file upload records the file's
+        // modification time under `wantu-mtime` (docs/folders.md).
+        assert.match(meta['wantu-mtime'], /^\d+$/);
+        delete meta['wantu-mtime'];
         assert.deepEqual(meta, { k: 'v' });
     });
 
