@@ -103,7 +103,12 @@ pub fn cp_from_stdin(
         Some(cancel),
     );
     let json = outcome.to_json();
-    let mut fields = details(&dst.to_string(), json["file_size"].as_u64().unwrap_or(0));
+    // The service answers the size as text ("700000"); a number is taken too.
+    let size = match &json["file_size"] {
+        serde_json::Value::String(s) => s.parse().ok(),
+        v => v.as_u64(),
+    };
+    let mut fields = details(&dst.to_string(), size.unwrap_or(0));
     for key in ["md5", "multipart", "parts"] {
         if let Some(v) = json.get(key) {
             fields[key] = v.clone();

@@ -20,16 +20,19 @@ fn summary(stdout: &str) -> Value {
     json_lines(stdout).pop().expect("a summary line")
 }
 
-/// A FIFO in the source is a walk error: the sync reports it, and
-/// `--delete` then deletes nothing, says so, and exits 1.
+/// A name the service cannot store (not UTF-8) is a walk error: the sync
+/// reports it, and `--delete` then deletes nothing, says so, and exits 1.
 #[cfg(unix)]
 #[test]
 fn a_walk_error_stops_every_deletion() {
+    use std::os::unix::ffi::OsStrExt;
     let env = Env::start();
     env.write("src/a.txt", b"a");
-    let fifo = env.local().join("src/pipe");
-    let made = std::process::Command::new("mkfifo").arg(&fifo).status();
-    assert!(made.unwrap().success(), "mkfifo");
+    let bad = env
+        .local()
+        .join("src")
+        .join(std::ffi::OsStr::from_bytes(b"bad\xffname"));
+    std::fs::write(&bad, b"x").unwrap();
     env.put("/d", "extra.txt", b"stays");
     env.put("/d/old", "x", b"stays too");
 
@@ -40,7 +43,7 @@ fn a_walk_error_stops_every_deletion() {
     assert_eq!(code, 1, "{out}{err}");
     let a = statuses(&out);
     assert!(
-        a.iter().any(|(p, x)| p.ends_with("pipe") && x == "failed"),
+        a.iter().any(|(p, x)| p.contains("bad") && x == "failed"),
         "{out}"
     );
     assert!(a.iter().all(|(_, x)| x != "deleted"), "{out}");
@@ -50,13 +53,37 @@ fn a_walk_error_stops_every_deletion() {
     // What could be sent was sent.
     assert_eq!(env.download("/d", "a.txt"), b"a");
 
-    // Without the FIFO the same sync deletes.
-    std::fs::remove_file(&fifo).unwrap();
+    // Without the bad name the same sync deletes.
+    std::fs::remove_file(&bad).unwrap();
     let (code, out, err) =
         run(env
             .wantu()
             .args(["--json", "sync", "--delete", "src", &remote("/d/")]));
     assert_eq!(code, 0, "{out}{err}");
+    assert!(env.stat("/d", "extra.txt").is_none(), "{out}");
+}
+
+/// A FIFO in the source is skipped with a note, not an error: it has no
+/// remote copy to protect, so `--delete` still deletes the extras.
+#[cfg(unix)]
+#[test]
+fn a_skipped_fifo_does_not_stop_deletions() {
+    let env = Env::start();
+    env.write("src/a.txt", b"a");
+    let fifo = env.local().join("src/pipe");
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+    assert!(made.unwrap().success(), "mkfifo");
+    env.put("/d", "extra.txt", b"goes");
+    let (code, out, err) =
+        run(env
+            .wantu()
+            .args(["--json", "sync", "--delete", "src", &remote("/d/")]));
+    assert_eq!(code, 0, "{out}{err}");
+    let a = statuses(&out);
+    assert!(
+        a.iter().any(|(p, x)| p.ends_with("pipe") && x == "skipped"),
+        "{out}"
+    );
     assert!(env.stat("/d", "extra.txt").is_none(), "{out}");
 }
 

@@ -119,8 +119,11 @@ fn cp_dash_uploads_stdin_and_needs_a_file_name() {
         .write_stdin(data.clone()));
     assert_eq!(code, 0, "{err}");
     let lines = json_lines(&out);
-    assert_eq!(lines[0]["action"], "uploaded", "{out}");
+    assert_eq!(lines[0]["status"], "uploaded", "{out}");
     assert_eq!(lines[0]["multipart"], true, "{out}");
+    // The size sent, in the line and in the summary's byte count.
+    assert_eq!(lines[0]["size"], 700_000, "{out}");
+    assert_eq!(lines[1]["bytes"], 700_000, "{out}");
     let stored = env.stat("/in", "piped.bin").expect("stored");
     assert_eq!(stored["md5"], wantu::auth::md5_hex(&data));
     assert!(env.download("/in", "piped.bin") == data);
