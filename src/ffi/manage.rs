@@ -35,10 +35,21 @@ unsafe fn file_args(
     dir: *const c_char,
     name: *const c_char,
 ) -> crate::Result<OwnedFile> {
+    file_args_named(ns, (dir, "dir"), (name, "name"))
+}
+
+/// `file_args` for a call whose folder and name arguments have other
+/// names (`input_dir`, `output_name`…): errors name the argument as the
+/// header spells it.
+unsafe fn file_args_named(
+    ns: *const c_char,
+    dir: (*const c_char, &str),
+    name: (*const c_char, &str),
+) -> crate::Result<OwnedFile> {
     Ok(OwnedFile {
         ns: required_str(ns, "ns")?.to_owned(),
-        dir: required_str(dir, "dir")?.to_owned(),
-        name: required_str(name, "name")?.to_owned(),
+        dir: required_str(dir.0, dir.1)?.to_owned(),
+        name: required_str(name.0, name.1)?.to_owned(),
     })
 }
 
@@ -412,8 +423,8 @@ network_call! {
     ) {
         let h = hosted(client)?;
         let c = h.client.clone();
-        let input = file_args(ns, input_dir, input_name)?;
-        let output = file_args(ns, output_dir, output_name)?;
+        let input = file_args_named(ns, (input_dir, "input_dir"), (input_name, "input_name"))?;
+        let output = file_args_named(ns, (output_dir, "output_dir"), (output_name, "output_name"))?;
         let template = required_str(encode_template, "encode_template")?.to_owned();
         let options = EncodeOptions::from_json(optional_str(options_json, "options_json")?)?;
         Ok(Job::task(&h, async move {
@@ -470,8 +481,8 @@ network_call! {
     ) {
         let h = hosted(client)?;
         let c = h.client.clone();
-        let input = file_args(ns, input_dir, input_name)?;
-        let output = file_args(ns, output_dir, output_name)?;
+        let input = file_args_named(ns, (input_dir, "input_dir"), (input_name, "input_name"))?;
+        let output = file_args_named(ns, (output_dir, "output_dir"), (output_name, "output_name"))?;
         let notify_url = optional_str(notify_url, "notify_url")?.map(str::to_owned);
         Ok(Job::task(&h, async move {
             c.snapshot(input.as_ref(), output.as_ref(), time_ms, notify_url.as_deref())
