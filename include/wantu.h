@@ -136,6 +136,12 @@
 #define WANTU_MIN_PART_SIZE 102400
 
 /**
+ * The most per-file results an answer holds: 100,000 × ~0.3 KiB ≈ 30 MiB
+ * at worst.
+ */
+#define WANTU_MAX_KEPT_RESULTS 100000
+
+/**
  * The most attempts per request an option may ask for.
  */
 #define MAX_ATTEMPTS_LIMIT 100

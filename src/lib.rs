@@ -19,6 +19,7 @@ pub mod rate;
 pub mod remote_file;
 pub mod report;
 pub mod result;
+pub mod results;
 pub mod retry;
 pub mod transfer;
 pub mod tree;

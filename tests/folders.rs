@@ -94,6 +94,7 @@ fn upload_dir(
         remote,
         o,
         Some(&mut cb),
+        None,
         cancel,
     )
     .expect("the call runs");
@@ -301,8 +302,9 @@ fn batch_of_300_survives_faults_and_fails_clearly_when_they_never_stop() {
     );
 
     env.server().set_faults(faults(0.2, 0.05));
-    let v =
-        parse(&batch::upload_batch(&env.client, &policy, jobs.clone(), &o, None, None).unwrap());
+    let v = parse(
+        &batch::upload_batch(&env.client, &policy, jobs.clone(), &o, None, None, None).unwrap(),
+    );
     env.server().set_faults(faults(0.0, 0.0));
     assert_eq!(
         v["code"],
@@ -334,7 +336,8 @@ fn batch_of_300_survives_faults_and_fails_clearly_when_they_never_stop() {
             j
         })
         .collect();
-    let v = parse(&batch::upload_batch(&env.client, &policy, renamed, &o, None, None).unwrap());
+    let v =
+        parse(&batch::upload_batch(&env.client, &policy, renamed, &o, None, None, None).unwrap());
     env.server().set_faults(faults(0.0, 0.0));
     assert_eq!(
         (v["code"].as_u64(), v["error"].as_str()),
@@ -399,6 +402,7 @@ fn cancel_mid_folder_is_prompt_and_leaves_no_multipart_upload() {
         "/c",
         &o,
         Some(&mut cb),
+        None,
         Some(&cancel),
     )
     .unwrap();
@@ -487,17 +491,20 @@ fn bad_input_is_named() {
     let policy = env.policy(json!({}));
     let o = BatchOptions::default();
     let missing = Path::new("/nonexistent/wantu-folder");
-    let e = batch::upload_dir(&env.client, &policy, missing, "/", &o, None, None).unwrap_err();
+    let e =
+        batch::upload_dir(&env.client, &policy, missing, "/", &o, None, None, None).unwrap_err();
     assert!(
         e.message().contains("`local_dir`") && e.message().contains("wantu-folder"),
         "{e}"
     );
     let file = tempfile::NamedTempFile::new().unwrap();
-    let e = batch::upload_dir(&env.client, &policy, file.path(), "/", &o, None, None).unwrap_err();
+    let e = batch::upload_dir(&env.client, &policy, file.path(), "/", &o, None, None, None)
+        .unwrap_err();
     assert!(e.message().contains("is not a folder"), "{e}");
     let named = env.policy(json!({"name": "x.jpg"}));
     let dir = tempfile::tempdir().unwrap();
-    let e = batch::upload_dir(&env.client, &named, dir.path(), "/", &o, None, None).unwrap_err();
+    let e =
+        batch::upload_dir(&env.client, &named, dir.path(), "/", &o, None, None, None).unwrap_err();
     assert!(e.message().contains("\"name\""), "{e}");
 
     // A job whose file is missing fails alone.
@@ -508,7 +515,7 @@ fn bad_input_is_named() {
         {"path": "/dev/null", "dir": "/j"},
     ]);
     let jobs = batch::parse_jobs(&jobs.to_string()).unwrap();
-    let v = parse(&batch::upload_batch(&env.client, &policy, jobs, &o, None, None).unwrap());
+    let v = parse(&batch::upload_batch(&env.client, &policy, jobs, &o, None, None, None).unwrap());
     assert_eq!(
         (v["uploaded"].as_u64(), v["failed"].as_u64()),
         (Some(1), Some(2)),
@@ -627,7 +634,7 @@ fn batch_records_file_modification_times() {
     let jobs = batch::parse_jobs(&jobs.to_string()).unwrap();
     let policy = env.policy(json!({}));
     let o = opts(json!({}));
-    let v = parse(&batch::upload_batch(&env.client, &policy, jobs, &o, None, None).unwrap());
+    let v = parse(&batch::upload_batch(&env.client, &policy, jobs, &o, None, None, None).unwrap());
     assert_eq!(v["uploaded"], 3, "{v}");
     let meta = |name: &str| {
         let f = env
@@ -644,4 +651,67 @@ fn batch_records_file_modification_times() {
         "{}",
         meta("m.txt")
     );
+}
+
+#[test]
+fn results_failed_keeps_only_failures_while_every_file_streams_out() {
+    let env = TestEnv::start();
+    let local = tempfile::tempdir().unwrap();
+    let mut jobs = Vec::new();
+    for i in 0..30 {
+        let p = local.path().join(format!("s{i}.bin"));
+        // Two sources are missing: those two files fail, the rest go.
+        if i % 15 != 7 {
+            std::fs::write(&p, test_bytes(100 + i, i as u64)).unwrap();
+        }
+        jobs.push(json!({"path": p, "dir": "/streamed", "name": format!("s{i}.bin")}));
+    }
+    let jobs = batch::parse_jobs(&Value::Array(jobs).to_string()).unwrap();
+    let lines_path = local.path().join("results.jsonl");
+    let o = opts(json!({"results": "failed", "results_file": lines_path}));
+    let policy = env.policy(json!({}));
+    let mut seen = Vec::new();
+    let mut on_file = |r: &serde_json::Map<String, Value>| {
+        seen.push((
+            r["path"].as_str().unwrap_or_default().to_string(),
+            r["status"].clone(),
+        ))
+    };
+    let v = parse(
+        &batch::upload_batch(
+            &env.client,
+            &policy,
+            jobs,
+            &o,
+            None,
+            Some(&mut on_file),
+            None,
+        )
+        .unwrap(),
+    );
+    assert_eq!(
+        (v["uploaded"].as_u64(), v["failed"].as_u64()),
+        (Some(28), Some(2)),
+        "{v}"
+    );
+    let kept = v["results"].as_array().expect("results");
+    assert_eq!(kept.len(), 2, "only the failures: {v}");
+    assert!(kept.iter().all(|r| r["status"] == "failed"), "{v}");
+    assert_eq!(v.get("failed_truncated"), None);
+    assert_eq!(seen.len(), 30, "every file reaches the function: {seen:?}");
+    assert_eq!(seen.iter().filter(|(_, s)| s == "uploaded").count(), 28);
+    let text = std::fs::read_to_string(&lines_path).unwrap();
+    let lines: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 30, "one JSON line per file: {text}");
+
+    // A results file that cannot be created refuses the call up front.
+    let o = opts(json!({"results_file": local.path().join("no/such/r.jsonl")}));
+    let jobs =
+        batch::parse_jobs(r#"[{"content_base64": "aGk=", "dir": "/streamed", "name": "x"}]"#)
+            .unwrap();
+    let e = batch::upload_batch(&env.client, &policy, jobs, &o, None, None, None).unwrap_err();
+    assert!(e.message().contains("results_file"), "{e}");
 }

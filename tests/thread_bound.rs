@@ -46,6 +46,7 @@ fn many_files_keep_the_threads_bounded() {
         &o,
         Some(&mut cb),
         None,
+        None,
     )
     .expect("the call runs");
     let v: Value = serde_json::from_str(&text).unwrap();

@@ -62,19 +62,43 @@ pub fn upload_folder(
     let opts = upload_options(args, skip, dry_run)?;
     let policy = own_policy(&to.namespace)?;
     let shown = local.display().to_string();
-    let answer = with_progress(report, &shown, cancel, |p| {
+    // Each file's line is printed as the file ends, not from the answer:
+    // the answer keeps only the failures, so a call over any number of
+    // files holds no per-file state here or in the library.
+    let opts = wantu::batch::BatchOptions {
+        results: wantu::results::ResultOptions {
+            keep: wantu::results::Keep::Failed,
+            ..opts.results
+        },
+        ..opts
+    };
+    let lines = std::cell::RefCell::new(FileLines::new(client, report, Way::Up, local, to));
+    let answer = {
+        let mut on_file = |r: &Map<String, Value>| lines.borrow_mut().line(r);
+        let mut on_progress = |done: u64, total: Option<u64>| {
+            lines.borrow().progress(done, total);
+            !cancel.is_triggered()
+        };
+        lines.borrow_mut().start(&shown);
         wantu::upload_dir(
             client,
             &policy,
             local,
             &to.dir,
             &opts,
-            Some(p),
+            Some(&mut on_progress),
+            Some(&mut on_file),
             Some(cancel),
         )
-    })
+    }
     .map_err(|e| explain(&e, client, Host::Upload))?;
-    report_results(client, report, &parse(&answer)?, Way::Up, local, to)
+    let doc = parse(&answer)?;
+    let lines = lines.into_inner();
+    if doc["results"].as_array().is_none() {
+        // Refused before any file: the whole call's error.
+        return Err(doc_error(&doc, client, Way::Up));
+    }
+    lines.finish()
 }
 
 /// A remote folder to `local` with the download engine
@@ -142,17 +166,70 @@ pub fn report_results(
         // Refused before any file: the whole call's error.
         return Err(doc_error(doc, client, way));
     };
-    let mut refused = None;
-    for r in results {
-        let rel = r["path"].as_str().unwrap_or_default();
-        let local = local_root.join(rel).display().to_string();
-        let remote = format!("{remote_root}{rel}");
-        let (from, to) = match way {
+    let mut lines = FileLines::new(client, report, way, local_root, remote_root);
+    for r in results.iter().filter_map(Value::as_object) {
+        lines.line(r);
+    }
+    lines.finish()
+}
+
+/// Turns a folder engine's per-file results into the tool's report
+/// lines, one at a time, as they come.
+pub struct FileLines<'a> {
+    client: &'a Client,
+    report: &'a mut Report,
+    way: Way,
+    local_root: &'a Path,
+    remote_root: &'a Remote,
+    /// The first file the keys were refused for.
+    refused: Option<Value>,
+}
+
+impl<'a> FileLines<'a> {
+    pub fn new(
+        client: &'a Client,
+        report: &'a mut Report,
+        way: Way,
+        local_root: &'a Path,
+        remote_root: &'a Remote,
+    ) -> FileLines<'a> {
+        FileLines {
+            client,
+            report,
+            way,
+            local_root,
+            remote_root,
+            refused: None,
+        }
+    }
+
+    /// Shows the bars, titled `what`.
+    fn start(&mut self, what: &str) {
+        self.report.start_progress(None, 0);
+        if let Some(b) = self.report.bars() {
+            b.set_message(what);
+        }
+    }
+
+    /// The engine's byte counts, to the bars.
+    fn progress(&self, done: u64, total: Option<u64>) {
+        if let Some(b) = self.report.bars() {
+            b.call_progress(done, total);
+        }
+    }
+
+    /// One file's result object, as one report line.
+    pub fn line(&mut self, r: &Map<String, Value>) {
+        let rel = r.get("path").and_then(Value::as_str).unwrap_or_default();
+        let local = self.local_root.join(rel).display().to_string();
+        let remote = format!("{}{rel}", self.remote_root);
+        let (from, to) = match self.way {
             Way::Up => (local, remote),
             Way::Down => (remote, local),
         };
-        let action = r[wantu::report::STATUS_KEY]
-            .as_str()
+        let action = r
+            .get(wantu::report::STATUS_KEY)
+            .and_then(Value::as_str)
             .and_then(Action::parse)
             .unwrap_or(Action::Failed);
         let mut fields = Map::new();
@@ -172,20 +249,26 @@ pub fn report_results(
             }
         }
         let error = (action == Action::Failed).then(|| {
-            if r["code"] == 401 {
-                refused.get_or_insert_with(|| r.clone());
-            }
+            let doc = Value::Object(r.clone());
             // With the hint that fits (an unreachable endpoint names the
             // flags and variables that set it).
-            doc_error(r, client, way).to_string()
+            let text = doc_error(&doc, self.client, self.way).to_string();
+            if r.get("code").and_then(Value::as_u64) == Some(401) {
+                self.refused.get_or_insert(doc);
+            }
+            text
         });
-        report.file(&from, action, error.as_deref(), Value::Object(fields));
+        self.report
+            .file(&from, action, error.as_deref(), Value::Object(fields));
     }
-    match refused {
-        // The keys failed every file alike: say so once, as a
-        // configuration error.
-        Some(r) => Err(doc_error(&r, client, way)),
-        None => Ok(()),
+
+    /// The keys failed every file alike: say so once, as a configuration
+    /// error.
+    pub fn finish(self) -> Outcome {
+        match self.refused {
+            Some(r) => Err(doc_error(&r, self.client, self.way)),
+            None => Ok(()),
+        }
     }
 }
 

@@ -29,7 +29,8 @@ use crate::client::Client;
 use crate::error::{Error, Result};
 use crate::file_identity::FileIdentity;
 use crate::policy::Policy;
-use crate::report::{Counts, FileReport, FileStatus};
+use crate::report::{FileReport, FileStatus};
+use crate::results::{OnFile, Results};
 use crate::transfer::checkpoint::Loaded;
 use crate::transfer::engine::{self, Call, Event, FileInput, Input, Shared};
 use crate::transfer::progress::{Progress, Reporter};
@@ -39,7 +40,7 @@ use crate::tree::{local_md5, remote_dir, Filters, Listings};
 use crate::upload::Target;
 use bytes::Bytes;
 use futures_util::stream::{FuturesUnordered, StreamExt};
-use serde_json::{Map, Value};
+use serde_json::Map;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -416,43 +417,45 @@ fn done_copy(d: &Done) -> Done {
     }
 }
 
-#[derive(Default)]
-struct Tally {
-    counts: Counts,
+/// The call's running totals; each file's result goes on to `results`.
+struct Tally<'a> {
+    results: Results<'a>,
     bytes: u64,
     attempts: u64,
     retries: u64,
-    first_failure: Option<(String, String)>,
-    /// Sort key and the file's result as JSON text.
-    results: Vec<((usize, String), String)>,
 }
 
-impl Tally {
+impl Tally<'_> {
     fn add(&mut self, d: Done) {
-        self.counts.add(d.status());
-        if let (None, Some(e)) = (&self.first_failure, d.report.error()) {
-            self.first_failure = Some((d.key.1.clone(), e.message().to_string()));
-        }
         self.bytes += d.bytes;
         self.attempts += d.attempts;
         self.retries += d.retries;
-        let text = Value::Object(d.report.into_json()).to_string();
-        self.results.push((d.key, text));
+        self.results.add(d.key, d.report);
+    }
+
+    fn failed(&self) -> u64 {
+        self.results.counts().get(FileStatus::Failed)
     }
 }
 
 /// Runs the files of `feed` to their end: at most `2 × concurrency` in
 /// progress; the feed stops when the call is cancelled (or a file failed
 /// with `fail_fast`).
-async fn schedule(
+async fn schedule<'a>(
     ctx: &Ctx<'_>,
     mut feed: Feed,
     mut count: Option<JoinHandle<u64>>,
     stop: &CancellationToken,
-) -> Tally {
+    results: Results<'a>,
+) -> Tally<'a> {
     let at_once = ctx.call.opts.concurrency as usize * 2;
     let mut running = FuturesUnordered::new();
-    let mut tally = Tally::default();
+    let mut tally = Tally {
+        results,
+        bytes: 0,
+        attempts: 0,
+        retries: 0,
+    };
     let mut fed_all = false;
     loop {
         let open = !fed_all && !ctx.call.cancel.is_cancelled() && running.len() < at_once;
@@ -501,12 +504,12 @@ async fn schedule(
 
 /// The call's answer as JSON text: the counts, then `results` last.
 fn answer(mut t: Tally, user_cancelled: bool, stopped: bool, dry_run: bool) -> String {
-    t.results.sort_by(|a, b| a.0.cmp(&b.0));
-    let total = t.results.len();
+    let file_error = t.results.finish_file().err();
+    let c = t.results.counts();
+    let total = c.total();
     let mut m = Map::new();
-    let c = t.counts;
     let failed = c.get(FileStatus::Failed);
-    let ok = failed == 0 && !user_cancelled && !stopped;
+    let ok = failed == 0 && !user_cancelled && !stopped && file_error.is_none();
     if ok {
         m.insert("code".into(), 200.into());
         let skipped = c.get(FileStatus::Skipped);
@@ -527,14 +530,22 @@ fn answer(mut t: Tally, user_cancelled: bool, stopped: bool, dry_run: bool) -> S
                  cancelled on the server"
                     .to_string(),
             )
+        } else if failed == 0 && file_error.is_some() {
+            ("IoError", String::new())
         } else {
             ("FilesFailed", format!("{failed} of {total} files failed"))
         };
-        if let Some((path, msg)) = &t.first_failure {
-            message.push_str(&format!("; first: {path}: {msg}"));
+        if let Some((path, e)) = t.results.first_failure() {
+            message.push_str(&format!("; first: {path}: {}", e.message()));
         }
         if stopped && !user_cancelled {
             message.push_str("; the other files were stopped (fail_fast)");
+        }
+        if let Some(e) = &file_error {
+            if !message.is_empty() {
+                message.push_str("; ");
+            }
+            message.push_str(e.message());
         }
         m.insert("error".into(), error.into());
         m.insert("message".into(), message.into());
@@ -550,19 +561,7 @@ fn answer(mut t: Tally, user_cancelled: bool, stopped: bool, dry_run: bool) -> S
     m.insert("bytes".into(), t.bytes.into());
     m.insert("attempts".into(), t.attempts.into());
     m.insert("retries".into(), t.retries.into());
-    let head = Value::Object(m).to_string();
-    let body: usize = t.results.iter().map(|(_, r)| r.len() + 1).sum();
-    let mut text = String::with_capacity(head.len() + body + 16);
-    text.push_str(&head[..head.len() - 1]);
-    text.push_str(",\"results\":[");
-    for (i, (_, r)) in t.results.into_iter().enumerate() {
-        if i > 0 {
-            text.push(',');
-        }
-        text.push_str(&r);
-    }
-    text.push_str("]}");
-    text
+    t.results.answer_text(m)
 }
 
 /// The shared frame of both calls: the `Call`, the calling thread's loop,
@@ -572,9 +571,11 @@ fn run_call(
     policy: &Policy,
     opts: &BatchOptions,
     progress: Option<Callback<'_>>,
+    on_file: Option<OnFile<'_>>,
     cancel: Option<&CancelToken>,
     start: impl FnOnce(CancellationToken) -> (Feed, Option<JoinHandle<u64>>),
 ) -> Result<String> {
+    let results = Results::new(&opts.results, on_file)?;
     let topts = &opts.transfer;
     let part_size = plan::part_size(None, topts)?;
     let (events, mut inbox) = mpsc::unbounded_channel();
@@ -609,7 +610,7 @@ fn run_call(
         let mut reporter = Reporter::new(progress);
         let mut no_reader: Option<Producer<'_>> = None;
         let tally = drive(
-            schedule(&ctx, feed, count, &stop),
+            schedule(&ctx, feed, count, &stop, results),
             &mut inbox,
             &progress_state,
             &mut reporter,
@@ -619,7 +620,7 @@ fn run_call(
         )
         .await;
         let cancelled = internal.is_cancelled();
-        let ok = tally.counts.get(FileStatus::Failed) == 0 && !cancelled;
+        let ok = tally.failed() == 0 && !cancelled;
         if ok && !opts.dry_run {
             reporter.finish(
                 progress_state
@@ -636,7 +637,9 @@ fn run_call(
 }
 
 /// Uploads every file under `local_dir` to `remote_dir` + its relative
-/// path. Answers the call's JSON document as text (`docs/folders.md`).
+/// path. Answers the call's JSON document as text (`docs/folders.md`);
+/// `on_file` is given each file's result as the file ends.
+#[allow(clippy::too_many_arguments)]
 pub fn upload_dir(
     client: &Client,
     policy: &Policy,
@@ -644,6 +647,7 @@ pub fn upload_dir(
     remote_dir_root: &str,
     opts: &BatchOptions,
     progress: Option<Callback<'_>>,
+    on_file: Option<OnFile<'_>>,
     cancel: Option<&CancelToken>,
 ) -> Result<String> {
     outside_runtime()?;
@@ -667,29 +671,37 @@ pub fn upload_dir(
     let root = local_dir.to_path_buf();
     let remote_root = remote_dir_root.to_string();
     let follow = opts.follow_symlinks;
-    run_call(client, policy, opts, progress, cancel, move |stop| {
-        let (walk_root, walk_filters) = (root.clone(), filters.clone());
-        let walker = walk::walk(walk_root, walk_filters, follow).map(move |found| {
-            let mut item = item_of(found, &remote_root);
-            if let What::File(p) = &item.what {
-                item.size_hint = std::fs::metadata(p).map_or(0, |m| m.len());
-            }
-            item
-        });
-        let count = tokio::task::spawn_blocking(move || {
-            let mut total = 0;
-            for found in walk::walk(root, filters, follow) {
-                if stop.is_cancelled() {
-                    break;
+    run_call(
+        client,
+        policy,
+        opts,
+        progress,
+        on_file,
+        cancel,
+        move |stop| {
+            let (walk_root, walk_filters) = (root.clone(), filters.clone());
+            let walker = walk::walk(walk_root, walk_filters, follow).map(move |found| {
+                let mut item = item_of(found, &remote_root);
+                if let What::File(p) = &item.what {
+                    item.size_hint = std::fs::metadata(p).map_or(0, |m| m.len());
                 }
-                if let Found::File { path, .. } = found {
-                    total += std::fs::metadata(path).map_or(0, |m| m.len());
+                item
+            });
+            let count = tokio::task::spawn_blocking(move || {
+                let mut total = 0;
+                for found in walk::walk(root, filters, follow) {
+                    if stop.is_cancelled() {
+                        break;
+                    }
+                    if let Found::File { path, .. } = found {
+                        total += std::fs::metadata(path).map_or(0, |m| m.len());
+                    }
                 }
-            }
-            total
-        });
-        (Feed::walk(Box::new(walker)), Some(count))
-    })
+                total
+            });
+            (Feed::walk(Box::new(walker)), Some(count))
+        },
+    )
 }
 
 fn item_of(found: Found, remote_root: &str) -> Item {
@@ -736,13 +748,15 @@ fn item_of(found: Found, remote_root: &str) -> Item {
 }
 
 /// Uploads the given jobs (files or bytes, each with its own target).
-/// Answers the call's JSON document as text (`docs/folders.md`).
+/// Answers the call's JSON document as text (`docs/folders.md`);
+/// `on_file` is given each file's result as the file ends.
 pub fn upload_batch(
     client: &Client,
     policy: &Policy,
     jobs: Vec<Job>,
     opts: &BatchOptions,
     progress: Option<Callback<'_>>,
+    on_file: Option<OnFile<'_>>,
     cancel: Option<&CancelToken>,
 ) -> Result<String> {
     outside_runtime()?;
@@ -767,7 +781,7 @@ pub fn upload_batch(
         })
         .collect();
     let total: u64 = items.iter().map(|i| i.size_hint).sum();
-    run_call(client, policy, opts, progress, cancel, move |_| {
+    run_call(client, policy, opts, progress, on_file, cancel, move |_| {
         let known = tokio::task::spawn_blocking(move || total);
         (Feed::Jobs(items.into_iter()), Some(known))
     })

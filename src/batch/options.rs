@@ -3,6 +3,7 @@
 //! Unknown keys are refused, as for the one-call upload.
 
 use crate::error::{Error, Result};
+use crate::results::ResultOptions;
 use crate::transfer::TransferOptions;
 use crate::tree::Skip;
 use serde::Deserialize;
@@ -32,6 +33,8 @@ pub struct BatchOptions {
     pub skip: Skip,
     pub dry_run: bool,
     pub fail_fast: bool,
+    /// `results` and `results_file` (`crate::results`).
+    pub results: ResultOptions,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -72,6 +75,7 @@ impl BatchOptions {
                  resumes by running it again with \"skip\":\"md5\"",
             ));
         }
+        let results = crate::results::take_options(&mut map)?;
         let mut extra = Map::new();
         for k in EXTRA_KEYS {
             if let Some(v) = map.remove(k) {
@@ -92,6 +96,7 @@ impl BatchOptions {
             skip: extra.skip,
             dry_run: extra.dry_run,
             fail_fast: extra.fail_fast,
+            results,
         })
     }
 

@@ -1,4 +1,5 @@
-//! The lazy walk of a local folder: one entry at a time, in name order,
+//! The lazy walk of a local folder: one entry at a time, a folder's files
+//! (in name order) before its subfolders,
 //! never the whole tree in memory. Runs on a blocking thread and feeds the
 //! scheduler through a bounded channel.
 
@@ -64,10 +65,18 @@ fn kind(_: &std::fs::FileType) -> &'static str {
 
 /// Everything under `root` that `filters` allow, lazily.
 pub fn walk(root: PathBuf, filters: Filters, follow: bool) -> impl Iterator<Item = Found> {
+    // Files before subfolders, each in name order: a folder's files come
+    // one after the other, so the remote listing they are compared with is
+    // needed once (`tree::remote::KEPT_LISTINGS`).
     let entries = walkdir::WalkDir::new(&root)
         .min_depth(1)
         .follow_links(follow)
-        .sort_by_file_name()
+        .sort_by(|a, b| {
+            let dir = |e: &walkdir::DirEntry| e.file_type().is_dir();
+            dir(a)
+                .cmp(&dir(b))
+                .then_with(|| a.file_name().cmp(b.file_name()))
+        })
         .into_iter();
     entries.filter_map(move |entry| {
         let entry = match entry {
@@ -170,9 +179,9 @@ mod tests {
             .collect();
         assert_eq!(found.len(), 4, "{found:?}");
         assert_eq!(found[0], "F a.txt [] a.txt");
-        assert_eq!(found[1], "F b/c/d e.jpg [b/c] d e.jpg");
-        assert_eq!(found[2], "S link");
-        assert_eq!(found[3], "S pipe", "{found:?}");
+        assert_eq!(found[1], "S link");
+        assert_eq!(found[2], "S pipe", "{found:?}");
+        assert_eq!(found[3], "F b/c/d e.jpg [b/c] d e.jpg");
         let followed = walk(r.to_path_buf(), filters, true)
             .filter(|f| matches!(f, Found::File { rel, .. } if rel == "link"))
             .count();

@@ -73,6 +73,7 @@ network_call! {
                     &remote_dir,
                     &options,
                     callback,
+                    None,
                     cancel.as_ref(),
                 )
             }))
@@ -113,7 +114,7 @@ network_call! {
         Ok(Job::thread(&host, move |ctx| {
             let cancel = ctx.cancel(cancel);
             text_answer(ctx.reporting(progress, user_data.get()).with(|callback| {
-                batch::upload_batch(&client, &policy, jobs, &options, callback, cancel.as_ref())
+                batch::upload_batch(&client, &policy, jobs, &options, callback, None, cancel.as_ref())
             }))
         }))
     }

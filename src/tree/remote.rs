@@ -80,11 +80,44 @@ pub async fn list_folder(
 /// One folder's listing, fetched once by whichever file asks first.
 type Slot = Arc<OnceCell<Result<Arc<Folder>>>>;
 
+/// Listings a call keeps at once. The folder walk gives a folder's files
+/// one after the other (files before subfolders), so a folder's listing is
+/// wanted while its files are in progress and seldom after: the oldest
+/// listings are dropped past this many, and a folder asked for again is
+/// listed again. What the call holds is then bounded by this number of
+/// folders, not by the size of the tree.
+const KEPT_LISTINGS: usize = 32;
+
 /// The listings of one call, fetched on first use, one fetch per folder
-/// however many files ask at once.
+/// however many files ask at once; at most `KEPT_LISTINGS` kept.
 #[derive(Default)]
 pub struct Listings {
-    folders: Mutex<HashMap<String, Slot>>,
+    folders: Mutex<Kept>,
+}
+
+#[derive(Default)]
+struct Kept {
+    by_dir: HashMap<String, Slot>,
+    /// Folders in the order they were first asked for, oldest first.
+    order: std::collections::VecDeque<String>,
+}
+
+impl Kept {
+    fn slot(&mut self, dir: &str) -> Slot {
+        if let Some(s) = self.by_dir.get(dir) {
+            return s.clone();
+        }
+        while self.order.len() >= KEPT_LISTINGS {
+            // Files still waiting on a dropped slot hold their own handle.
+            if let Some(old) = self.order.pop_front() {
+                self.by_dir.remove(&old);
+            }
+        }
+        let s = Slot::default();
+        self.by_dir.insert(dir.to_string(), s.clone());
+        self.order.push_back(dir.to_string());
+        s
+    }
 }
 
 impl Listings {
@@ -100,9 +133,7 @@ impl Listings {
             .folders
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .entry(dir.clone())
-            .or_default()
-            .clone();
+            .slot(&dir);
         cell.get_or_init(|| async {
             list_folder(client, ns, &dir, requests)
                 .await
@@ -118,6 +149,19 @@ impl Listings {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn old_listings_are_dropped_past_the_limit() {
+        let mut k = Kept::default();
+        let first = k.slot("/d0");
+        assert!(Arc::ptr_eq(&first, &k.slot("/d0")));
+        for i in 1..=KEPT_LISTINGS {
+            k.slot(&format!("/d{i}"));
+        }
+        assert_eq!(k.by_dir.len(), KEPT_LISTINGS);
+        assert!(!k.by_dir.contains_key("/d0"));
+        assert!(!Arc::ptr_eq(&first, &k.slot("/d0")));
+    }
 
     #[test]
     fn a_page_keeps_the_files_it_can_compare() {

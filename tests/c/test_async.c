@@ -567,18 +567,23 @@ static void test_fork(void)
     wantu_client *c = test_client();
     pid_t pid;
     int status = 0, i;
-    expect_success(wantu_dir_create(c, test_namespace(), "/async-fork")); /* runtime started */
+    char name[128], dir[160];
+    /* A folder of its own: the suite runs twice (plain and under the
+     * sanitizers) against one server. */
+    test_unique("async-fork", name, sizeof name);
+    snprintf(dir, sizeof dir, "/%s", name);
+    expect_success(wantu_dir_create(c, test_namespace(), dir)); /* runtime started */
     pid = fork();
     if (pid == 0) {
         /* The child: the parent's client answers an error at once, and a
          * new client works. */
-        char *doc = wantu_dir_exists(c, test_namespace(), "/async-fork");
+        char *doc = wantu_dir_exists(c, test_namespace(), dir);
         int ok = json_int(doc, "code") == 0 && json_str_has(doc, "message", "forked");
         wantu_client *mine;
         wantu_string_free(doc);
         wantu_client_free(c); /* let go of, never joined: no hang */
         mine = test_client();
-        doc = wantu_dir_exists(mine, test_namespace(), "/async-fork");
+        doc = wantu_dir_exists(mine, test_namespace(), dir);
         ok = ok && json_int(doc, "code") == 200;
         wantu_string_free(doc);
         wantu_client_free(mine);
