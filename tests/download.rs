@@ -197,8 +197,16 @@ fn a_triggered_token_stops_the_call_before_anything_is_fetched() {
         Some(&token),
     );
     assert_eq!(v["error"], "Cancelled", "{v}");
-    let v =
-        wantu::download::download_dir(&env.client, NS, "/t", out.path(), opts, None, Some(&token));
+    let v = wantu::download::download_dir(
+        &env.client,
+        NS,
+        "/t",
+        out.path(),
+        opts,
+        None,
+        None,
+        Some(&token),
+    );
     assert_eq!(v["error"], "Cancelled", "{v}");
     assert!(read_tree(out.path()).is_empty());
     assert!(env.file_requests().is_empty(), "nothing was fetched");
@@ -592,4 +600,79 @@ fn a_symlinked_folder_in_the_way_is_not_followed() {
         read_tree(outside.path()).is_empty(),
         "nothing written through the link"
     );
+}
+
+#[test]
+fn a_tree_larger_than_what_is_held_streams_its_results() {
+    // More files in one folder than the call holds listed-but-not-started,
+    // so the listing has to wait for the downloads; every file's result
+    // goes out as it ends while the answer keeps only the failures.
+    let env = DownloadEnv::start();
+    let mut want = std::collections::BTreeMap::new();
+    for i in 0..2300usize {
+        let name = format!("f{i:04}.txt");
+        let data = format!("file {i}").into_bytes();
+        env.put("/wide/flat", &name, &data);
+        want.insert(format!("flat/{name}"), data);
+    }
+    env.put("/wide/other/deeper", "x.txt", b"x");
+    want.insert("other/deeper/x.txt".into(), b"x".to_vec());
+    let out = tempfile::tempdir().unwrap();
+    let lines = out.path().join("results.jsonl");
+    let local = out.path().join("tree");
+    let opts = wantu::download::DownloadOptions::from_json(Some(
+        &json!({"results": "failed", "results_file": lines}).to_string(),
+    ))
+    .unwrap();
+    let mut seen = 0usize;
+    let mut on_file = |r: &serde_json::Map<String, serde_json::Value>| {
+        assert_eq!(r["status"], "downloaded", "{r:?}");
+        seen += 1;
+    };
+    let mut totals = Vec::new();
+    let mut progress = |done: u64, total: Option<u64>| {
+        totals.push((done, total));
+        true
+    };
+    let v = wantu::download::download_dir(
+        &env.client,
+        NS,
+        "/wide",
+        &local,
+        opts,
+        Some(&mut progress),
+        Some(&mut on_file),
+        None,
+    );
+    assert_eq!(v["code"], 200, "{v}");
+    assert_eq!(v["downloaded"], 2301, "{v}");
+    assert_eq!(
+        v["results"].as_array().map(Vec::len),
+        Some(0),
+        "only failures kept"
+    );
+    assert_eq!(seen, 2301);
+    assert_eq!(read_tree(&local), want, "every file byte-exact");
+    let text = std::fs::read_to_string(&lines).unwrap();
+    assert_eq!(text.lines().count(), 2301);
+    let bytes: u64 = want.values().map(|d| d.len() as u64).sum();
+    assert_eq!(
+        totals.last(),
+        Some(&(bytes, Some(bytes))),
+        "ends on the total"
+    );
+
+    // The one-file call refuses the folder-only options by name.
+    let o = wantu::download::DownloadOptions::from_json(Some(r#"{"results":"failed"}"#)).unwrap();
+    let v = wantu::download::download_file(
+        &env.client,
+        NS,
+        "/wide/flat",
+        "f0001.txt",
+        &out.path().join("one"),
+        o,
+        None,
+        None,
+    );
+    assert!(v["message"].as_str().unwrap().contains("`results`"), "{v}");
 }

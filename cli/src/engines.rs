@@ -1,6 +1,6 @@
 //! The library's many-files engines as the tool uses them: the progress
-//! bars fed from their byte counts, and their result documents turned into
-//! one report line per file (their options come from `options.rs`).
+//! bars fed from their byte counts, and each file's result turned into one
+//! report line as the file ends (their options come from `options.rs`).
 //!
 //! - `wantu::upload_dir`: a local folder to a remote one (`cp -r` up,
 //!   `sync` up);
@@ -20,29 +20,41 @@ use crate::remote::Remote;
 use crate::report::{Action, Report};
 use serde_json::{Map, Value};
 use std::path::Path;
+use wantu::results::{Keep, OnFile, ResultOptions};
 use wantu::transfer::CancelToken;
 use wantu::tree::Skip;
 use wantu::Client;
 
-/// Runs a folder engine's call with the bars fed from its byte counts.
-pub fn with_progress<T>(
-    report: &mut Report,
+/// Runs a folder engine's call with the bars fed from its byte counts and
+/// each file's line printed as the file ends, not from the answer: the
+/// engines are told to keep only the failures, so a call over any number
+/// of files holds no per-file state here or in the library. Answers the
+/// engine's answer as JSON, or the whole call's error.
+fn run_engine(
+    mut lines: FileLines,
     what: &str,
     cancel: &CancelToken,
-    call: impl FnOnce(&mut dyn FnMut(u64, Option<u64>) -> bool) -> T,
-) -> T {
-    report.start_progress(None, 0);
-    let bars = report.bars();
-    if let Some(b) = bars {
-        b.set_message(what);
+    host: Host,
+    call: impl FnOnce(&mut dyn FnMut(u64, Option<u64>) -> bool, OnFile) -> wantu::Result<Value>,
+) -> Outcome {
+    lines.start(what);
+    let (client, way) = (lines.client, lines.way);
+    let lines = std::cell::RefCell::new(lines);
+    let answer = {
+        let mut on_file = |r: &Map<String, Value>| lines.borrow_mut().line(r);
+        let mut on_progress = |done: u64, total: Option<u64>| {
+            lines.borrow().progress(done, total);
+            !cancel.is_triggered()
+        };
+        call(&mut on_progress, &mut on_file)
     }
-    let mut on_progress = |done: u64, total: Option<u64>| {
-        if let Some(b) = bars {
-            b.call_progress(done, total);
-        }
-        !cancel.is_triggered()
-    };
-    call(&mut on_progress)
+    .map_err(|e| explain(&e, client, host))?;
+    let doc = parse(&answer)?;
+    if doc["results"].as_array().is_none() {
+        // Refused before any file: the whole call's error.
+        return Err(doc_error(&doc, client, way));
+    }
+    lines.into_inner().finish()
 }
 
 /// A local folder to `to` with the folder engine (`wantu::upload_dir`):
@@ -61,44 +73,28 @@ pub fn upload_folder(
 ) -> Outcome {
     let opts = upload_options(args, skip, dry_run)?;
     let policy = own_policy(&to.namespace)?;
-    let shown = local.display().to_string();
-    // Each file's line is printed as the file ends, not from the answer:
-    // the answer keeps only the failures, so a call over any number of
-    // files holds no per-file state here or in the library.
     let opts = wantu::batch::BatchOptions {
-        results: wantu::results::ResultOptions {
-            keep: wantu::results::Keep::Failed,
+        results: ResultOptions {
+            keep: Keep::Failed,
             ..opts.results
         },
         ..opts
     };
-    let lines = std::cell::RefCell::new(FileLines::new(client, report, Way::Up, local, to));
-    let answer = {
-        let mut on_file = |r: &Map<String, Value>| lines.borrow_mut().line(r);
-        let mut on_progress = |done: u64, total: Option<u64>| {
-            lines.borrow().progress(done, total);
-            !cancel.is_triggered()
-        };
-        lines.borrow_mut().start(&shown);
+    let lines = FileLines::new(client, report, Way::Up, local, to);
+    let shown = local.display().to_string();
+    run_engine(lines, &shown, cancel, Host::Upload, |progress, on_file| {
         wantu::upload_dir(
             client,
             &policy,
             local,
             &to.dir,
             &opts,
-            Some(&mut on_progress),
-            Some(&mut on_file),
+            Some(progress),
+            Some(on_file),
             Some(cancel),
         )
-    }
-    .map_err(|e| explain(&e, client, Host::Upload))?;
-    let doc = parse(&answer)?;
-    let lines = lines.into_inner();
-    if doc["results"].as_array().is_none() {
-        // Refused before any file: the whole call's error.
-        return Err(doc_error(&doc, client, Way::Up));
-    }
-    lines.finish()
+        .map(Value::String)
+    })
 }
 
 /// A remote folder to `local` with the download engine
@@ -118,18 +114,27 @@ pub fn download_folder(
     let mut opts = download_options(args)?;
     opts.skip = skip;
     opts.dry_run = dry_run;
-    let answer = with_progress(report, &folder.to_string(), cancel, |p| {
-        wantu::download_dir(
-            client,
-            &folder.namespace,
-            &folder.dir,
-            local,
-            opts,
-            Some(p),
-            Some(cancel),
-        )
-    });
-    report_results(client, report, &parse(&answer)?, Way::Down, local, folder)
+    opts.results = Keep::Failed;
+    let lines = FileLines::new(client, report, Way::Down, local, folder);
+    // Downloads start with the manage API (listing, metadata).
+    run_engine(
+        lines,
+        &folder.to_string(),
+        cancel,
+        Host::Manage,
+        |progress, on_file| {
+            Ok(wantu::download_dir(
+                client,
+                &folder.namespace,
+                &folder.dir,
+                local,
+                opts,
+                Some(progress),
+                Some(on_file),
+                Some(cancel),
+            ))
+        },
+    )
 }
 
 /// An engine's answer as a JSON value, whether it came as a document or
@@ -149,28 +154,6 @@ fn parse(answer: &impl serde::Serialize) -> Outcome<Value> {
 pub enum Way {
     Up,
     Down,
-}
-
-/// Reports each file of a folder engine's result document: `path` is
-/// where it came from, `to` where it went. Answers an error for the whole
-/// call (keys refused, nothing could start) after the files.
-pub fn report_results(
-    client: &Client,
-    report: &mut Report,
-    doc: &Value,
-    way: Way,
-    local_root: &Path,
-    remote_root: &Remote,
-) -> Outcome {
-    let Some(results) = doc["results"].as_array() else {
-        // Refused before any file: the whole call's error.
-        return Err(doc_error(doc, client, way));
-    };
-    let mut lines = FileLines::new(client, report, way, local_root, remote_root);
-    for r in results.iter().filter_map(Value::as_object) {
-        lines.line(r);
-    }
-    lines.finish()
 }
 
 /// Turns a folder engine's per-file results into the tool's report

@@ -1,21 +1,24 @@
-//! A remote folder to a local folder: the tree is listed, local folders
-//! are created, and every file goes through one scheduler — at most
-//! `concurrency` files in progress and `concurrency` requests in flight
-//! across all files, ranges and listing pages of the call.
+//! A remote folder to a local folder: the tree is listed as a stream
+//! (`lister.rs`), local folders are created as they are listed, and every
+//! file goes through one scheduler — at most `concurrency` files in
+//! progress and `concurrency` requests in flight across all files, ranges
+//! and listing pages of the call. Each file's result goes to `Results` as
+//! it ends, so the call's memory does not grow with the tree.
 
 use super::file::{self, FileStats, Job, Shared};
+use super::lister::{Entry, Found, Lister};
 use super::options::{DownloadOptions, Skip};
-use super::plan::{self, Entry};
 use crate::client::Client;
 use crate::error::{Error, Result};
 use crate::manage::normalize_dir;
 use crate::remote_file::RemoteFile;
-use crate::report::{Counts, FileReport, FileStatus};
+use crate::report::{FileReport, FileStatus};
+use crate::results::{OnFile, Results};
 use crate::tree::Filters;
 use serde_json::{json, Value};
+use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 
 /// What happened to one file.
@@ -27,14 +30,53 @@ struct FileResult {
     stats: Option<FileStats>,
 }
 
+impl FileResult {
+    fn failed(rel: String, e: Error) -> FileResult {
+        FileResult {
+            rel,
+            outcome: Err(e),
+            size: 0,
+            md5: String::new(),
+            stats: None,
+        }
+    }
+
+    fn into_report(self) -> FileReport {
+        let mut report = FileReport::new(self.rel, FileStatus::Failed);
+        match self.outcome {
+            Ok(status) => {
+                report.set_status(status);
+                report.insert("size", self.size);
+                report.insert("md5", self.md5);
+            }
+            Err(e) => report.fail(e),
+        }
+        if let Some(s) = &self.stats {
+            let mut m = serde_json::Map::new();
+            s.add_to(&mut m);
+            for (k, v) in m {
+                report.insert(&k, v);
+            }
+        }
+        report
+    }
+}
+
+/// Files listed but not started, at most: with a few pages in flight on
+/// top, this bounds what the call holds whatever the size of the tree.
+const READY_MAX: usize = 2048;
+
 /// Runs the folder download; `cancel` covers the user's cancel and
-/// `fail_fast`.
+/// `fail_fast`. Listing, starting files and collecting their results are
+/// one loop on the calling task, so `on_file` runs there.
+#[allow(clippy::too_many_arguments)]
 pub async fn run(
     client: &Client,
     shared: Arc<Shared>,
     ns: &str,
     remote_dir: &str,
     local_dir: &Path,
+    on_file: Option<OnFile<'_>>,
     cancel: &CancellationToken,
     user_cancelled: impl Fn() -> bool,
 ) -> Result<Value> {
@@ -52,103 +94,95 @@ pub async fn run(
     }
     // After the remote check: a refused call creates nothing.
     check_local_dir(local_dir, opts.dry_run)?;
-    let tree = tokio::select! {
-        _ = cancel.cancelled() => return Err(Error::Cancelled("the download was cancelled".into())),
-        t = plan::walk(client, &shared.requests, ns, &root, opts.max_files) => t?,
-    };
-    let mut results: Vec<FileResult> = Vec::new();
-    for (rel, err) in tree.refused_folders {
-        results.push(FileResult {
-            rel: format!("{rel}/"),
-            outcome: Err(err),
-            size: 0,
-            md5: String::new(),
-            stats: None,
-        });
-    }
-    let entries: Vec<Entry> = tree
-        .files
-        .into_iter()
-        .filter(|e| filter.allows(&e.rel))
-        .collect();
-    let total: u64 = entries
-        .iter()
-        .filter_map(|e| e.remote.as_ref().ok())
-        .map(|r| r.size)
-        .sum();
-    shared.progress.set_total(total);
-    // Folders holding files are made as their files come; empty ones are
-    // made here, unless patterns select files (then only their folders).
-    if !opts.dry_run && opts.include.is_empty() && opts.exclude.is_empty() {
-        for folder in &tree.folders {
-            if let Err(e) = make_dirs(local_dir, folder) {
-                results.push(FileResult {
-                    rel: format!("{folder}/"),
-                    outcome: Err(e),
-                    size: 0,
-                    md5: String::new(),
-                    stats: None,
-                });
-            }
+    let mut results = Results::new(&opts.result_options(), on_file)?;
+    let mut bytes = 0u64;
+    let mut add = |results: &mut Results<'_>, r: FileResult| {
+        if opts.fail_fast && r.outcome.is_err() {
+            cancel.cancel();
         }
-    }
-
-    // One file slot per request permit: files in progress stay bounded
-    // (open files, tasks) whatever the size of the tree.
-    let slots = Arc::new(Semaphore::new(opts.concurrency as usize));
+        if matches!(r.outcome, Ok(FileStatus::Downloaded)) {
+            bytes += r.size;
+        }
+        let rel = r.rel.clone();
+        results.add((0, rel), r.into_report());
+    };
+    // Folders holding files are made as their files come; empty ones as
+    // they are listed, unless patterns select files (then only their
+    // folders).
+    let make_empty_folders = !opts.dry_run && opts.include.is_empty() && opts.exclude.is_empty();
+    let mut lister = Lister::new(client, &shared.requests, ns, &root, opts.max_files);
+    let mut ready: VecDeque<Entry> = VecDeque::new();
     let mut tasks = tokio::task::JoinSet::new();
-    let mut not_started = Vec::new();
-    let mut entries = entries.into_iter();
-    let collect = |r: std::result::Result<FileResult, tokio::task::JoinError>,
-                   results: &mut Vec<FileResult>| {
-        if let Ok(r) = r {
-            if opts.fail_fast && r.outcome.is_err() {
-                cancel.cancel();
-            }
-            results.push(r);
+    let mut total = 0u64;
+    let mut call_error = None;
+    loop {
+        while tasks.len() < opts.concurrency as usize && !cancel.is_cancelled() {
+            let Some(entry) = ready.pop_front() else {
+                break;
+            };
+            let (shared, cancel) = (shared.clone(), cancel.clone());
+            let (local, source_ns) = (local_dir.to_path_buf(), ns.to_string());
+            tasks.spawn(async move { one_file(&shared, &source_ns, &local, entry, &cancel).await });
         }
-    };
-    for entry in entries.by_ref() {
-        let slot = tokio::select! {
-            _ = cancel.cancelled() => { not_started.push(entry); break; }
-            s = slots.clone().acquire_owned() => s.map_err(|_| Error::Internal("slots closed".into()))?,
-        };
-        while let Some(r) = tasks.try_join_next() {
-            collect(r, &mut results);
-        }
-        if cancel.is_cancelled() {
-            not_started.push(entry);
+        let listing = !cancel.is_cancelled() && !lister.is_done();
+        if !listing && tasks.is_empty() {
             break;
         }
-        let shared = shared.clone();
-        let cancel = cancel.clone();
-        let local = local_dir.to_path_buf();
-        let source_ns = ns.to_string();
-        tasks.spawn(async move {
-            let r = one_file(&shared, &source_ns, &local, entry, &cancel).await;
-            drop(slot);
-            r
-        });
+        tokio::select! {
+            found = lister.next(), if listing && ready.len() < READY_MAX => match found {
+                Some(Ok(found)) => for f in found {
+                    match f {
+                        Found::File(e) if filter.allows(&e.rel) => {
+                            if let Ok(r) = &e.remote {
+                                total += r.size;
+                                shared.progress.set_total(total);
+                            }
+                            ready.push_back(e);
+                        }
+                        Found::File(_) => {}
+                        Found::Folder(rel) => {
+                            if make_empty_folders {
+                                if let Err(e) = make_dirs(local_dir, &rel) {
+                                    add(&mut results, FileResult::failed(format!("{rel}/"), e));
+                                }
+                            }
+                        }
+                        Found::Failed(rel, e) => add(&mut results, FileResult::failed(rel, e)),
+                    }
+                },
+                Some(Err(e)) => {
+                    // The call's error: stop what runs, then answer it.
+                    call_error = Some(e);
+                    cancel.cancel();
+                }
+                None => {}
+            },
+            Some(r) = tasks.join_next(), if !tasks.is_empty() => {
+                if let Ok(r) = r {
+                    add(&mut results, r);
+                }
+            }
+            _ = cancel.cancelled(), if !cancel.is_cancelled() => {}
+            // Not reached: with nothing listing and nothing running the
+            // loop ended above.
+            else => break,
+        }
     }
-    not_started.extend(entries);
-    while let Some(r) = tasks.join_next().await {
-        collect(r, &mut results);
+    if let Some(e) = call_error {
+        return Err(e);
     }
-    for entry in not_started {
-        let why = if user_cancelled() {
-            "not started: the download was cancelled"
-        } else {
-            "not started: an earlier file failed and `fail_fast` is on"
-        };
-        results.push(FileResult {
-            rel: entry.rel,
-            outcome: Err(Error::Cancelled(why.into())),
-            size: 0,
-            md5: String::new(),
-            stats: None,
-        });
+    let why = if user_cancelled() {
+        "not started: the download was cancelled"
+    } else {
+        "not started: an earlier file failed and `fail_fast` is on"
+    };
+    for entry in ready {
+        add(
+            &mut results,
+            FileResult::failed(entry.rel, Error::Cancelled(why.into())),
+        );
     }
-    Ok(summary(results, opts, user_cancelled()))
+    Ok(summary(results, bytes, opts, user_cancelled()))
 }
 
 fn check_local_dir(local_dir: &Path, dry_run: bool) -> Result<()> {
@@ -319,51 +353,25 @@ async fn skip(
     }
 }
 
-fn summary(mut results: Vec<FileResult>, opts: &DownloadOptions, cancelled: bool) -> Value {
-    results.sort_by(|a, b| a.rel.cmp(&b.rel));
-    let mut counts = Counts::default();
-    let mut bytes = 0u64;
-    let mut first_failure: Option<(String, Error)> = None;
-    let items: Vec<Value> = results
-        .into_iter()
-        .map(|r| {
-            let mut report = FileReport::new(r.rel.clone(), FileStatus::Failed);
-            match r.outcome {
-                Ok(status) => {
-                    report.set_status(status);
-                    report.insert("size", r.size);
-                    report.insert("md5", r.md5);
-                    if status == FileStatus::Downloaded {
-                        bytes += r.size;
-                    }
-                }
-                Err(e) => {
-                    first_failure.get_or_insert_with(|| (r.rel.clone(), e.clone()));
-                    report.fail(e);
-                }
-            }
-            counts.add(report.status());
-            let mut m = report.into_json();
-            if let Some(s) = &r.stats {
-                s.add_to(&mut m);
-            }
-            Value::Object(m)
-        })
-        .collect();
+fn summary(mut results: Results, bytes: u64, opts: &DownloadOptions, cancelled: bool) -> Value {
+    let file_error = results.finish_file().err();
+    let counts = results.counts();
     let (done, failed) = (
         counts.get(FileStatus::Downloaded),
         counts.get(FileStatus::Failed),
     );
-    let mut doc = match (&first_failure, cancelled) {
-        (_, true) => crate::result::error(&Error::Cancelled(format!(
+    let mut doc = match (results.first_failure(), &file_error, cancelled) {
+        (_, _, true) => crate::result::error(&Error::Cancelled(format!(
             "the download was cancelled: {done} files downloaded, {failed} not"
         ))),
-        (None, false) => json!({"code": 200, "message": "OK", "request_id": ""}),
-        (Some((rel, e)), false) => json!({
+        (None, None, false) => json!({"code": 200, "message": "OK", "request_id": ""}),
+        (None, Some(e), false) => crate::result::error(e),
+        (Some((rel, e)), _, false) => json!({
             "code": 0,
             "error": "SomeFilesFailed",
-            "message": format!("{failed} of {} files failed; first: {rel}: {}",
-                counts.total(), e.message()),
+            "message": format!("{failed} of {} files failed; first: {rel}: {}{}",
+                counts.total(), e.message(),
+                file_error.as_ref().map(|f| format!("; {}", f.message())).unwrap_or_default()),
             "request_id": "",
         }),
     };
@@ -376,6 +384,11 @@ fn summary(mut results: Vec<FileResult>, opts: &DownloadOptions, cancelled: bool
     m.insert("bytes".into(), bytes.into());
     m.insert("dry_run".into(), opts.dry_run.into());
     m.insert("skip".into(), opts.skip.as_str().into());
+    let kept = results.into_kept(m);
+    let items = kept
+        .iter()
+        .filter_map(|t| serde_json::from_str(t).ok())
+        .collect();
     m.insert("results".into(), Value::Array(items));
     doc
 }

@@ -7,7 +7,8 @@
 //! - `fetch`: one range GET, streamed to its offset, checked and retried.
 //! - `partial`: the temporary file beside the target and its resume sidecar.
 //! - `file`: one file's ranges in parallel, MD5 check, rename.
-//! - `plan`: listing a remote tree, refusing unsafe names, globs.
+//! - `lister`: the remote tree listed as a stream, a page at a time.
+//! - `plan`: which remote names may become local paths.
 //! - `dir`: the folder download's scheduler and result document.
 //! - `stream`: a file or a range of it, in order, to a write callback or
 //!   into memory (docs/streams.md).
@@ -20,6 +21,7 @@
 mod dir;
 mod fetch;
 mod file;
+mod lister;
 pub mod options;
 pub mod partial;
 pub mod plan;
@@ -31,6 +33,7 @@ pub use stream::{download_to, download_to_memory, ByteRange, Consumer, StreamOpt
 
 use crate::client::Client;
 use crate::error::{Error, Result};
+use crate::results::OnFile;
 use crate::transfer::progress::{Callback, Progress, Reporter};
 use crate::transfer::CancelToken;
 use file::{FileStats, Job, Shared};
@@ -116,7 +119,10 @@ pub fn download_file(
 }
 
 /// Downloads every file under `ns:remote_dir` into `local_dir`, keeping
-/// the folder structure. Answers one result document (docs/downloads.md).
+/// the folder structure. Answers one result document (docs/downloads.md);
+/// `on_file` is given each file's result as the file ends, on the calling
+/// thread.
+#[allow(clippy::too_many_arguments)]
 pub fn download_dir(
     client: &Client,
     ns: &str,
@@ -124,6 +130,7 @@ pub fn download_dir(
     local_dir: &Path,
     opts: DownloadOptions,
     progress: Option<Callback<'_>>,
+    on_file: Option<OnFile<'_>>,
     cancel: Option<&CancelToken>,
 ) -> Value {
     if let Err(e) = opts.validate() {
@@ -141,6 +148,7 @@ pub fn download_dir(
             ns,
             remote_dir,
             local_dir,
+            on_file,
             &internal,
             user_cancelled,
         )

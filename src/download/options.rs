@@ -5,12 +5,14 @@
 
 use crate::error::{Error, Result};
 use crate::multipart::MIN_PART_SIZE;
+use crate::results::{Keep, ResultOptions};
 use crate::retry::RetryLimits;
 use crate::transfer::options::MAX_PART_SIZE;
 /// Which local files a folder download leaves alone: the rule folder
 /// uploads use, the other way round.
 pub use crate::tree::Skip;
 use serde::Deserialize;
+use std::path::PathBuf;
 
 /// Range size when none is configured: large enough that a request's
 /// set-up cost is small next to its transfer, small enough that a
@@ -21,9 +23,10 @@ pub(crate) const DEFAULT_PART_SIZE: u64 = 8 * 1024 * 1024;
 /// bench/README.md), and 32 connections are still polite to one server.
 pub(crate) const DEFAULT_CONCURRENCY: u32 = 32;
 pub(crate) const MAX_CONCURRENCY: u32 = 256;
-/// Files one folder download lists at most, by default: bounds the memory
-/// of the listing and the results (about 1 KiB per file).
-pub(crate) const DEFAULT_MAX_FILES: u64 = 1_000_000;
+/// Files and folders one folder download lists at most, by default. The
+/// listing is a stream, so this is a guard against downloading a far
+/// larger tree than meant, not a memory bound.
+pub(crate) const DEFAULT_MAX_FILES: u64 = 100_000_000;
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -49,6 +52,10 @@ pub struct DownloadOptions {
     pub dry_run: bool,
     pub fail_fast: bool,
     pub max_files: u64,
+    /// Which files' results the answer keeps (`crate::results`).
+    pub results: Keep,
+    /// A JSON-lines file that gets every file's result as it ends.
+    pub results_file: Option<PathBuf>,
 }
 
 impl Default for DownloadOptions {
@@ -67,6 +74,8 @@ impl Default for DownloadOptions {
             dry_run: false,
             fail_fast: false,
             max_files: DEFAULT_MAX_FILES,
+            results: Keep::All,
+            results_file: None,
         }
     }
 }
@@ -78,6 +87,14 @@ impl DownloadOptions {
         let opts: DownloadOptions = crate::options_json::parse(text, r#"{"concurrency":8}"#)?;
         opts.validate()?;
         Ok(opts)
+    }
+
+    /// Where the per-file results go.
+    pub fn result_options(&self) -> ResultOptions {
+        ResultOptions {
+            keep: self.results,
+            file: self.results_file.clone(),
+        }
     }
 
     pub fn retry_limits(&self) -> RetryLimits {
@@ -110,6 +127,8 @@ impl DownloadOptions {
             (self.dry_run, "dry_run"),
             (self.fail_fast, "fail_fast"),
             (self.max_files != d.max_files, "max_files"),
+            (self.results != d.results, "results"),
+            (self.results_file.is_some(), "results_file"),
         ] {
             if set {
                 return Err(Error::invalid(format!(

@@ -157,6 +157,7 @@ network_call! {
                     &local_dir,
                     opts,
                     cb,
+                    None,
                     cancel.as_ref(),
                 )
             });

@@ -281,5 +281,5 @@ pub fn download_file(
 
 pub fn download_dir(env: &DownloadEnv, remote: &str, local: &Path, opts: Value) -> Value {
     let opts = wantu::download::DownloadOptions::from_json(Some(&opts.to_string())).unwrap();
-    wantu::download::download_dir(&env.client, NS, remote, local, opts, None, None)
+    wantu::download::download_dir(&env.client, NS, remote, local, opts, None, None, None)
 }
