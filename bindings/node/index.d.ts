@@ -86,6 +86,10 @@ declare namespace WANTU {
         dryRun?: boolean;
         /** Stop at the first failed file. */
         failFast?: boolean;
+        /** Which files the answer's `results` holds (default "all"); see docs/folders.md. */
+        results?: 'all' | 'failed';
+        /** A file that gets one JSON line per file as it ends. */
+        resultsFile?: string;
     }
 
     /** Options of download (see docs/downloads.md). */
@@ -150,6 +154,10 @@ declare namespace WANTU {
         dryRun?: boolean;
         failFast?: boolean;
         maxFiles?: number;
+        /** Which files the answer's `results` holds (default "all"); see docs/folders.md. */
+        results?: 'all' | 'failed';
+        /** A file that gets one JSON line per file as it ends. */
+        resultsFile?: string;
     }
 
     /** One job of batch(): a local file (`path`) or bytes (`content`, with a `name`). */

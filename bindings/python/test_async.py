@@ -4,6 +4,7 @@ close with calls pending, errors, and the waiter-thread path."""
 
 import asyncio
 import hashlib
+import io
 import os
 import shutil
 import socket
@@ -112,6 +113,38 @@ class SameAnswers(unittest.IsolatedAsyncioTestCase):
         token = await self.aw.upload_token(harness.policy())
         self.assertEqual(token["code"], 200, token)
         self.assertTrue(token["token"].startswith("UPLOAD_AK_TOP "), token)
+
+    async def test_bytes_to_memory_and_open(self):
+        body = harness.data(300000, 57)
+        up = await self.aw.upload_content(harness.policy(), "/am", "m.bin", body)
+        self.assertEqual(up["code"], 200, up)
+        ns = harness.NS
+        self.assertEqual(await self.aw.download_content(ns, "/am", "m.bin"), body)
+        self.assertEqual(await self.aw.download_content(ns, "/am", "m.bin", 1000, 50),
+                         self.w.download_content(ns, "/am", "m.bin", 1000, 50))
+        with self.assertRaises(want.WantError):
+            await self.aw.download_content(ns, "/am", "m.bin", 400000, 10)
+        with self.assertRaises(want.WantError):
+            await self.aw.download_content(ns, "/am", "no-such.bin")
+        f = await self.aw.open(ns, "/am", "m.bin", read_ahead=65536)
+        async with f:
+            self.assertEqual(f.size, len(body))
+            f.seek(-100, io.SEEK_END)
+            self.assertEqual(await f.read(), body[-100:])
+            f.seek(123456)
+            self.assertEqual(await f.read(70000), body[123456:193456])
+            self.assertEqual(f.tell(), 193456)
+            self.assertLess(f.bytes_fetched, 3 * 65536 + 100)
+        with self.assertRaises(ValueError):
+            await f.read(1)
+        # A download cancelled while it runs: its buffer is consumed in the
+        # background, and the client goes on working.
+        task = asyncio.ensure_future(self.aw.download_content(ns, "/am", "m.bin"))
+        await asyncio.sleep(0)
+        task.cancel()
+        with self.assertRaises(asyncio.CancelledError):
+            await task
+        self.assertEqual(await self.aw.download_content(ns, "/am", "m.bin", 0, 10), body[:10])
 
     async def test_multipart_flow(self):
         first, second = harness.data(harness.MIN_PART, 52), harness.data(1000, 53)

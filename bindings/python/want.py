@@ -46,7 +46,7 @@ import threading
 import time
 import weakref
 
-__all__ = ["Want", "AsyncWant", "WantError", "CancelToken", "RemoteFile", "load_library",
+__all__ = ["Want", "AsyncWant", "WantError", "CancelToken", "RemoteFile", "AsyncRemoteFile", "load_library",
            "resource_id", "version"]
 
 _C = ctypes.c_char_p
@@ -709,7 +709,9 @@ class _Calls(object):
         option but ``checkpoint_path`` (``concurrency`` defaults to 64 here),
         and ``include`` / ``exclude`` (lists of globs), ``follow_symlinks``,
         ``skip`` (``"none"``, ``"size"``, ``"md5"``), ``dry_run``,
-        ``fail_fast``. Answers ``code`` (200 only when every file
+        ``fail_fast``, ``results`` (``"all"`` or ``"failed"``: only the
+        failures in the answer) and ``results_file`` (a JSON line per
+        file). Answers ``code`` (200 only when every file
         succeeded), ``uploaded``, ``skipped``, ``failed``, ``bytes`` and
         ``results`` (one dict per file, whose ``status`` is ``"uploaded"``,
         ``"skipped"``, ``"failed"`` or, in a dry run, ``"would_upload"``).
@@ -766,7 +768,8 @@ class _Calls(object):
         """Downloads every file under ``remote_dir`` into ``local_dir``,
         keeping the folders. Options of ``download`` plus ``skip``
         (``"none"``, ``"size"``, ``"md5"``), ``include``/``exclude`` (glob
-        lists), ``dry_run``, ``fail_fast``, ``max_files``. Answers one dict:
+        lists), ``dry_run``, ``fail_fast``, ``max_files``, ``results``,
+        ``results_file`` (as ``upload_dir``). Answers one dict:
         ``code`` 200 only if every file succeeded, ``downloaded``,
         ``skipped``, ``failed``, ``bytes`` and per-file ``results`` (each
         with a ``status``: ``"downloaded"``, ``"skipped"``, ``"failed"`` or,
@@ -872,6 +875,41 @@ class _Calls(object):
         return self._manage("wantu_scan_feedback", feedback=feedback)
 
 
+def _check_progress_cancel(progress, cancel):
+    if cancel is not None and not isinstance(cancel, CancelToken):
+        raise TypeError("`cancel` must be a CancelToken, not %s" % type(cancel).__name__)
+    if progress is not None and not callable(progress):
+        raise TypeError("`progress` must be callable")
+
+
+def _memory_args(namespace, dir, name, offset, length, callbacks, cancel, options, data, size):
+    """The C arguments of wantu_download_memory (its blocking and its
+    non-blocking form); `data` and `size` receive the buffer."""
+    if offset is not None and (not isinstance(offset, int) or offset < 0):
+        raise _BadValue("`offset` must be an int of 0 or more, not %r" % (offset,))
+    if length is not None and (not isinstance(length, int) or length < 0):
+        raise _BadValue("`length` must be an int of 0 or more (or None: to the end), "
+                        "not %r" % (length,))
+    return [_text(namespace, "namespace", False), _text(dir, "dir"),
+            _text(name, "name", False), _int(offset or 0, "offset", 0, 2 ** 64 - 1),
+            _TO_END if length is None else _int(length, "length", 0, 2 ** 64 - 2),
+            _json_arg(options or None, "options"), callbacks.progress, None,
+            cancel._handle if cancel is not None else None,
+            ctypes.byref(data), ctypes.byref(size)]
+
+
+def _take_buffer(lib, result, data, size):
+    """The bytes wantu_download_memory answered (the library's buffer is
+    freed), or None when it answered an error."""
+    if data.value:
+        try:
+            return ctypes.string_at(data.value, size.value)
+        finally:
+            lib.wantu_bytes_free(data.value)
+            data.value = None
+    return b"" if result.get("code") == 200 else None
+
+
 class Want(_Calls):
     """The seed's client. Safe to share between threads; ctypes releases the
     GIL during each call, so threads upload in parallel."""
@@ -907,35 +945,16 @@ class Want(_Calls):
 
     def _download_memory(self, namespace, dir, name, offset, length, progress, cancel, options):
         """(result dict, bytes or None) of one wantu_download_memory call."""
-        if cancel is not None and not isinstance(cancel, CancelToken):
-            raise TypeError("`cancel` must be a CancelToken, not %s" % type(cancel).__name__)
-        if progress is not None and not callable(progress):
-            raise TypeError("`progress` must be callable")
+        _check_progress_cancel(progress, cancel)
         callbacks = _Callbacks(progress)
-        data = ctypes.c_void_p()
-        size = _SIZE()
+        data, size = ctypes.c_void_p(), _SIZE()
         got = []
 
         def build():
-            if offset is not None and (not isinstance(offset, int) or offset < 0):
-                raise _BadValue("`offset` must be an int of 0 or more, not %r" % (offset,))
-            if length is not None and (not isinstance(length, int) or length < 0):
-                raise _BadValue("`length` must be an int of 0 or more (or None: to the end), "
-                                "not %r" % (length,))
-            args = [_text(namespace, "namespace", False), _text(dir, "dir"),
-                    _text(name, "name", False), _int(offset or 0, "offset", 0, 2 ** 64 - 1),
-                    _TO_END if length is None else _int(length, "length", 0, 2 ** 64 - 2),
-                    _json_arg(options or None, "options"), callbacks.progress, None,
-                    cancel._handle if cancel is not None else None,
-                    ctypes.byref(data), ctypes.byref(size)]
+            args = _memory_args(namespace, dir, name, offset, length, callbacks, cancel, options,
+                                data, size)
             result = self._run_blocking(self._call("wantu_download_memory", *args))
-            if data.value:
-                try:
-                    got.append(ctypes.string_at(data.value, size.value))
-                finally:
-                    self._lib.wantu_bytes_free(data.value)
-            elif result.get("code") == 200:
-                got.append(b"")
+            got.append(_take_buffer(self._lib, result, data, size))
             return result
 
         result = callbacks.finish(self._guard(build))
@@ -986,13 +1005,17 @@ def _cancelled_before_start():
 class _Pending(object):
     """An operation started and not yet delivered."""
 
-    __slots__ = ("future", "callbacks", "op", "start")
+    __slots__ = ("future", "callbacks", "op", "start", "on_done")
 
-    def __init__(self, future, callbacks):
+    def __init__(self, future, callbacks, on_done=None):
         self.future = future
         self.callbacks = callbacks
         self.op = None  # until started
         self.start = None  # (C function, call, progress flag) until started
+        # Run with the answer when the operation completes, awaited or not:
+        # it keeps what the library writes into alive until then, and
+        # frees what it hands over.
+        self.on_done = on_done
 
 
 class AsyncWant(_Calls):
@@ -1087,9 +1110,9 @@ class AsyncWant(_Calls):
 
     # -- running a call --------------------------------------------------
 
-    async def _guard(self, build, callbacks=None):
+    async def _guard(self, build, callbacks=None, on_done=None):
         """Prepares the call with `build`, starts its non-blocking form and
-        waits for the answer."""
+        waits for the answer; `on_done(answer)` runs when it completes."""
         call = self._prepare(build)
         if isinstance(call, dict):
             return call
@@ -1103,7 +1126,7 @@ class AsyncWant(_Calls):
             return _missing(call.name + "_async")
         loop = self._attach()
         key = next(self._keys)
-        pending = self._pending[key] = _Pending(loop.create_future(), callbacks)
+        pending = self._pending[key] = _Pending(loop.create_future(), callbacks, on_done)
         pending.start = (start, call, 1 if callbacks is not None and callbacks.events else 0)
         self._starts.append(key)
         if not self._starting:
@@ -1119,6 +1142,45 @@ class AsyncWant(_Calls):
                     del self._pending[key]
                     self._settled()
             raise
+
+    # -- bytes to the caller (docs/streams.md) ----------------------------
+
+    async def _download_memory(self, namespace, dir, name, offset, length, progress, cancel,
+                               options):
+        """(result dict, bytes or None) of one wantu_download_memory_async
+        call."""
+        _check_progress_cancel(progress, cancel)
+        callbacks = self._callbacks(progress)
+        data, size = ctypes.c_void_p(), _SIZE()
+        got = []
+
+        def build():
+            args = _memory_args(namespace, dir, name, offset, length, callbacks, cancel, options,
+                                data, size)
+            return self._call("wantu_download_memory", *args)
+
+        def on_done(answer):
+            got.append(_take_buffer(self._lib, answer, data, size))
+
+        result = await self._guard(build, callbacks, on_done)
+        return result, (got[0] if got else None)
+
+    async def download_content(self, namespace, dir, name, offset=None, length=None,
+                               progress=None, cancel=None, **options):
+        """As ``Want.download_content``, without holding the loop."""
+        result, data = await self._download_memory(namespace, dir, name, offset, length,
+                                                   progress, cancel, options)
+        if data is None:
+            raise WantError(result)
+        return data
+
+    async def open(self, namespace, dir, name, buffer_size=io.DEFAULT_BUFFER_SIZE,
+                   read_ahead=1 << 20):
+        """As ``Want.open``, for asyncio: an ``AsyncRemoteFile`` whose
+        ``read`` is a coroutine (``async with await aw.open(...) as f``).
+        Each fetch is at least ``max(buffer_size, read_ahead)`` bytes."""
+        return await AsyncRemoteFile.open(self, namespace, dir, name,
+                                          max(buffer_size, read_ahead))
 
     def _start_some(self):
         """Starts the calls waiting to start, for at most `_START_SLICE`
@@ -1244,6 +1306,8 @@ class AsyncWant(_Calls):
         lib.wantu_op_free(op)
         pending = self._pending.pop(key, None)
         if pending is not None:
+            if pending.on_done is not None:
+                pending.on_done(answer)
             future = pending.future
             if not future.done():
                 error = pending.callbacks.error if pending.callbacks is not None else None
@@ -1352,6 +1416,95 @@ class RemoteFile(io.RawIOBase):
         self.requests += 1
         self.bytes_fetched += len(data)
         self._cache_at, self._cache = self._pos, data
+
+
+class AsyncRemoteFile(object):
+    """A stored file read by range requests without holding the event loop
+    (``AsyncWant.open``): ``await f.read(n)``, ``f.seek``, ``f.tell``,
+    ``await f.close()`` or ``async with``. Like ``RemoteFile``, a read
+    fetches at least the read-ahead size; ranges are not MD5-checked, and a
+    file that changes on the server while open raises ``WantError``."""
+
+    def __init__(self, want, where, info, read_ahead):
+        self.name = "%s:%s/%s" % (where[0], (where[1] or "/").rstrip("/"), where[2])
+        self.size = int(info["size"])
+        self.md5 = info.get("md5")
+        self.bytes_fetched = 0
+        self.requests = 0
+        self.closed = False
+        self._want, self._where, self._read_ahead = want, where, read_ahead
+        self._pos = 0
+        self._cache_at, self._cache = 0, b""
+
+    @classmethod
+    async def open(cls, want, namespace, dir, name, read_ahead):
+        if not isinstance(read_ahead, int) or not 1 <= read_ahead <= 64 << 20:
+            raise ValueError("`read_ahead` must be from 1 byte to 64 MiB, not %r" % (read_ahead,))
+        info = await want.file_get(namespace, dir, name)
+        if info.get("code") != 200:
+            raise WantError(info)
+        return cls(want, (namespace, dir, name), info, read_ahead)
+
+    def _check_closed(self):
+        if self.closed:
+            raise ValueError("I/O operation on closed file")
+
+    def tell(self):
+        self._check_closed()
+        return self._pos
+
+    def seek(self, offset, whence=io.SEEK_SET):
+        self._check_closed()
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._pos, io.SEEK_END: self.size}.get(whence)
+        if base is None:
+            raise ValueError("invalid whence %r" % (whence,))
+        if base + offset < 0:
+            raise ValueError("negative seek position %d" % (base + offset))
+        self._pos = base + offset
+        return self._pos
+
+    async def read(self, size=-1):
+        """Up to ``size`` bytes from the position (all the rest with -1);
+        ``b""`` at the end."""
+        self._check_closed()
+        left = max(self.size - self._pos, 0)
+        want = left if size is None or size < 0 else min(size, left)
+        parts = []
+        while want > 0:
+            at = self._pos - self._cache_at
+            if not 0 <= at < len(self._cache):
+                await self._fill(want)
+                at = 0
+            n = min(want, len(self._cache) - at)
+            parts.append(self._cache[at:at + n])
+            self._pos += n
+            want -= n
+        return b"".join(parts)
+
+    async def _fill(self, want):
+        length = min(max(want, self._read_ahead), 32 << 20, self.size - self._pos)
+        ns, dir, name = self._where
+        result, data = await self._want._download_memory(
+            ns, dir, name, self._pos, length, None, None, {"max_bytes": max(length, 1)})
+        if data is None:
+            raise WantError(result)
+        if result.get("md5") != self.md5 or int(result.get("size", -1)) != self.size:
+            raise WantError(dict(result, code=0, error="FileChanged",
+                                 message="%s changed on the server since it was opened; "
+                                         "open it again" % self.name))
+        self.requests += 1
+        self.bytes_fetched += len(data)
+        self._cache_at, self._cache = self._pos, data
+
+    async def close(self):
+        self.closed = True
+        self._cache = b""
+
+    async def __aenter__(self):
+        return self
+
+    async def __aexit__(self, *exc):
+        await self.close()
 
 
 def _required(value, arg):

@@ -413,6 +413,42 @@ class AsyncWant(object):
         self, namespace: Optional[_Text] = None, files: Optional[_JsonList] = None, urls: Optional[_JsonList] = None
     ) -> _Result: ...
     async def scan_feedback(self, feedback: _JsonList) -> _Result: ...
+
+    # bytes to the caller (docs/streams.md)
+    async def download_content(
+        self,
+        namespace: _Text,
+        dir: Optional[_Text],
+        name: _Text,
+        offset: Optional[int] = None,
+        length: Optional[int] = None,
+        progress: Optional[_Progress] = None,
+        cancel: Optional[CancelToken] = None,
+        **options: Any,
+    ) -> bytes: ...
+    async def open(
+        self,
+        namespace: _Text,
+        dir: Optional[_Text],
+        name: _Text,
+        buffer_size: int = ...,
+        read_ahead: int = 1048576,
+    ) -> "AsyncRemoteFile": ...
+
+class AsyncRemoteFile(object):
+    name: str
+    size: int
+    md5: Optional[str]
+    bytes_fetched: int
+    requests: int
+    closed: bool
+    def tell(self) -> int: ...
+    def seek(self, offset: int, whence: int = 0) -> int: ...
+    async def read(self, size: int = -1) -> bytes: ...
+    async def close(self) -> None: ...
+    async def __aenter__(self) -> "AsyncRemoteFile": ...
+    async def __aexit__(self, *exc: object) -> None: ...
+
 class RemoteFile(io.RawIOBase):
     name: str
     size: int
