@@ -1,11 +1,14 @@
 //! `sync --delete`: what the destination holds that the source lacks.
 //!
-//! Both sides are read into a `Tree` of relative paths (`/`-separated, no
-//! leading or trailing `/`): a local folder by walking it without following
-//! symbolic links, a remote folder with the management API's listings.
-//! `extras` then answers the destination's files that the source has no
-//! file for, and its folders that the source has no folder for, deepest
-//! first so that each is empty by the time it is removed.
+//! The two sides are read together, one folder at a time (`Side::level`):
+//! a local folder without following symbolic links, a remote folder with
+//! the management API's listings. Only folders both sides hold are opened
+//! on both; a destination folder the source lacks is read on its own, to
+//! list what goes with it. What is held at once is the folders being
+//! compared (at most `MAX_LEVEL` names each) and the extras found, never
+//! either whole tree. Extras are the destination's files that the source
+//! has no file for, and its folders that the source has no folder for,
+//! deepest first so that each is empty by the time it is removed.
 //!
 //! Which files to *send* is not decided here: the library's folder engines
 //! compare size, then MD5, themselves (their `skip: md5` rule).
@@ -13,34 +16,26 @@
 use crate::fail::{Fail, Outcome};
 use crate::manage::{entries, MAX_DEPTH};
 use crate::remote::Remote;
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashSet};
 use std::path::Path;
 use wantu::Client;
 
-/// Entries one tree may hold before the walk stops with an error: bounds
-/// the memory of a sync (about 100 bytes an entry).
-pub const MAX_ENTRIES: usize = 1_000_000;
+/// Names one local folder may hold before the walk stops with an error
+/// (a remote folder's listing has its own cap, `MAX_FOLDER_ITEMS`).
+pub const MAX_LEVEL: usize = 1_000_000;
 
-/// The files and folders below a root, as relative paths.
+/// The entries directly in one folder, by name.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct Tree {
+pub struct Level {
     pub files: BTreeSet<String>,
     pub folders: BTreeSet<String>,
 }
 
-impl Tree {
-    fn len(&self) -> usize {
-        self.files.len() + self.folders.len()
-    }
-
-    fn check_size(&self, root: &dyn std::fmt::Display) -> Outcome {
-        if self.len() > MAX_ENTRIES {
-            return Err(Fail::Failed(format!(
-                "{root} holds more than {MAX_ENTRIES} files and folders; sync a smaller folder"
-            )));
-        }
-        Ok(())
-    }
+/// One side of a sync, read a folder at a time.
+pub trait Side {
+    /// The entries of the folder `rel` below the root (`""`: the root).
+    /// A root that does not exist is empty.
+    fn level(&self, rel: &str) -> Outcome<Level>;
 }
 
 /// What `--delete` removes from the destination.
@@ -56,24 +51,54 @@ pub struct Extras {
 /// kept where the source has a file at the same path, or where `synced`
 /// says the path is not part of the sync (`--exclude`); a folder where the
 /// source has a folder, or where it holds a file kept that way.
-pub fn extras(src: &Tree, dst: &Tree, synced: &dyn Fn(&str) -> bool) -> Extras {
-    let (files, left_alone): (Vec<&String>, Vec<&String>) =
-        dst.files.difference(&src.files).partition(|f| synced(f));
-    let holds_left_alone = |folder: &str| {
-        left_alone
-            .iter()
-            .any(|f| f.strip_prefix(folder).is_some_and(|r| r.starts_with('/')))
-    };
-    let files = files.into_iter().cloned().collect();
-    let mut folders: Vec<String> = dst
-        .folders
-        .difference(&src.folders)
-        .filter(|f| !holds_left_alone(f))
-        .cloned()
-        .collect();
+pub fn extras(src: &dyn Side, dst: &dyn Side, synced: &dyn Fn(&str) -> bool) -> Outcome<Extras> {
+    let mut out = Extras::default();
+    // Folders holding a file left out of the sync: never deleted.
+    let mut holds_left_alone: HashSet<String> = HashSet::new();
+    // (folder, depth, whether the source has it too)
+    let mut stack = vec![(String::new(), 0usize, true)];
+    while let Some((rel, depth, in_src)) = stack.pop() {
+        if depth > MAX_DEPTH {
+            return Err(Fail::Failed(format!(
+                "{rel} is more than {MAX_DEPTH} folders deep; stopped there"
+            )));
+        }
+        let d = dst.level(&rel)?;
+        let s = if in_src {
+            src.level(&rel)?
+        } else {
+            Level::default()
+        };
+        for name in d.files.difference(&s.files) {
+            let path = join_rel(&rel, name);
+            if synced(&path) {
+                out.files.push(path);
+            } else {
+                let mut at = path.as_str();
+                while let Some((parent, _)) = at.rsplit_once('/') {
+                    if !holds_left_alone.insert(parent.to_string()) {
+                        break; // its parents are in already
+                    }
+                    at = parent;
+                }
+            }
+        }
+        for name in &d.folders {
+            let path = join_rel(&rel, name);
+            let both = s.folders.contains(name);
+            if !both {
+                out.folders.push(path.clone());
+            }
+            stack.push((path, depth + 1, both));
+        }
+    }
+    out.files.sort();
+    out.folders.retain(|f| !holds_left_alone.contains(f));
+    out.folders.sort();
     // Deeper paths have more segments; among equals the order is stable.
-    folders.sort_by_key(|f| std::cmp::Reverse(f.matches('/').count()));
-    Extras { files, folders }
+    out.folders
+        .sort_by_key(|f| std::cmp::Reverse(f.matches('/').count()));
+    Ok(out)
 }
 
 /// `a/b` + `c` → `a/b/c`; `` + `c` → `c`.
@@ -85,105 +110,175 @@ pub fn join_rel(parent: &str, name: &str) -> String {
     }
 }
 
-/// Walks a local folder. Symbolic links are not followed: a link counts as
-/// a file (so `--delete` keeps the remote file of that name, and removes a
+/// A local folder. Symbolic links are not followed: a link counts as a
+/// file (so `--delete` keeps the remote file of that name, and removes a
 /// local link, never its target). `skip` leaves out names (the download
-/// engine's temporary files). A missing root is an empty tree.
-pub fn local_tree(root: &Path, skip: &dyn Fn(&str) -> bool) -> Outcome<Tree> {
-    let mut tree = Tree::default();
-    match std::fs::symlink_metadata(root) {
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(tree),
-        Err(e) => {
-            return Err(Fail::Failed(format!(
+/// engine's temporary files).
+pub struct LocalSide<'a> {
+    pub root: &'a Path,
+    pub skip: &'a dyn Fn(&str) -> bool,
+}
+
+impl LocalSide<'_> {
+    /// Refuses a root that is not a folder (a missing one is empty).
+    pub fn check(&self) -> Outcome {
+        match std::fs::symlink_metadata(self.root) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(Fail::Failed(format!(
                 "cannot read local folder {}: {e}",
-                root.display()
-            )))
-        }
-        Ok(m) if !m.is_dir() => {
-            return Err(Fail::Usage(format!(
+                self.root.display()
+            ))),
+            Ok(m) if !m.is_dir() => Err(Fail::Usage(format!(
                 "{} is not a folder; `sync` goes between folders",
-                root.display()
-            )))
+                self.root.display()
+            ))),
+            Ok(_) => Ok(()),
         }
-        Ok(_) => {}
     }
-    let mut stack = vec![(String::new(), 0usize)];
-    while let Some((rel, depth)) = stack.pop() {
-        let dir = root.join(&rel);
+}
+
+impl Side for LocalSide<'_> {
+    fn level(&self, rel: &str) -> Outcome<Level> {
+        let mut level = Level::default();
+        let dir = self.root.join(rel);
         let shown = dir.display();
-        if depth > MAX_DEPTH {
-            return Err(Fail::Failed(format!(
-                "{shown} is more than {MAX_DEPTH} folders deep; stopped there"
-            )));
-        }
-        let read = std::fs::read_dir(&dir)
-            .map_err(|e| Fail::Failed(format!("cannot read local folder {shown}: {e}")))?;
+        let read = match std::fs::read_dir(&dir) {
+            Err(e) if rel.is_empty() && e.kind() == std::io::ErrorKind::NotFound => {
+                return Ok(level)
+            }
+            r => r.map_err(|e| Fail::Failed(format!("cannot read local folder {shown}: {e}")))?,
+        };
         for entry in read {
             let entry = entry
                 .map_err(|e| Fail::Failed(format!("cannot read local folder {shown}: {e}")))?;
             let name = entry.file_name().to_string_lossy().into_owned();
-            if skip(&name) {
+            if (self.skip)(&name) {
                 continue;
             }
-            let path = join_rel(&rel, &name);
             let kind = entry.file_type().map_err(|e| {
                 Fail::Failed(format!("cannot read {}: {e}", dir.join(&name).display()))
             })?;
-            if kind.is_dir() {
-                tree.folders.insert(path.clone());
-                stack.push((path, depth + 1));
-            } else {
-                tree.files.insert(path);
+            match kind.is_dir() {
+                true => level.folders.insert(name),
+                false => level.files.insert(name),
+            };
+            if level.files.len() + level.folders.len() > MAX_LEVEL {
+                return Err(Fail::Failed(format!(
+                    "{shown} holds more than {MAX_LEVEL} files and folders; sync a smaller folder"
+                )));
             }
         }
-        tree.check_size(&root.display())?;
+        Ok(level)
     }
-    Ok(tree)
 }
 
-/// Lists a remote folder recursively. A folder that does not exist is an
-/// empty tree (a first sync creates it).
-pub fn remote_tree(client: &Client, root: &Remote) -> Outcome<Tree> {
-    let mut tree = Tree::default();
-    let exists = client
-        .run(client.dir_exists(&root.namespace, &root.dir))
-        .and_then(|r| r)
-        .map_err(|e| crate::fail::explain(&e, client, crate::fail::Host::Manage))?;
-    if root.dir != "/" && exists["exist"].as_bool() != Some(true) {
-        return Ok(tree);
+/// A remote folder, listed with the management API. A folder that does
+/// not exist is empty (a first sync creates it).
+pub struct RemoteSide<'a> {
+    client: &'a Client,
+    root: Remote,
+    exists: bool,
+}
+
+impl<'a> RemoteSide<'a> {
+    pub fn new(client: &'a Client, root: &Remote) -> Outcome<RemoteSide<'a>> {
+        let exists = root.dir == "/"
+            || client
+                .run(client.dir_exists(&root.namespace, &root.dir))
+                .and_then(|r| r)
+                .map_err(|e| crate::fail::explain(&e, client, crate::fail::Host::Manage))?["exist"]
+                .as_bool()
+                == Some(true);
+        Ok(RemoteSide {
+            client,
+            root: root.clone(),
+            exists,
+        })
     }
-    let mut stack = vec![(root.clone(), String::new(), 0usize)];
-    while let Some((folder, rel, depth)) = stack.pop() {
-        if depth > MAX_DEPTH {
-            return Err(Fail::Failed(format!(
-                "{folder} is more than {MAX_DEPTH} folders deep; stopped there"
-            )));
+}
+
+impl Side for RemoteSide<'_> {
+    fn level(&self, rel: &str) -> Outcome<Level> {
+        let mut level = Level::default();
+        if !self.exists {
+            return Ok(level);
         }
-        let (folders, files) = entries(client, &folder)?;
+        let folder = rel
+            .split('/')
+            .filter(|s| !s.is_empty())
+            .fold(self.root.clone(), |f, name| f.subfolder(name));
+        let (folders, files) = entries(self.client, &folder)?;
         for f in files {
-            tree.files
-                .insert(join_rel(&rel, f.remote.name.as_deref().unwrap_or_default()));
+            level
+                .files
+                .insert(f.remote.name.clone().unwrap_or_default());
         }
         for f in folders {
             let name = f.remote.dir.rsplit('/').next().unwrap_or_default();
-            let path = join_rel(&rel, name);
-            tree.folders.insert(path.clone());
-            stack.push((f.remote, path, depth + 1));
+            level.folders.insert(name.to_string());
         }
-        tree.check_size(root)?;
+        Ok(level)
     }
-    Ok(tree)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    /// A whole tree as relative paths, read a level at a time.
+    #[derive(Debug, Default, PartialEq, Eq)]
+    struct Tree {
+        files: BTreeSet<String>,
+        folders: BTreeSet<String>,
+    }
+
     fn tree(files: &[&str], folders: &[&str]) -> Tree {
         Tree {
             files: files.iter().map(|s| s.to_string()).collect(),
             folders: folders.iter().map(|s| s.to_string()).collect(),
         }
+    }
+
+    fn child<'a>(path: &'a str, rel: &str) -> Option<&'a str> {
+        let rest = match rel {
+            "" => path,
+            _ => path.strip_prefix(rel)?.strip_prefix('/')?,
+        };
+        (!rest.contains('/')).then_some(rest)
+    }
+
+    impl Side for Tree {
+        fn level(&self, rel: &str) -> Outcome<Level> {
+            let pick = |set: &BTreeSet<String>| {
+                set.iter()
+                    .filter_map(|p| child(p, rel).map(str::to_string))
+                    .collect()
+            };
+            Ok(Level {
+                files: pick(&self.files),
+                folders: pick(&self.folders),
+            })
+        }
+    }
+
+    /// A side read back into a whole tree.
+    fn read_all(side: &dyn Side) -> Tree {
+        let mut t = Tree::default();
+        let mut stack = vec![String::new()];
+        while let Some(rel) = stack.pop() {
+            let level = side.level(&rel).unwrap();
+            t.files
+                .extend(level.files.iter().map(|n| join_rel(&rel, n)));
+            for n in &level.folders {
+                t.folders.insert(join_rel(&rel, n));
+                stack.push(join_rel(&rel, n));
+            }
+        }
+        t
+    }
+
+    fn extras(src: &Tree, dst: &Tree, synced: &dyn Fn(&str) -> bool) -> Extras {
+        super::extras(src, dst, synced).unwrap()
     }
 
     #[test]
@@ -229,13 +324,27 @@ mod tests {
         std::fs::write(root.join(".x.wantu-part"), b"3").unwrap();
         #[cfg(unix)]
         std::os::unix::fs::symlink(dir.path().join("outside"), root.join("link")).unwrap();
-        let t = local_tree(&root, &|n| n.ends_with(".wantu-part")).unwrap();
+        let skip = |n: &str| n.ends_with(".wantu-part");
+        let t = read_all(&LocalSide {
+            root: &root,
+            skip: &skip,
+        });
         assert_eq!(t, tree(&["a/b/leaf", "link", "top"], &["a", "a/b"]));
-        assert_eq!(
-            local_tree(&dir.path().join("missing"), &|_| false).unwrap(),
-            Tree::default()
-        );
-        let e = local_tree(&root.join("top"), &|_| false).unwrap_err();
+        let none = |_: &str| false;
+        let missing = dir.path().join("missing");
+        let side = LocalSide {
+            root: &missing,
+            skip: &none,
+        };
+        assert!(side.check().is_ok());
+        assert_eq!(read_all(&side), Tree::default());
+        let file = root.join("top");
+        let e = LocalSide {
+            root: &file,
+            skip: &none,
+        }
+        .check()
+        .unwrap_err();
         assert!(matches!(e, Fail::Usage(m) if m.contains("not a folder")));
     }
 
@@ -271,13 +380,14 @@ mod tests {
             .unwrap()
             .unwrap();
         let root = Remote::parse("wantu://ns/s/").unwrap();
+        let remote_tree = |r: &Remote| read_all(&RemoteSide::new(&client, r).unwrap());
         assert_eq!(
-            remote_tree(&client, &root).unwrap(),
+            remote_tree(&root),
             tree(&["a", "d/b", "d/e/f"], &["d", "d/e", "empty"])
         );
         let missing = Remote::parse("wantu://ns/nothing/here/").unwrap();
-        assert_eq!(remote_tree(&client, &missing).unwrap(), Tree::default());
-        let whole = remote_tree(&client, &Remote::parse("wantu://ns/").unwrap()).unwrap();
+        assert_eq!(remote_tree(&missing), Tree::default());
+        let whole = remote_tree(&Remote::parse("wantu://ns/").unwrap());
         assert!(whole.files.contains("other/o") && whole.files.contains("s/d/e/f"));
     }
 }

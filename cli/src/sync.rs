@@ -147,13 +147,17 @@ fn plan_extras(
     folder: &Remote,
     filters: &Filters,
 ) -> Outcome<Extras> {
-    let remote_tree = plan::remote_tree(client, folder)?;
-    let local_tree = plan::local_tree(local, &engine_temp)?;
-    let (src, dst) = match way {
-        Way::Up => (&local_tree, &remote_tree),
-        Way::Down => (&remote_tree, &local_tree),
+    let remote = plan::RemoteSide::new(client, folder)?;
+    let local = plan::LocalSide {
+        root: local,
+        skip: &engine_temp,
     };
-    Ok(plan::extras(src, dst, &|rel| filters.allows(rel)))
+    local.check()?;
+    let (src, dst): (&dyn plan::Side, &dyn plan::Side) = match way {
+        Way::Up => (&local, &remote),
+        Way::Down => (&remote, &local),
+    };
+    plan::extras(src, dst, &|rel| filters.allows(rel))
 }
 
 /// Deletes (or, with `dry_run`, reports) the destination's extras.
