@@ -12,12 +12,15 @@
 //! - `skip` compares against one listing per remote folder (`tree::remote`).
 //! - One failing file does not stop the others unless `fail_fast`.
 //!
-//! The answer is one JSON document: counts, `bytes`, and `results`, one
-//! object per file (see `docs/folders.md`). Each file's result is kept as
-//! compact JSON text from the moment the file ends (~0.3 KiB, against
-//! ~2 KiB as a `Value`), and the answer is written as text, so that 10,000
-//! files stay within the memory bound.
+//! The answer is one JSON document: counts, `bytes`, and the per-file
+//! `results` that `crate::results` keeps (see `docs/folders.md`).
+//!
+//! This file owns the scheduling and the answer; `feed.rs` the items and
+//! where they come from, `file.rs` one file from open to end, `walk.rs`
+//! the folder walk, `jobs.rs` and `options.rs` the call's input.
 
+mod feed;
+mod file;
 mod jobs;
 mod options;
 mod walk;
@@ -27,395 +30,25 @@ pub use options::{BatchOptions, DEFAULT_BATCH_CONCURRENCY, PART_BUFFER_BUDGET};
 
 use crate::client::Client;
 use crate::error::{Error, Result};
-use crate::file_identity::FileIdentity;
 use crate::policy::Policy;
-use crate::report::{FileReport, FileStatus};
+use crate::report::FileStatus;
 use crate::results::{OnFile, Results};
-use crate::transfer::checkpoint::Loaded;
-use crate::transfer::engine::{self, Call, Event, FileInput, Input, Shared};
+use crate::transfer::engine::{Call, Event};
 use crate::transfer::progress::{Progress, Reporter};
-use crate::transfer::source::{md5_hex, Producer};
+use crate::transfer::source::Producer;
 use crate::transfer::{drive, outside_runtime, plan, Callback, CancelToken};
-use crate::tree::{local_md5, remote_dir, Filters, Listings};
-use crate::upload::Target;
-use bytes::Bytes;
+use crate::tree::{Filters, Listings};
+use feed::{item_of, Feed, Item, What};
+use file::{one_file, Ctx, Done};
 use futures_util::stream::{FuturesUnordered, StreamExt};
 use serde_json::Map;
-use std::fs::File;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use walk::Found;
-
-/// One file for the scheduler.
-struct Item {
-    /// `path` of the result: the relative path (folder) or the job's path.
-    shown: String,
-    /// The size when the item was fed, for the progress total.
-    size_hint: u64,
-    index: Option<usize>,
-    what: What,
-    target: Target,
-}
-
-enum What {
-    File(PathBuf),
-    Memory(Bytes),
-    Skipped(String),
-    Problem(Error),
-}
-
-/// Entries the walk produces per step on the blocking pool.
-const WALK_STEP: usize = 64;
-
-/// The folder walk as items, `WALK_STEP` at a time.
-type Walker = Box<dyn Iterator<Item = Item> + Send>;
-
-/// Where the items come from.
-enum Feed {
-    /// The folder walk runs one step at a time on the runtime's blocking
-    /// pool, only when the scheduler wants more, so it never holds a pool
-    /// thread while it waits (a walk blocked on a full queue could starve
-    /// the bounded pool that the files' MD5s need).
-    Walk {
-        walker: Option<Walker>,
-        step: Option<JoinHandle<(Walker, Vec<Item>)>>,
-        ready: std::collections::VecDeque<Item>,
-    },
-    Jobs(std::vec::IntoIter<Item>),
-}
-
-impl Feed {
-    fn walk(walker: Walker) -> Feed {
-        Feed::Walk {
-            walker: Some(walker),
-            step: None,
-            ready: Default::default(),
-        }
-    }
-
-    /// Waits for a walk step in flight, if any, and drops the walk.
-    async fn settle(&mut self) {
-        if let Feed::Walk { walker, step, .. } = self {
-            if let Some(s) = step.take() {
-                let _ = s.await;
-            }
-            walker.take();
-        }
-    }
-
-    /// The next item, None at the end. Cancel-safe: a step in progress is
-    /// kept in `step` and awaited again by the next call.
-    async fn next(&mut self) -> Option<Item> {
-        let (walker, step, ready) = match self {
-            Feed::Jobs(it) => return it.next(),
-            Feed::Walk {
-                walker,
-                step,
-                ready,
-            } => (walker, step, ready),
-        };
-        loop {
-            if let Some(item) = ready.pop_front() {
-                return Some(item);
-            }
-            if step.is_none() {
-                let mut w = walker.take()?;
-                *step = Some(tokio::task::spawn_blocking(move || {
-                    let items: Vec<Item> = w.by_ref().take(WALK_STEP).collect();
-                    (w, items)
-                }));
-            }
-            let done = step.as_mut().expect("just set").await;
-            *step = None;
-            match done {
-                Ok((w, items)) => {
-                    if items.len() == WALK_STEP {
-                        *walker = Some(w);
-                    }
-                    ready.extend(items);
-                }
-                Err(e) => {
-                    let error = Error::Internal(format!("the folder walk failed: {e}"));
-                    return Some(Item {
-                        shown: String::new(),
-                        size_hint: 0,
-                        index: None,
-                        what: What::Problem(error),
-                        target: Target::default(),
-                    });
-                }
-            }
-        }
-    }
-}
-
-struct Ctx<'a> {
-    call: &'a Call<'a>,
-    opts: &'a BatchOptions,
-    listings: Listings,
-    /// Sizes of the files fed so far: the exact total once the feed ends
-    /// (corrected when a file's size changed by the time it is opened).
-    fed_bytes: AtomicU64,
-    fed_all: AtomicBool,
-}
-
-/// One file's end.
-struct Done {
-    report: FileReport,
-    bytes: u64,
-    attempts: u64,
-    retries: u64,
-    key: (usize, String),
-}
-
-impl Done {
-    fn new(item: &Item) -> Done {
-        let mut report = FileReport::new(item.shown.clone(), FileStatus::Failed);
-        if let Some(i) = item.index {
-            report.insert("index", i);
-        }
-        let dir = crate::manage::normalize_dir(item.target.dir.as_deref().unwrap_or("/"));
-        report.insert("dir", dir);
-        if let Some(n) = &item.target.name {
-            report.insert("name", n.clone());
-        }
-        Done {
-            report,
-            bytes: 0,
-            attempts: 0,
-            retries: 0,
-            key: (item.index.unwrap_or(0), item.shown.clone()),
-        }
-    }
-
-    fn status(&self) -> FileStatus {
-        self.report.status()
-    }
-
-    fn set(mut self, status: FileStatus) -> Done {
-        self.report.set_status(status);
-        self
-    }
-
-    fn failed(mut self, e: &Error) -> Done {
-        self.report.fail(e.clone());
-        self
-    }
-
-    fn skipped(mut self, reason: &str) -> Done {
-        self.report.insert("reason", reason);
-        self.set(FileStatus::Skipped)
-    }
-}
-
-/// What is known of a file before it is sent.
-enum Opened {
-    File {
-        path: PathBuf,
-        file: Arc<File>,
-        size: u64,
-        /// What `fstat` said at open, to tell whether the file changed.
-        opened: FileIdentity,
-    },
-    Memory(Bytes),
-}
-
-impl Opened {
-    fn size(&self) -> u64 {
-        match self {
-            Opened::File { size, .. } => *size,
-            Opened::Memory(b) => b.len() as u64,
-        }
-    }
-}
-
-fn open(what: What) -> Result<Opened> {
-    match what {
-        What::File(path) => {
-            let (file, opened) = crate::file_identity::open_regular(&path)?;
-            Ok(Opened::File {
-                path,
-                file: Arc::new(file),
-                size: opened.size,
-                opened,
-            })
-        }
-        What::Memory(b) => Ok(Opened::Memory(b)),
-        What::Skipped(_) | What::Problem(_) => Err(Error::Internal("nothing to open".into())),
-    }
-}
-
-async fn md5_of(src: &Opened, stop: &CancellationToken) -> Result<String> {
-    match src {
-        Opened::File { path, size, .. } => local_md5(path.clone(), *size, stop.clone()).await,
-        Opened::Memory(b) => {
-            let b = b.clone();
-            tokio::task::spawn_blocking(move || md5_hex(&b))
-                .await
-                .map_err(|e| Error::Internal(format!("the hashing task failed: {e}")))
-        }
-    }
-}
-
-/// One file: open, maybe skip, maybe only report (dry run), else upload.
-async fn one_file(ctx: &Ctx<'_>, item: Item) -> Done {
-    let done = Done::new(&item);
-    let Item {
-        what,
-        target,
-        size_hint,
-        ..
-    } = item;
-    let src = match what {
-        What::Skipped(reason) => return done.skipped(&reason),
-        What::Problem(e) => return done.failed(&e),
-        what => match open(what) {
-            Ok(s) => s,
-            Err(e) => return done.failed(&e),
-        },
-    };
-    if src.size() != size_hint {
-        // Everything runs on the calling thread: no race between these.
-        let fed = ctx.fed_bytes.load(Ordering::Relaxed) + src.size() - size_hint;
-        ctx.fed_bytes.store(fed, Ordering::Relaxed);
-        if ctx.fed_all.load(Ordering::Relaxed) {
-            ctx.call.progress.set_total(fed);
-        }
-    }
-    if ctx.call.cancel.is_cancelled() {
-        return done.failed(&Error::Cancelled(
-            "not started: the call was stopped".into(),
-        ));
-    }
-    match send(ctx, &target, src, done).await {
-        Ok(d) | Err(d) => d,
-    }
-}
-
-async fn send(
-    ctx: &Ctx<'_>,
-    target: &Target,
-    src: Opened,
-    mut done: Done,
-) -> std::result::Result<Done, Done> {
-    let call = ctx.call;
-    let size = src.size();
-    let stop = call.cancel.child_token();
-    let _stop = stop.clone().drop_guard();
-    let mut md5 = None;
-    if ctx.opts.skip.lists() {
-        let listed = match &target.name {
-            Some(name) => {
-                let dir = target.dir.as_deref().unwrap_or("/");
-                let ns = call.policy.namespace();
-                let folder = ctx
-                    .listings
-                    .get(call.client, ns, dir, &call.requests)
-                    .await
-                    .map_err(|e| done_copy(&done).failed(&e))?;
-                folder.get(name).cloned()
-            }
-            None => None,
-        };
-        let skip = ctx.opts.skip;
-        let mtime = match &src {
-            Opened::File { opened, .. } => opened.modified().map(crate::mtime::ms_of),
-            Opened::Memory(_) => None,
-        };
-        if skip.needs_md5(size, mtime, listed.as_ref()) {
-            md5 = Some(
-                md5_of(&src, &stop)
-                    .await
-                    .map_err(|e| done_copy(&done).failed(&e))?,
-            );
-        }
-        if skip.same(size, mtime, md5.as_deref(), listed.as_ref()) {
-            if !ctx.opts.dry_run {
-                call.progress.add(size);
-            }
-            return Ok(done.skipped(skip.reason()));
-        }
-    }
-    done.report.insert("size", size);
-    if ctx.opts.dry_run {
-        return Ok(done.set(FileStatus::WouldUpload));
-    }
-    let topts = call.opts;
-    let part_size = plan::part_size(Some(size), topts).map_err(|e| done_copy(&done).failed(&e))?;
-    let threshold = plan::threshold(topts, part_size, matches!(src, Opened::File { .. }));
-    let modified = match &src {
-        Opened::File { opened, .. } => opened.modified(),
-        Opened::Memory(_) => None,
-    };
-    let target = crate::mtime::recorded(target, modified);
-    let sh = Shared::new(call, &target, part_size, threshold);
-    // Hashed for the skip rule already, or by the engine as it reads.
-    let whole = md5;
-    let outcome = match &src {
-        Opened::File {
-            path, file, opened, ..
-        } => {
-            let input = Input::File(Box::new(FileInput {
-                path,
-                file: file.clone(),
-                identity: opened.clone(),
-                checkpoint: None,
-                loaded: Loaded::Missing,
-            }));
-            engine::run(&sh, input, whole).await
-        }
-        Opened::Memory(b) => engine::run(&sh, Input::Memory(b), whole).await,
-    };
-    done.attempts = sh.retry.attempts();
-    done.retries = sh.retry.retries();
-    let stats = sh.stats_now();
-    match outcome {
-        Ok(answer) => {
-            for k in ["url", "e_tag", "file_size", "mime_type", "request_id"] {
-                if let Some(v) = answer.get(k) {
-                    done.report.insert(k, v.clone());
-                }
-            }
-            if let Some(m) = stats.md5 {
-                done.report.insert("md5", m);
-            }
-            if stats.multipart {
-                done.report.insert("multipart", true);
-                done.report.insert("parts", stats.parts);
-            }
-            if done.retries > 0 {
-                done.report.insert("attempts", done.attempts);
-                done.report.insert("retries", done.retries);
-            }
-            done.bytes = size;
-            Ok(done.set(FileStatus::Uploaded))
-        }
-        Err(e) => {
-            done.report.insert("attempts", done.attempts);
-            // Which multipart upload it was, to check it on the server.
-            if let (Some(id), Some(up)) = (stats.id, stats.upload_id) {
-                done.report.insert("id", id);
-                done.report.insert("upload_id", up);
-            }
-            Err(done.failed(&e))
-        }
-    }
-}
-
-/// A fresh `Done` with the same identity (path, index, dir, name).
-fn done_copy(d: &Done) -> Done {
-    Done {
-        report: d.report.clone(),
-        bytes: 0,
-        attempts: 0,
-        retries: 0,
-        key: d.key.clone(),
-    }
-}
 
 /// The call's running totals; each file's result goes on to `results`.
 struct Tally<'a> {
@@ -703,50 +336,6 @@ pub fn upload_dir(
         },
     )
 }
-
-fn item_of(found: Found, remote_root: &str) -> Item {
-    let bare = |rel: &str| {
-        let (parent, name) = rel.rsplit_once('/').unwrap_or(("", rel));
-        Target {
-            dir: Some(remote_dir(remote_root, parent)),
-            name: Some(name.to_string()),
-            ..Target::default()
-        }
-    };
-    match found {
-        Found::File {
-            rel,
-            rel_parent,
-            name,
-            path,
-        } => Item {
-            target: Target {
-                dir: Some(remote_dir(remote_root, &rel_parent)),
-                name: Some(name),
-                ..Target::default()
-            },
-            shown: rel,
-            size_hint: 0,
-            index: None,
-            what: What::File(path),
-        },
-        Found::Skipped { rel, reason } => Item {
-            target: bare(&rel),
-            shown: rel,
-            size_hint: 0,
-            index: None,
-            what: What::Skipped(reason),
-        },
-        Found::Problem { rel, error } => Item {
-            target: bare(&rel),
-            shown: rel,
-            size_hint: 0,
-            index: None,
-            what: What::Problem(error),
-        },
-    }
-}
-
 /// Uploads the given jobs (files or bytes, each with its own target).
 /// Answers the call's JSON document as text (`docs/folders.md`);
 /// `on_file` is given each file's result as the file ends.
