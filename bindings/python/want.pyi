@@ -6,7 +6,7 @@
 import ctypes
 import os
 import io
-from typing import IO, Any, Callable, Dict, List, Mapping, Optional, Sequence, Union
+from typing import IO, Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 _Result = Dict[str, Any]
 _Text = Union[str, bytes, bytearray]
@@ -17,8 +17,8 @@ _Parts = Union[_Text, Sequence[Mapping[str, Any]]]
 _Path = Union[str, "os.PathLike[str]"]
 _Progress = Callable[[int, Optional[int]], Any]
 
-__all__ = ["Want", "AsyncWant", "WantError", "CancelToken", "RemoteFile", "load_library",
-           "resource_id", "version"]
+__all__ = ["Want", "AsyncWant", "WantError", "CancelToken", "RemoteFile", "AsyncRemoteFile",
+           "load_library", "resource_id", "version"]
 
 class WantError(ValueError):
     result: _Result
@@ -442,6 +442,14 @@ class AsyncRemoteFile(object):
     bytes_fetched: int
     requests: int
     closed: bool
+    def __init__(
+        self, want: AsyncWant, where: Tuple[_Text, Optional[_Text], _Text], info: Dict[str, Any],
+        read_ahead: int,
+    ) -> None: ...
+    @classmethod
+    async def open(
+        cls, want: AsyncWant, namespace: _Text, dir: Optional[_Text], name: _Text, read_ahead: int
+    ) -> "AsyncRemoteFile": ...
     def tell(self) -> int: ...
     def seek(self, offset: int, whence: int = 0) -> int: ...
     async def read(self, size: int = -1) -> bytes: ...
