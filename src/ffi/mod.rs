@@ -12,6 +12,7 @@ pub mod client;
 pub mod download;
 pub(crate) mod handles;
 pub mod manage;
+pub mod processing;
 pub mod stream;
 pub mod transfer;
 pub mod upload;
