@@ -1,8 +1,8 @@
 //! A call's work once its arguments are checked and owned, and the two ways
 //! to run it: here and now (`blocking`), or as an operation (op.rs).
 
+use super::handle::SendPtr;
 use super::hosted::{ClientOps, Hosted};
-use super::op::OpState;
 use crate::client::Client;
 use crate::error::{Error, Result};
 use crate::ffi::boundary::{in_callback, panic_error, reentry_error};
@@ -67,28 +67,22 @@ pub(crate) enum Form {
     Async,
 }
 
-/// A raw pointer the caller handed us with a promise: usable from the
-/// library thread that runs its call (the async forms' documented rule).
-#[derive(Clone, Copy)]
-pub(crate) struct SendPtr(pub *mut c_void);
-impl SendPtr {
-    /// The pointer. (A method, so that a closure takes the whole `SendPtr`,
-    /// not just its field.)
-    pub fn get(self) -> *mut c_void {
-        self.0
-    }
+/// What a call running as an operation needs of it (op.rs implements it),
+/// so that the work does not depend on how operations are delivered.
+pub(crate) trait RunningOp: Send + Sync {
+    /// A cancel token that fires with the operation's cancel (or the
+    /// client's shutdown) and with the caller's own `cancel` handle.
+    fn cancel_with(&self, given: Option<CancelToken>) -> CancelToken;
+    /// Whether the caller asked for progress events.
+    fn wants_progress(&self) -> bool;
+    /// Records progress and posts an event for it.
+    fn progress(self: Arc<Self>, sent: u64, total: u64);
 }
-
-// SAFETY: the pointer is only passed back to the caller's own callbacks,
-// which the caller promised may run on a library thread.
-unsafe impl Send for SendPtr {}
-// SAFETY: as above; the library never dereferences it.
-unsafe impl Sync for SendPtr {}
 
 /// Where a running call is: on the caller's thread, or an operation.
 pub(crate) enum CallCtx {
     Here,
-    Op(Arc<OpState>),
+    Op(Arc<dyn RunningOp>),
 }
 
 impl CallCtx {
@@ -124,7 +118,7 @@ pub(crate) enum Reporting {
         unsafe extern "C" fn(u64, u64, *mut c_void) -> c_int,
         SendPtr,
     ),
-    Events(Arc<OpState>),
+    Events(Arc<dyn RunningOp>),
 }
 
 // SAFETY: the function pointer is plain code; the data pointer is SendPtr's
@@ -150,7 +144,7 @@ impl Reporting {
             }
             Reporting::Events(op) => {
                 let mut report = |sent: u64, total: Option<u64>| -> bool {
-                    op.progress(sent, total.unwrap_or(SIZE_UNKNOWN));
+                    op.clone().progress(sent, total.unwrap_or(SIZE_UNKNOWN));
                     true
                 };
                 f(Some(&mut report))

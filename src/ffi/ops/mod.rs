@@ -14,16 +14,19 @@
 
 #[macro_use]
 mod define;
+mod handle;
 mod hosted;
 mod job;
 mod op;
 mod pool;
 mod queue;
 
+pub use handle::wantu_op;
+pub(crate) use handle::SendPtr;
 pub(crate) use hosted::Hosted;
-pub(crate) use job::{blocking, Form, Job, SendPtr};
+pub(crate) use job::{blocking, Form, Job};
 pub(crate) use op::start;
-pub use op::{wantu_async, wantu_done_fn, wantu_op, wantu_op_cancel, wantu_op_free};
+pub use op::{wantu_async, wantu_done_fn, wantu_op_cancel, wantu_op_free};
 pub use queue::{
     wantu_event, wantu_queue, wantu_queue_fd, wantu_queue_free, wantu_queue_new, wantu_queue_take,
     wantu_queue_wait, WANTU_EVENT_DONE, WANTU_EVENT_PROGRESS,

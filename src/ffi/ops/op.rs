@@ -1,9 +1,10 @@
 //! Operation handles and the start of a non-blocking call: where it runs,
 //! how its answer is delivered exactly once, and how it is cancelled.
 
+use super::handle::{wantu_op, SendPtr};
 use super::hosted::ClientOps;
-use super::job::{refused, Answer, CallCtx, Job, SendPtr, Work};
-use super::queue::{self, wantu_queue, Pending, Queue};
+use super::job::{refused, Answer, CallCtx, Job, RunningOp, Work};
+use super::queue::{self, wantu_queue, Pending, ProgressSource, Queue};
 use crate::error::Error;
 use crate::ffi::boundary::{in_completion, panic_error, register, set_last_error};
 use crate::ffi::handles::Registry;
@@ -14,14 +15,6 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use tokio_util::sync::CancellationToken;
-
-/// An operation started by a `wantu_…_async` call. Cancel it with
-/// `wantu_op_cancel`; release it with `wantu_op_free` (before or after it
-/// completed: freeing does not cancel it, and its completion still comes).
-#[allow(non_camel_case_types)]
-pub struct wantu_op {
-    _opaque: [u8; 0],
-}
 
 /// Completion callback: `result` is the operation's JSON answer, owned by
 /// the callee (free it with `wantu_string_free`); `op` is its handle.
@@ -87,38 +80,8 @@ pub(crate) struct OpState {
 }
 
 impl OpState {
-    pub fn token(&self) -> usize {
+    fn token(&self) -> usize {
         self.token.load(Ordering::Acquire)
-    }
-
-    pub fn user_data(&self) -> *mut c_void {
-        self.user_data.0
-    }
-
-    pub fn wants_progress(&self) -> bool {
-        self.progress_events && matches!(self.deliver, Deliver::Queue(_))
-    }
-
-    /// A cancel token that fires with this operation's cancel (or the
-    /// client's shutdown) and with the caller's own `cancel` handle.
-    pub fn cancel_with(&self, given: Option<CancelToken>) -> CancelToken {
-        let Some(given) = given else {
-            return CancelToken::from_token(self.cancel.child_token());
-        };
-        let both = CancellationToken::new();
-        let (op, over, fire) = (self.cancel.clone(), self.over.clone(), both.clone());
-        let user = given.token().clone();
-        let Some(runtime) = &self.runtime else {
-            return given;
-        };
-        runtime.spawn(async move {
-            tokio::select! {
-                _ = op.cancelled() => fire.cancel(),
-                _ = user.cancelled() => fire.cancel(),
-                _ = over.cancelled() => {}
-            }
-        });
-        CancelToken::from_token(both)
     }
 
     /// Claims a call waiting for a call thread (see `waiting`).
@@ -127,28 +90,6 @@ impl OpState {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .take()
-    }
-
-    /// Records progress and posts one event for it if none waits yet.
-    pub fn progress(self: &Arc<Self>, sent: u64, total: u64) {
-        let Deliver::Queue(q) = &self.deliver else {
-            return;
-        };
-        let mut f = self.figures.lock().unwrap_or_else(|e| e.into_inner());
-        f.sent = sent;
-        f.total = total;
-        if !f.queued {
-            f.queued = true;
-            drop(f);
-            q.push(Pending::Progress(self.clone()));
-        }
-    }
-
-    /// The newest figures, as a progress event is taken.
-    pub fn take_progress(&self) -> (u64, u64) {
-        let mut f = self.figures.lock().unwrap_or_else(|e| e.into_inner());
-        f.queued = false;
-        (f.sent, f.total)
     }
 
     /// Delivers the answer, once; later calls do nothing.
@@ -176,6 +117,64 @@ impl OpState {
                 let _ = catch_unwind(AssertUnwindSafe(|| in_completion(call)));
             }
         }
+    }
+}
+
+impl RunningOp for OpState {
+    fn wants_progress(&self) -> bool {
+        self.progress_events && matches!(self.deliver, Deliver::Queue(_))
+    }
+
+    fn cancel_with(&self, given: Option<CancelToken>) -> CancelToken {
+        let Some(given) = given else {
+            return CancelToken::from_token(self.cancel.child_token());
+        };
+        let both = CancellationToken::new();
+        let (op, over, fire) = (self.cancel.clone(), self.over.clone(), both.clone());
+        let user = given.token().clone();
+        let Some(runtime) = &self.runtime else {
+            return given;
+        };
+        runtime.spawn(async move {
+            tokio::select! {
+                _ = op.cancelled() => fire.cancel(),
+                _ = user.cancelled() => fire.cancel(),
+                _ = over.cancelled() => {}
+            }
+        });
+        CancelToken::from_token(both)
+    }
+
+    /// Posts one event for the figures if none waits yet.
+    fn progress(self: Arc<Self>, sent: u64, total: u64) {
+        let Deliver::Queue(q) = &self.deliver else {
+            return;
+        };
+        let mut f = self.figures.lock().unwrap_or_else(|e| e.into_inner());
+        f.sent = sent;
+        f.total = total;
+        if !f.queued {
+            f.queued = true;
+            drop(f);
+            let q = q.clone();
+            q.push(Pending::Progress(self));
+        }
+    }
+}
+
+impl ProgressSource for OpState {
+    fn token(&self) -> usize {
+        OpState::token(self)
+    }
+
+    fn user_data(&self) -> *mut c_void {
+        self.user_data.0
+    }
+
+    fn take_progress(&self) -> (u64, u64) {
+        let mut f = self.figures.lock().unwrap_or_else(|e| e.into_inner());
+        f.queued = false;
+        (f.sent, f.total)
     }
 }
 

@@ -3,8 +3,7 @@
 //! wait with a timeout, take without blocking, or watch a descriptor that
 //! is readable while events wait (poll, epoll, libuv, asyncio).
 
-use super::job::SendPtr;
-use super::op::{wantu_op, OpState};
+use super::handle::{wantu_op, SendPtr};
 use crate::ffi::boundary::{constructor_call, register};
 use crate::ffi::handles::Registry;
 use std::collections::VecDeque;
@@ -47,13 +46,24 @@ pub struct wantu_event {
     pub total: u64,
 }
 
+/// What a progress event reads from its operation as the event is taken
+/// (op.rs implements it): the newest figures, not those of when it was
+/// posted.
+pub(crate) trait ProgressSource: Send + Sync {
+    /// The operation's handle, as C knows it.
+    fn token(&self) -> usize;
+    fn user_data(&self) -> *mut c_void;
+    /// The newest figures; the next progress posts a new event.
+    fn take_progress(&self) -> (u64, u64);
+}
+
 pub(crate) enum Pending {
     Done {
         op: usize,
         user_data: SendPtr,
         result: CString,
     },
-    Progress(Arc<OpState>),
+    Progress(Arc<dyn ProgressSource>),
 }
 
 #[derive(Default)]
