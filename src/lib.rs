@@ -1,6 +1,11 @@
 //! libwantu: the Wantu media-storage SDK. A plain-Rust core (this crate's
 //! modules) behind a thin C surface (`ffi`).
 
+// Every unsafe operation in an unsafe fn stands in its own `unsafe` block
+// with a `// SAFETY:` line: the fn's contract alone does not say why each
+// one holds.
+#![deny(unsafe_op_in_unsafe_fn)]
+
 pub mod auth;
 pub mod batch;
 pub mod client;

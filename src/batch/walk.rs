@@ -163,6 +163,7 @@ mod tests {
         std::fs::write(r.join("b/skip.tmp"), b"t").unwrap();
         std::os::unix::fs::symlink(r.join("a.txt"), r.join("link")).unwrap();
         let fifo = std::ffi::CString::new(r.join("pipe").to_str().unwrap()).unwrap();
+        // SAFETY: `fifo` is a NUL-terminated path that lives through the call.
         assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o600) }, 0);
         let filters = Filters::new(&[], &["*.tmp".to_string()]).unwrap();
         let found: Vec<String> = walk(r.to_path_buf(), filters.clone(), false)

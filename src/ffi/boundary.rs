@@ -197,7 +197,10 @@ pub(crate) fn into_c_text(text: String) -> *mut c_char {
 /// # Safety
 /// `ptr` is NULL or points to a NUL-terminated string that outlives `'a`.
 pub(crate) unsafe fn required_str<'a>(ptr: *const c_char, arg: &str) -> Result<&'a str> {
-    optional_str(ptr, arg)?.ok_or_else(|| Error::invalid(format!("`{arg}` is NULL; pass a string")))
+    // SAFETY: each pointer is NULL or a NUL-terminated string that outlives the call (this
+    // function's contract).
+    unsafe { optional_str(ptr, arg) }?
+        .ok_or_else(|| Error::invalid(format!("`{arg}` is NULL; pass a string")))
 }
 
 /// An optional string argument: NULL means absent; otherwise valid UTF-8.
@@ -208,12 +211,17 @@ pub(crate) unsafe fn optional_str<'a>(ptr: *const c_char, arg: &str) -> Result<O
     if ptr.is_null() {
         return Ok(None);
     }
-    CStr::from_ptr(ptr).to_str().map(Some).map_err(|e| {
-        Error::invalid(format!(
-            "`{arg}` is not valid UTF-8 (bad byte at offset {})",
-            e.valid_up_to()
-        ))
-    })
+    // SAFETY: `ptr` is not NULL here and points to a NUL-terminated string that outlives `'a` (this
+    // function's contract).
+    unsafe { CStr::from_ptr(ptr) }
+        .to_str()
+        .map(Some)
+        .map_err(|e| {
+            Error::invalid(format!(
+                "`{arg}` is not valid UTF-8 (bad byte at offset {})",
+                e.valid_up_to()
+            ))
+        })
 }
 
 /// A byte buffer argument: `(NULL, 0)` is empty, `(NULL, n > 0)` an error.
@@ -234,7 +242,9 @@ pub(crate) unsafe fn byte_slice<'a>(ptr: *const u8, len: usize, arg: &str) -> Re
             "`{arg}` length {len} is impossible"
         )));
     }
-    Ok(std::slice::from_raw_parts(ptr, len))
+    // SAFETY: `ptr` is not NULL here and points to `len` readable bytes that outlive `'a` (this
+    // function's contract).
+    Ok(unsafe { std::slice::from_raw_parts(ptr, len) })
 }
 
 /// The client behind a handle, held for the duration of one call: a

@@ -28,14 +28,18 @@ pub unsafe extern "C" fn wantu_client_new(
     upload_endpoint: *const c_char,
     manage_endpoint: *const c_char,
 ) -> *mut wantu_client {
-    wantu_client_new_with_options(
-        ak,
-        sk,
-        r#type,
-        upload_endpoint,
-        manage_endpoint,
-        std::ptr::null(),
-    )
+    // SAFETY: the same pointers, under the same contract as this
+    // function's.
+    unsafe {
+        wantu_client_new_with_options(
+            ak,
+            sk,
+            r#type,
+            upload_endpoint,
+            manage_endpoint,
+            std::ptr::null(),
+        )
+    }
 }
 
 /// Like `wantu_client_new`, with options as a JSON object (NULL for defaults):
@@ -72,13 +76,18 @@ pub unsafe extern "C" fn wantu_client_new_with_options(
 ) -> *mut wantu_client {
     constructor_call(|| {
         let mut config = ClientConfig::new(
-            required_str(ak, "ak")?,
-            required_str(sk, "sk")?,
-            optional_str(r#type, "type")?,
-            optional_str(upload_endpoint, "upload_endpoint")?,
-            optional_str(manage_endpoint, "manage_endpoint")?,
+            // SAFETY: each pointer is NULL or a NUL-terminated string that outlives the call (this
+            // function's contract).
+            unsafe { required_str(ak, "ak") }?,
+            unsafe { required_str(sk, "sk") }?,
+            unsafe { optional_str(r#type, "type") }?,
+            unsafe { optional_str(upload_endpoint, "upload_endpoint") }?,
+            unsafe { optional_str(manage_endpoint, "manage_endpoint") }?,
         )?;
-        config.options = ClientOptions::from_json(optional_str(options_json, "options_json")?)?;
+        // SAFETY: each pointer is NULL or a NUL-terminated string that outlives the call (this
+        // function's contract).
+        config.options =
+            ClientOptions::from_json(unsafe { optional_str(options_json, "options_json") }?)?;
         boundary::new_client(Client::new(config)?)
     })
 }
@@ -131,7 +140,9 @@ pub extern "C" fn wantu_last_error() -> *mut c_char {
 #[no_mangle]
 pub unsafe extern "C" fn wantu_string_free(s: *mut c_char) {
     if !s.is_null() {
-        drop(CString::from_raw(s));
+        // SAFETY: `s` came from `CString::into_raw` in this library and is freed once (this
+        // function's contract).
+        drop(unsafe { CString::from_raw(s) });
     }
 }
 

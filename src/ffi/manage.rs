@@ -35,7 +35,8 @@ pub(super) unsafe fn file_args(
     dir: *const c_char,
     name: *const c_char,
 ) -> crate::Result<OwnedFile> {
-    file_args_named(ns, (dir, "dir"), (name, "name"))
+    // SAFETY: the three pointers are NULL or NUL-terminated strings (this function's contract).
+    unsafe { file_args_named(ns, (dir, "dir"), (name, "name")) }
 }
 
 /// `file_args` for a call whose folder and name arguments have other
@@ -47,9 +48,11 @@ pub(super) unsafe fn file_args_named(
     name: (*const c_char, &str),
 ) -> crate::Result<OwnedFile> {
     Ok(OwnedFile {
-        ns: required_str(ns, "ns")?.to_owned(),
-        dir: required_str(dir.0, dir.1)?.to_owned(),
-        name: required_str(name.0, name.1)?.to_owned(),
+        // SAFETY: each pointer is NULL or a NUL-terminated string that outlives the call (this
+        // function's contract).
+        ns: unsafe { required_str(ns, "ns") }?.to_owned(),
+        dir: unsafe { required_str(dir.0, dir.1) }?.to_owned(),
+        name: unsafe { required_str(name.0, name.1) }?.to_owned(),
     })
 }
 
@@ -354,9 +357,11 @@ pub unsafe extern "C" fn wantu_resource_id(
     name: *const c_char,
 ) -> *mut c_char {
     json_call(|| {
-        let ns = required_str(ns, "ns")?;
-        let dir = required_str(dir, "dir")?;
-        let rid = match optional_str(name, "name")? {
+        // SAFETY: each pointer is NULL or a NUL-terminated string that outlives the call (this
+        // function's contract).
+        let ns = unsafe { required_str(ns, "ns") }?;
+        let dir = unsafe { required_str(dir, "dir") }?;
+        let rid = match unsafe { optional_str(name, "name") }? {
             Some(name) => file_rid(ns, dir, name)?,
             None => dir_rid(ns, dir)?,
         };

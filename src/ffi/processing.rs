@@ -188,12 +188,16 @@ unsafe fn scan_targets(
     files_json: *const c_char,
     urls_json: *const c_char,
 ) -> crate::Result<ScanTargets> {
-    let files = optional_str(files_json, "files_json")?;
-    let urls = optional_str(urls_json, "urls_json")?;
+    // SAFETY: each pointer is NULL or a NUL-terminated string that outlives the call (this
+    // function's contract).
+    let files = unsafe { optional_str(files_json, "files_json") }?;
+    let urls = unsafe { optional_str(urls_json, "urls_json") }?;
     // `ns` only names the namespace of stored files; URLs need none.
     let ns = match files {
-        Some(_) => required_str(ns, "ns")?,
-        None => optional_str(ns, "ns")?.unwrap_or(""),
+        // SAFETY: each pointer is NULL or a NUL-terminated string that outlives the call (this
+        // function's contract).
+        Some(_) => unsafe { required_str(ns, "ns") }?,
+        None => unsafe { optional_str(ns, "ns") }?.unwrap_or(""),
     };
     ScanTargets::parse(ns, files, urls)
 }

@@ -66,14 +66,21 @@ unsafe fn common(
     cancel: *const wantu_cancel,
 ) -> crate::Result<Common> {
     let host = hosted(client)?;
-    let policy = Policy::parse(required_str(policy_json, "policy_json")?)?;
+    // SAFETY: each pointer is NULL or a NUL-terminated string that outlives the call (this
+    // function's contract).
+    let policy = Policy::parse(unsafe { required_str(policy_json, "policy_json") }?)?;
     let target = Target::new(
-        optional_str(dir, "dir")?,
-        optional_str(name, "name")?,
-        optional_str(meta_json, "meta_json")?,
-        optional_str(var_json, "var_json")?,
+        // SAFETY: each pointer is NULL or a NUL-terminated string that outlives the call (this
+        // function's contract).
+        unsafe { optional_str(dir, "dir") }?,
+        unsafe { optional_str(name, "name") }?,
+        unsafe { optional_str(meta_json, "meta_json") }?,
+        unsafe { optional_str(var_json, "var_json") }?,
     )?;
-    let options = TransferOptions::from_json(optional_str(options_json, "options_json")?)?;
+    // SAFETY: each pointer is NULL or a NUL-terminated string that outlives the call (this
+    // function's contract).
+    let options =
+        TransferOptions::from_json(unsafe { optional_str(options_json, "options_json") }?)?;
     let cancel = optional_cancel(cancel)?;
     Ok(Common {
         host,

@@ -29,7 +29,9 @@ pub unsafe extern "C" fn wantu_upload_token(
 ) -> *mut c_char {
     json_call(|| {
         let c = self::client(client)?;
-        let policy = Policy::parse(required_str(policy_json, "policy_json")?)?;
+        // SAFETY: each pointer is NULL or a NUL-terminated string that outlives the call (this
+        // function's contract).
+        let policy = Policy::parse(unsafe { required_str(policy_json, "policy_json") }?)?;
         let mut fields = serde_json::Map::new();
         fields.insert("token".into(), c.upload_token(&policy).into());
         Ok(crate::result::local_success(fields))
@@ -43,10 +45,12 @@ unsafe fn target(
     var_json: *const c_char,
 ) -> crate::Result<Target> {
     Target::new(
-        optional_str(dir, "dir")?,
-        optional_str(name, "name")?,
-        optional_str(meta_json, "meta_json")?,
-        optional_str(var_json, "var_json")?,
+        // SAFETY: each pointer is NULL or a NUL-terminated string that outlives the call (this
+        // function's contract).
+        unsafe { optional_str(dir, "dir") }?,
+        unsafe { optional_str(name, "name") }?,
+        unsafe { optional_str(meta_json, "meta_json") }?,
+        unsafe { optional_str(var_json, "var_json") }?,
     )
 }
 
