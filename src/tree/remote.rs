@@ -87,6 +87,10 @@ type Slot = Arc<OnceCell<Result<Arc<Folder>>>>;
 /// listed again. What the call holds is then bounded by this number of
 /// folders, not by the size of the tree.
 const KEPT_LISTINGS: usize = 32;
+/// And by this many stored files across the kept listings (~200 bytes
+/// each, ~40 MiB), so that 32 folders of the largest size (`MAX_LISTED`)
+/// are never held at once. The newest listing is always kept.
+const KEPT_ENTRIES: usize = 200_000;
 
 /// The listings of one call, fetched on first use, one fetch per folder
 /// however many files ask at once; at most `KEPT_LISTINGS` kept.
@@ -95,20 +99,44 @@ pub struct Listings {
     folders: Mutex<Kept>,
 }
 
-#[derive(Default)]
 struct Kept {
     by_dir: HashMap<String, Slot>,
     /// Folders in the order they were first asked for, oldest first.
     order: std::collections::VecDeque<String>,
+    /// `KEPT_ENTRIES` (smaller in tests).
+    entry_budget: usize,
+}
+
+impl Default for Kept {
+    fn default() -> Kept {
+        Kept {
+            by_dir: HashMap::new(),
+            order: Default::default(),
+            entry_budget: KEPT_ENTRIES,
+        }
+    }
 }
 
 impl Kept {
+    /// Stored files in the listings fetched so far.
+    fn entries(&self) -> usize {
+        self.by_dir
+            .values()
+            .filter_map(|s| match s.get() {
+                Some(Ok(folder)) => Some(folder.len()),
+                _ => None,
+            })
+            .sum()
+    }
+
     fn slot(&mut self, dir: &str) -> Slot {
         if let Some(s) = self.by_dir.get(dir) {
             return s.clone();
         }
-        while self.order.len() >= KEPT_LISTINGS {
-            // Files still waiting on a dropped slot hold their own handle.
+        // Files still waiting on a dropped slot hold their own handle.
+        while self.order.len() >= KEPT_LISTINGS
+            || (!self.order.is_empty() && self.entries() > self.entry_budget)
+        {
             if let Some(old) = self.order.pop_front() {
                 self.by_dir.remove(&old);
             }
@@ -161,6 +189,32 @@ mod tests {
         assert_eq!(k.by_dir.len(), KEPT_LISTINGS);
         assert!(!k.by_dir.contains_key("/d0"));
         assert!(!Arc::ptr_eq(&first, &k.slot("/d0")));
+    }
+
+    #[test]
+    fn large_listings_are_dropped_past_the_entry_budget() {
+        let mut k = Kept {
+            entry_budget: 100,
+            ..Kept::default()
+        };
+        let big = |n: usize, tag: &str| {
+            let md5 = "900150983CD24FB0D6963F7D28E17F72";
+            let items: Vec<Value> = (0..n)
+                .map(|i| json!({"name": format!("{tag}{i}"), "url": "http://h/f", "size": 1, "md5": md5}))
+                .collect();
+            let mut folder = Folder::new();
+            parse_page(&json!({ "result": items }), &mut folder, "/d").unwrap();
+            Arc::new(folder)
+        };
+        let a = k.slot("/a");
+        let _ = a.set(Ok(big(51, "a")));
+        let b = k.slot("/b");
+        let _ = b.set(Ok(big(51, "b")));
+        // Together over the budget: asking for a third drops the oldest
+        // until it fits, and the newest is kept.
+        k.slot("/c");
+        assert!(!k.by_dir.contains_key("/a"));
+        assert!(k.by_dir.contains_key("/b") && k.by_dir.contains_key("/c"));
     }
 
     #[test]
