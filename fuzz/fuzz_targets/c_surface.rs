@@ -29,6 +29,7 @@ use wantu::ffi::cancel::*;
 use wantu::ffi::client::*;
 use wantu::ffi::download::*;
 use wantu::ffi::manage::*;
+use wantu::ffi::processing::*;
 use wantu::ffi::transfer::*;
 use wantu::ffi::upload::*;
 use wantu::transfer::TransferOptions;
