@@ -1337,6 +1337,34 @@ del _name, _method
 def _missing(name):
     return {"code": 0, "error": "Internal", "request_id": "",
             "message": "the loaded libwantu (%s) has no %s; install a newer one" % (version(), name)}
+def _seek_position(pos, size, offset, whence):
+    """Where a seek of a remote file lands (both file objects)."""
+    base = {io.SEEK_SET: 0, io.SEEK_CUR: pos, io.SEEK_END: size}.get(whence)
+    if base is None:
+        raise ValueError("invalid whence %r" % (whence,))
+    if base + offset < 0:
+        raise ValueError("negative seek position %d" % (base + offset))
+    return base + offset
+
+
+def _fetch_length(f, want):
+    """Bytes one range read of `f` fetches for a read of `want`: at least
+    the read-ahead, at most 32 MiB (a huge read() is answered in pieces),
+    never past the end."""
+    return min(max(want, f._read_ahead), 32 << 20, f.size - f._pos)
+
+
+def _check_range(f, result, data):
+    """Raises WantError unless a range read of `f` answered bytes of the
+    file as it was when opened."""
+    if data is None:
+        raise WantError(result)
+    if result.get("md5") != f.md5 or int(result.get("size", -1)) != f.size:
+        raise WantError(dict(result, code=0, error="FileChanged",
+                             message="%s changed on the server since it was opened; "
+                                     "open it again" % f.name))
+
+
 class RemoteFile(io.RawIOBase):
     """A stored file read by range requests (``Want.open`` wraps it in an
     ``io.BufferedReader``). ``bytes_fetched`` and ``requests`` count what
@@ -1375,12 +1403,7 @@ class RemoteFile(io.RawIOBase):
 
     def seek(self, offset, whence=io.SEEK_SET):
         self._check_closed()
-        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._pos, io.SEEK_END: self.size}.get(whence)
-        if base is None:
-            raise ValueError("invalid whence %r" % (whence,))
-        if base + offset < 0:
-            raise ValueError("negative seek position %d" % (base + offset))
-        self._pos = base + offset
+        self._pos = _seek_position(self._pos, self.size, offset, whence)
         return self._pos
 
     def readinto(self, b):
@@ -1401,18 +1424,12 @@ class RemoteFile(io.RawIOBase):
     def _fill(self, want):
         """Fetches at least ``want`` bytes (``read_ahead`` or more) from the
         current position into the cache."""
-        # At most 32 MiB per request: a huge read() is answered in pieces.
-        length = min(max(want, self._read_ahead), 32 << 20, self.size - self._pos)
+        length = _fetch_length(self, want)
         ns, dir, name = self._where
         result, data = self._want._download_memory(
             ns, dir, name, self._pos, length, None, None,
             {"max_bytes": max(length, 1)})
-        if data is None:
-            raise WantError(result)
-        if result.get("md5") != self.md5 or int(result.get("size", -1)) != self.size:
-            raise WantError(dict(result, code=0, error="FileChanged",
-                                 message="%s changed on the server since it was opened; "
-                                         "open it again" % self.name))
+        _check_range(self, result, data)
         self.requests += 1
         self.bytes_fetched += len(data)
         self._cache_at, self._cache = self._pos, data
@@ -1455,12 +1472,7 @@ class AsyncRemoteFile(object):
 
     def seek(self, offset, whence=io.SEEK_SET):
         self._check_closed()
-        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._pos, io.SEEK_END: self.size}.get(whence)
-        if base is None:
-            raise ValueError("invalid whence %r" % (whence,))
-        if base + offset < 0:
-            raise ValueError("negative seek position %d" % (base + offset))
-        self._pos = base + offset
+        self._pos = _seek_position(self._pos, self.size, offset, whence)
         return self._pos
 
     async def read(self, size=-1):
@@ -1482,16 +1494,11 @@ class AsyncRemoteFile(object):
         return b"".join(parts)
 
     async def _fill(self, want):
-        length = min(max(want, self._read_ahead), 32 << 20, self.size - self._pos)
+        length = _fetch_length(self, want)
         ns, dir, name = self._where
         result, data = await self._want._download_memory(
             ns, dir, name, self._pos, length, None, None, {"max_bytes": max(length, 1)})
-        if data is None:
-            raise WantError(result)
-        if result.get("md5") != self.md5 or int(result.get("size", -1)) != self.size:
-            raise WantError(dict(result, code=0, error="FileChanged",
-                                 message="%s changed on the server since it was opened; "
-                                         "open it again" % self.name))
+        _check_range(self, result, data)
         self.requests += 1
         self.bytes_fetched += len(data)
         self._cache_at, self._cache = self._pos, data
